@@ -1,0 +1,172 @@
+import { z } from 'zod';
+import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
+
+extendZodWithOpenApi(z);
+
+/** Limits a letter must respect; the template is designed for letters within them. */
+export const LIMITS = {
+  shortText: 200,
+  summary: 2_000,
+  findingText: 4_000,
+  findings: 200,
+  addressLines: 6,
+  comment: 2_000,
+} as const;
+
+export const TEMPLATE_IDS = ['ucra-annual'] as const;
+export const FINDING_CATEGORIES = ['strength', 'meetsRequirements', 'areaForDevelopment'] as const;
+export const RECIPIENT_ROLES = ['director', 'chiefExecutive', 'dfe'] as const;
+
+export type FindingCategory = (typeof FINDING_CATEGORIES)[number];
+export type RecipientRole = (typeof RECIPIENT_ROLES)[number];
+
+// C0/C1 controls (except tab and newline in long text) and bidi overrides have no place in a letter:
+// they hide text, break headers and make the printed letter say something other than the data.
+const FORBIDDEN_IN_LINE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+const FORBIDDEN_IN_TEXT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+
+const line = (max: number = LIMITS.shortText) =>
+  z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    .refine((s) => !FORBIDDEN_IN_LINE.test(s), 'must not contain control or bidirectional override characters');
+
+const text = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    .refine((s) => !FORBIDDEN_IN_TEXT.test(s), 'must not contain control or bidirectional override characters');
+
+const email = z
+  .string()
+  .max(254, 'must be at most 254 characters')
+  .pipe(z.email('must be a valid email address'))
+  .openapi({ format: 'email', example: 'david.williams@durham.example' });
+
+function isCalendarDate(s: string): boolean {
+  const d = new Date(`${s}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+}
+
+export const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date written YYYY-MM-DD')
+  .refine(isCalendarDate, 'must be a real calendar date')
+  .openapi({ format: 'date', example: '2011-03-09' });
+
+const isoMonth = z
+  .string()
+  .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month written YYYY-MM')
+  .openapi({ example: '2010-03' });
+
+export const FindingInput = z
+  .strictObject({
+    category: z.enum(FINDING_CATEGORIES),
+    text: text(LIMITS.findingText),
+  })
+  .openapi('FindingInput');
+
+export const FindingPatch = FindingInput.partial()
+  .refine((f) => Object.keys(f).length > 0, 'must change at least one field')
+  .openapi('FindingPatch');
+
+const Sender = z.strictObject({ directPhone: line(40), directEmail: email });
+const Authority = z.strictObject({ name: line() });
+const PreviousInspection = z.strictObject({ month: isoMonth, developmentAreasAddressed: z.boolean() });
+const Inspection = z.strictObject({
+  startDate: isoDate,
+  endDate: isoDate,
+  previousInspection: PreviousInspection.optional(),
+});
+const Director = z.strictObject({
+  honorific: line(20),
+  name: line(),
+  jobTitle: line(),
+  organisation: line(),
+  address: z.array(line()).min(1, 'must have at least one line').max(LIMITS.addressLines),
+  email,
+});
+const ChiefExecutive = z.strictObject({ name: line(), jobTitle: line(), organisation: line(), email });
+const Dfe = z.strictObject({ name: line(), organisation: line(), email });
+const Recipients = z.strictObject({ director: Director, chiefExecutive: ChiefExecutive, dfe: Dfe });
+const Inspector = z.strictObject({ name: line(), jobTitle: line() });
+
+/** The letter's facts, everything but its findings. */
+const LetterFactsShape = {
+  templateId: z.enum(TEMPLATE_IDS),
+  letterDate: isoDate,
+  sender: Sender,
+  authority: Authority,
+  inspection: Inspection,
+  recipients: Recipients,
+  inspector: Inspector,
+  summary: text(LIMITS.summary),
+};
+
+type FactsForRules = {
+  letterDate?: string;
+  inspection?: { startDate: string; endDate: string; previousInspection?: { month: string } };
+};
+
+/** Rules between fields: the dates of a letter must tell one consistent story. */
+export function dateRuleIssues(facts: FactsForRules): { path: (string | number)[]; message: string }[] {
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  const i = facts.inspection;
+  if (i && i.endDate < i.startDate) {
+    issues.push({ path: ['inspection', 'endDate'], message: 'must be on or after inspection.startDate' });
+  }
+  if (i && facts.letterDate && facts.letterDate < i.endDate) {
+    issues.push({ path: ['letterDate'], message: 'must be on or after the end of the inspection' });
+  }
+  const prev = i?.previousInspection;
+  if (i && prev && prev.month >= i.startDate.slice(0, 7)) {
+    issues.push({
+      path: ['inspection', 'previousInspection', 'month'],
+      message: 'must be before the month of this inspection',
+    });
+  }
+  return issues;
+}
+
+function withDateRules<T extends z.ZodType<FactsForRules>>(schema: T) {
+  return schema.superRefine((facts, ctx) => {
+    for (const issue of dateRuleIssues(facts)) ctx.addIssue({ code: 'custom', ...issue });
+  });
+}
+
+export const LetterFacts = z.strictObject(LetterFactsShape);
+
+export const LetterInput = withDateRules(
+  z.strictObject({
+    ...LetterFactsShape,
+    findings: z.array(FindingInput).max(LIMITS.findings, `must have at most ${LIMITS.findings} findings`).default([]),
+  }),
+).openapi('LetterInput');
+
+/** A PATCH replaces whole top-level fields; the merged letter is checked again by the use case. */
+export const LetterPatch = z
+  .strictObject({
+    templateId: LetterFactsShape.templateId.optional(),
+    letterDate: LetterFactsShape.letterDate.optional(),
+    sender: Sender.optional(),
+    authority: Authority.optional(),
+    inspection: Inspection.optional(),
+    recipients: Recipients.optional(),
+    inspector: Inspector.optional(),
+    summary: LetterFactsShape.summary.optional(),
+  })
+  .refine((p) => Object.keys(p).length > 0, 'must change at least one field')
+  .openapi('LetterPatch');
+
+export const ReturnInput = z.strictObject({ comment: text(LIMITS.comment) }).openapi('ReturnInput');
+export const ApproveInput = z.strictObject({ version: z.number().int().positive() }).openapi('ApproveInput');
+
+export type LetterFacts = z.infer<typeof LetterFacts>;
+export type LetterInput = z.infer<typeof LetterInput>;
+export type LetterPatch = z.infer<typeof LetterPatch>;
+export type FindingInput = z.infer<typeof FindingInput>;
+export type FindingPatch = z.infer<typeof FindingPatch>;
