@@ -7,10 +7,14 @@ extendZodWithOpenApi(z);
 export const LIMITS = {
   shortText: 200,
   summary: 2_000,
-  findingText: 4_000,
-  findings: 200,
+  findingText: 3_000,
+  findings: 100,
+  /** All findings together: keeps a letter, its snapshot and history well inside one DynamoDB item. */
+  findingsTotalText: 60_000,
   addressLines: 6,
   comment: 2_000,
+  /** Request bodies, in bytes. */
+  body: 128 * 1024,
 } as const;
 
 export const TEMPLATE_IDS = ['ucra-annual'] as const;
@@ -143,7 +147,14 @@ export const LetterFacts = z.strictObject(LetterFactsShape);
 export const LetterInput = withDateRules(
   z.strictObject({
     ...LetterFactsShape,
-    findings: z.array(FindingInput).max(LIMITS.findings, `must have at most ${LIMITS.findings} findings`).default([]),
+    findings: z
+      .array(FindingInput)
+      .max(LIMITS.findings, `must have at most ${LIMITS.findings} findings`)
+      .refine(
+        (findings) => findings.reduce((n, f) => n + f.text.length, 0) <= LIMITS.findingsTotalText,
+        `must have at most ${LIMITS.findingsTotalText} characters of findings in all`,
+      )
+      .default([]),
   }),
 ).openapi('LetterInput');
 

@@ -1,5 +1,5 @@
 import type { RecipientRole } from './letter-schema';
-import type { Delivery, DeliveryState, Finding, HistoryEntry, Letter, LetterContent, LetterStatus, PdfRecord } from './letter';
+import type { Actor, Delivery, DeliveryState, Finding, HistoryEntry, Letter, LetterContent, LetterStatus, PdfRecord } from './letter';
 
 /** Thrown by a repository when a conditional write finds the letter not as expected. */
 export class ConditionNotMetError extends Error {
@@ -12,6 +12,8 @@ export class ConditionNotMetError extends Error {
 export interface LetterQuery {
   authority?: string;
   status?: LetterStatus;
+  /** Only letters in one of these states, for roles that see part of the register. */
+  statusIn?: LetterStatus[];
   from?: string;
   to?: string;
   limit: number;
@@ -129,4 +131,17 @@ export interface Clock {
 export interface IdGenerator {
   /** Ids that sort by creation time. */
   next(): string;
+}
+
+/** What a request carries that proves who sent it. */
+export interface Credentials {
+  /** The Authorization header, or a session cookie's token, as sent. */
+  bearerToken?: string;
+  /** Claims an upstream authoriser (API Gateway's JWT authorizer) has already verified. */
+  verifiedClaims?: Record<string, unknown>;
+}
+
+export interface Authenticator {
+  /** Resolves the caller, or throws UnauthorizedError / ForbiddenError. */
+  authenticate(credentials: Credentials): Promise<Actor>;
 }

@@ -1,0 +1,71 @@
+import { createLocalJWKSet, createRemoteJWKSet, type JSONWebKeySet, type JWTPayload, jwtVerify } from 'jose';
+import { ForbiddenError, UnauthorizedError } from '../../core/errors';
+import type { Actor } from '../../core/letter';
+import type { Authenticator, Credentials } from '../../core/ports';
+import { roleFromGroups } from '../../core/roles';
+
+/** Cognito puts groups in `cognito:groups`; the local issuer does the same so both read alike. */
+export const GROUPS_CLAIM = 'cognito:groups';
+
+function groupsOf(claims: Record<string, unknown>): string[] {
+  const raw = claims[GROUPS_CLAIM];
+  if (Array.isArray(raw)) return raw.map(String);
+  // API Gateway flattens array claims into a string such as "[manager inspector]".
+  if (typeof raw === 'string') return raw.replace(/^\[|\]$/g, '').split(/[\s,]+/).filter(Boolean);
+  return [];
+}
+
+export function actorFromClaims(claims: Record<string, unknown>): Actor {
+  const id = typeof claims.sub === 'string' ? claims.sub : undefined;
+  if (!id) throw new UnauthorizedError('The token names no subject.');
+  const role = roleFromGroups(groupsOf(claims));
+  if (!role) throw new ForbiddenError('The token holds none of the roles inspector, manager or reader.');
+  const name =
+    [claims.name, claims['cognito:username'], claims.email].find((v): v is string => typeof v === 'string' && v.length > 0) ?? id;
+  return { id, name: name.slice(0, 200), role };
+}
+
+/** Verifies the signature, expiry, issuer and audience of a bearer token itself. */
+export class JwtAuthenticator implements Authenticator {
+  private readonly keys: ReturnType<typeof createLocalJWKSet> | ReturnType<typeof createRemoteJWKSet>;
+
+  constructor(
+    private readonly options: { issuer: string; audience: string; jwks?: JSONWebKeySet; jwksUrl?: string },
+  ) {
+    if (options.jwks) this.keys = createLocalJWKSet(options.jwks);
+    else if (options.jwksUrl) this.keys = createRemoteJWKSet(new URL(options.jwksUrl));
+    else throw new Error('JwtAuthenticator needs a key set or its URL');
+  }
+
+  async authenticate(credentials: Credentials): Promise<Actor> {
+    const token = credentials.bearerToken;
+    if (!token) throw new UnauthorizedError();
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.keys, {
+        issuer: this.options.issuer,
+        audience: this.options.audience,
+        algorithms: ['ES256', 'RS256'],
+        requiredClaims: ['exp', 'sub'],
+      }));
+    } catch {
+      throw new UnauthorizedError('The bearer token is not valid: it is malformed, expired, or not signed by the expected issuer.');
+    }
+    return actorFromClaims(payload as Record<string, unknown>);
+  }
+}
+
+/**
+ * Behind API Gateway's JWT authorizer the token has been verified before the function runs;
+ * the handler reads the claims it passes on. A bearer token without such claims is refused.
+ */
+export class GatewayClaimsAuthenticator implements Authenticator {
+  constructor(private readonly fallback?: Authenticator) {}
+
+  async authenticate(credentials: Credentials): Promise<Actor> {
+    if (credentials.verifiedClaims) return actorFromClaims(credentials.verifiedClaims);
+    // Pages under the same function carry their token in a cookie that no authorizer saw.
+    if (this.fallback && credentials.bearerToken) return this.fallback.authenticate(credentials);
+    throw new UnauthorizedError();
+  }
+}

@@ -1,0 +1,56 @@
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+/**
+ * One table holds letters (one item each), audit entries of reads (one item each, beside their
+ * letter) and message-id lookups for delivery events. Three indexes serve the letter search:
+ * by date, by council and by status, each sorted by letter date.
+ */
+export const LETTER_INDEXES = {
+  byDate: { partitionKey: 'listPk', sortKey: 'listSk' },
+  byAuthority: { partitionKey: 'authorityKey', sortKey: 'listSk' },
+  byStatus: { partitionKey: 'status', sortKey: 'listSk' },
+} as const;
+
+export type LetterIndexName = keyof typeof LETTER_INDEXES;
+
+export const keys = {
+  letter: (id: string) => ({ pk: `LETTER#${id}`, sk: 'LETTER' }),
+  letterPk: (id: string) => `LETTER#${id}`,
+  audit: (id: string, at: string, unique: string) => ({ pk: `LETTER#${id}`, sk: `AUDIT#${at}#${unique}` }),
+  message: (messageId: string) => ({ pk: `MESSAGE#${messageId}`, sk: 'MESSAGE' }),
+};
+
+/** All letters share one partition of the date index; letters number thousands a year, not millions. */
+export const LIST_PARTITION = 'LETTER';
+
+/** Council names are matched ignoring case and spacing. */
+export const authorityKey = (name: string) => name.trim().replace(/\s+/g, ' ').toLowerCase();
+
+/** Newest first by letter date; the id, which sorts by creation time, breaks ties and makes the key unique. */
+export const listSortKey = (letterDate: string, id: string) => `${letterDate}#${id}`;
+
+/** The table definition the local stack creates; the CDK stack declares the same. */
+export function letterTableDefinition(tableName: string): CreateTableCommandInput {
+  const attributes = new Set<string>(['pk', 'sk']);
+  for (const index of Object.values(LETTER_INDEXES)) {
+    attributes.add(index.partitionKey);
+    attributes.add(index.sortKey);
+  }
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [...attributes].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+    KeySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: Object.entries(LETTER_INDEXES).map(([name, index]) => ({
+      IndexName: name,
+      KeySchema: [
+        { AttributeName: index.partitionKey, KeyType: 'HASH' },
+        { AttributeName: index.sortKey, KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'ALL' },
+    })),
+  };
+}

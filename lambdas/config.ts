@@ -1,0 +1,48 @@
+import { z } from 'zod';
+
+/**
+ * The environment, parsed and checked once per cold start. Missing values fail fast here
+ * rather than as an odd error deep inside a request.
+ */
+const Env = z.object({
+  TABLE_NAME: z.string().min(1),
+  ARCHIVE_BUCKET: z.string().min(1),
+  RENDER_QUEUE_URL: z.string().min(1).optional(),
+  DISTRIBUTE_QUEUE_URL: z.string().min(1).optional(),
+  MAIL_FROM: z.string().email().optional(),
+  SES_CONFIGURATION_SET: z.string().min(1).optional(),
+  AUTH_MODE: z.enum(['jwt', 'apigateway']),
+  JWT_ISSUER: z.string().min(1).optional(),
+  JWT_AUDIENCE: z.string().min(1).optional(),
+  /** A JSON Web Key Set, inline (local issuer) ... */
+  JWT_JWKS: z.string().min(1).optional(),
+  /** ... or its URL (Cognito). */
+  JWT_JWKS_URL: z.string().url().optional(),
+  TEMPLATES_DIR: z.string().min(1).optional(),
+  /** Local emulators keep path-style buckets and want checksums only when required. */
+  S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).optional(),
+  PRESIGN_EXPIRES_SECONDS: z.coerce.number().int().min(1).max(300).default(300),
+  RENDER_TIMEOUT_MS: z.coerce.number().int().positive().default(20_000),
+});
+
+export type Config = z.infer<typeof Env>;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = Env.safeParse(env);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Configuration is not valid: ${fields}`);
+  }
+  const config = parsed.data;
+  if (config.AUTH_MODE === 'jwt' && (!config.JWT_ISSUER || !config.JWT_AUDIENCE || !(config.JWT_JWKS || config.JWT_JWKS_URL))) {
+    throw new Error('Configuration is not valid: AUTH_MODE=jwt needs JWT_ISSUER, JWT_AUDIENCE and JWT_JWKS or JWT_JWKS_URL');
+  }
+  return config;
+}
+
+/** Fails fast when a stage needs a setting its function was not given. */
+export function required<K extends keyof Config>(config: Config, key: K): NonNullable<Config[K]> {
+  const value = config[key];
+  if (value === undefined || value === null) throw new Error(`Configuration is not valid: ${String(key)} is required here`);
+  return value as NonNullable<Config[K]>;
+}

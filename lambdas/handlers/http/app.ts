@@ -1,0 +1,83 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { randomUUID } from 'node:crypto';
+import { type Context, Hono } from 'hono';
+import { secureHeaders } from 'hono/secure-headers';
+import { AppError, MalformedRequestError, UnauthorizedError } from '../../core/errors';
+import type { Actor } from '../../core/letter';
+import type { ArchiveStore, Authenticator } from '../../core/ports';
+import type { LetterContext } from '../../core/use-cases/context';
+import { letterRoutes } from './letter-routes';
+import { internalErrorResponse, problemResponse } from './problem';
+
+export interface ApiDependencies extends LetterContext {
+  archive: ArchiveStore;
+  presignExpiresSeconds: number;
+  authenticator: Authenticator;
+  logger: Logger;
+}
+
+/** What every request carries through the app. */
+export type ApiEnv = {
+  Bindings: { event?: { requestContext?: { requestId?: string; authorizer?: { jwt?: { claims?: Record<string, unknown> } } } } };
+  Variables: { correlationId: string; actor: Actor };
+};
+
+const CORRELATION_ID = /^[\w-]{8,64}$/;
+
+/** Who is calling: a verified bearer token, or claims API Gateway's authorizer already verified. */
+export async function authenticate(c: Context<ApiEnv>, authenticator: Authenticator, cookieToken?: string): Promise<Actor> {
+  const header = c.req.header('authorization');
+  let bearerToken = cookieToken;
+  if (header !== undefined) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!match) throw new UnauthorizedError('Send the token as "Authorization: Bearer <token>".');
+    bearerToken = match[1];
+  }
+  const verifiedClaims = header !== undefined ? c.env?.event?.requestContext?.authorizer?.jwt?.claims : undefined;
+  return authenticator.authenticate({ bearerToken, verifiedClaims });
+}
+
+export function createApp(deps: ApiDependencies): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+
+  app.use(async (c, next) => {
+    const given = c.req.header('x-correlation-id');
+    const correlationId =
+      given && CORRELATION_ID.test(given) ? given : (c.env?.event?.requestContext?.requestId ?? randomUUID());
+    c.set('correlationId', correlationId);
+    await next();
+    c.header('X-Correlation-Id', correlationId);
+    c.header('Cache-Control', c.res.headers.get('Cache-Control') ?? 'no-store');
+  });
+  app.use(
+    '/api/*',
+    secureHeaders({
+      contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+      strictTransportSecurity: 'max-age=31536000; includeSubDomains',
+      crossOriginResourcePolicy: 'same-origin',
+      referrerPolicy: 'no-referrer',
+    }),
+  );
+
+  app.get('/health', (c) => c.json({ status: 'ok' }));
+
+  app.use('/api/*', async (c, next) => {
+    c.set('actor', await authenticate(c, deps.authenticator));
+    await next();
+  });
+  app.route('/api', letterRoutes(deps));
+
+  app.notFound((c) => problemResponse(c, new AppError(404, 'Not found', `There is nothing at ${c.req.method} ${c.req.path}.`), c.get('correlationId')));
+  app.onError((error, c) => {
+    const correlationId = c.get('correlationId') ?? randomUUID();
+    if (error instanceof AppError) return problemResponse(c, error, correlationId);
+    // Hono raises its own HTTP errors for malformed requests it refuses before our code runs.
+    const status = (error as unknown as { status?: number }).status;
+    if (status && status < 500) {
+      return problemResponse(c, new MalformedRequestError(error.message), correlationId);
+    }
+    deps.logger.error('request failed', { correlationId, method: c.req.method, path: c.req.path, error });
+    return internalErrorResponse(c, correlationId);
+  });
+  return app;
+}

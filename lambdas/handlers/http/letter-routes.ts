@@ -1,0 +1,89 @@
+import { type Context, Hono } from 'hono';
+import { ApproveInput, FindingInput, FindingPatch, LetterInput, LetterPatch, ReturnInput } from '../../core/letter-schema';
+import type { Letter } from '../../core/letter';
+import { z } from 'zod';
+import { addFinding, createLetter, removeFinding, updateFinding, updateLetter } from '../../core/use-cases/draft-letters';
+import { getLetter, listLetters, retrievePdf } from '../../core/use-cases/read-letters';
+import { approveLetter, returnLetter, submitLetter } from '../../core/use-cases/review-letters';
+import type { ApiDependencies, ApiEnv } from './app';
+import { letterSummaryView, letterView } from './letter-view';
+import { ListQuery, openApiDocument } from './openapi';
+import { idParam, ifMatch, jsonBody, queryParams } from './request';
+
+const EmptyBody = z.strictObject({});
+
+function sendLetter(c: Context<ApiEnv>, letter: Letter, status: 200 | 201 | 202 = 200) {
+  c.header('ETag', `"${letter.version}"`);
+  return c.json(letterView(letter), status);
+}
+
+/** The JSON API: each route parses, calls one use case and maps its result. */
+export function letterRoutes(deps: ApiDependencies) {
+  const api = new Hono<ApiEnv>();
+  let openApi: object | undefined;
+
+  api.get('/openapi.json', (c) => c.json((openApi ??= openApiDocument())));
+
+  api.post('/letters', async (c) => {
+    const letter = await createLetter(deps, c.get('actor'), await jsonBody(c, LetterInput));
+    c.header('Location', `/api/letters/${letter.id}`);
+    return sendLetter(c, letter, 201);
+  });
+
+  api.get('/letters', async (c) => {
+    const page = await listLetters(deps, c.get('actor'), queryParams(c, ListQuery));
+    return c.json({ items: page.items.map(letterSummaryView), nextCursor: page.nextCursor ?? null });
+  });
+
+  api.get('/letters/:id', async (c) => sendLetter(c, await getLetter(deps, c.get('actor'), idParam(c, 'id'))));
+
+  api.patch('/letters/:id', async (c) => {
+    const id = idParam(c, 'id');
+    const version = ifMatch(c, true);
+    return sendLetter(c, await updateLetter(deps, c.get('actor'), id, version, await jsonBody(c, LetterPatch)));
+  });
+
+  api.post('/letters/:id/findings', async (c) => {
+    const id = idParam(c, 'id');
+    const { letter, finding } = await addFinding(deps, c.get('actor'), id, await jsonBody(c, FindingInput));
+    c.header('Location', `/api/letters/${id}/findings/${finding.id}`);
+    c.header('ETag', `"${letter.version}"`);
+    return c.json(finding, 201);
+  });
+
+  api.patch('/letters/:id/findings/:findingId', async (c) => {
+    const [id, findingId] = [idParam(c, 'id'), idParam(c, 'findingId')];
+    const version = ifMatch(c, false);
+    return sendLetter(c, await updateFinding(deps, c.get('actor'), id, findingId, version, await jsonBody(c, FindingPatch)));
+  });
+
+  api.delete('/letters/:id/findings/:findingId', async (c) => {
+    const [id, findingId] = [idParam(c, 'id'), idParam(c, 'findingId')];
+    return sendLetter(c, await removeFinding(deps, c.get('actor'), id, findingId, ifMatch(c, false)));
+  });
+
+  api.post('/letters/:id/submit', async (c) => {
+    const id = idParam(c, 'id');
+    await jsonBody(c, EmptyBody, { optional: true });
+    return sendLetter(c, await submitLetter(deps, c.get('actor'), id, ifMatch(c, false)));
+  });
+
+  api.post('/letters/:id/return', async (c) => {
+    const id = idParam(c, 'id');
+    const { comment } = await jsonBody(c, ReturnInput);
+    return sendLetter(c, await returnLetter(deps, c.get('actor'), id, comment, ifMatch(c, false)));
+  });
+
+  api.post('/letters/:id/approve', async (c) => {
+    const id = idParam(c, 'id');
+    const { version } = await jsonBody(c, ApproveInput);
+    return sendLetter(c, await approveLetter(deps, c.get('actor'), id, version), 202);
+  });
+
+  api.get('/letters/:id/pdf', async (c) => {
+    const url = await retrievePdf(deps, c.get('actor'), idParam(c, 'id'));
+    return c.redirect(url, 302);
+  });
+
+  return api;
+}

@@ -1,0 +1,58 @@
+import type { Context } from 'hono';
+import type { z } from 'zod';
+import { MalformedRequestError, NotFoundError, PayloadTooLargeError, PreconditionRequiredError, UnsupportedMediaTypeError, ValidationError } from '../../core/errors';
+import { LIMITS } from '../../core/letter-schema';
+import { fieldProblems } from './problem';
+
+/** Ids are time-sortable ULIDs: 26 characters of Crockford's base 32. */
+const ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+export function idParam(c: Context, name: 'id' | 'findingId'): string {
+  const value = c.req.param(name) ?? '';
+  if (!ID.test(value)) {
+    throw new NotFoundError(`${JSON.stringify(value.slice(0, 60))} is not ${name === 'id' ? 'a letter' : 'a finding'} id.`);
+  }
+  return value;
+}
+
+/** Reads a JSON body: right media type, within the size limit, well formed, and valid for the schema. */
+export async function jsonBody<S extends z.ZodType>(c: Context, schema: S, options: { optional?: boolean } = {}): Promise<z.infer<S>> {
+  const raw = await c.req.text();
+  if (options.optional && raw.trim() === '') return schema.parse({});
+  const contentType = c.req.header('content-type') ?? '';
+  if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(contentType)) throw new UnsupportedMediaTypeError();
+  if (Buffer.byteLength(raw, 'utf8') > LIMITS.body) throw new PayloadTooLargeError(LIMITS.body);
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch (error) {
+    throw new MalformedRequestError(`The body is not valid JSON: ${(error as Error).message}`, [{ field: 'body', message: 'is not valid JSON' }]);
+  }
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) throw new ValidationError(fieldProblems(parsed.error));
+  return parsed.data;
+}
+
+export function queryParams<S extends z.ZodType>(c: Context, schema: S): z.infer<S> {
+  const parsed = schema.safeParse(c.req.query());
+  if (!parsed.success) throw new ValidationError(fieldProblems(parsed.error));
+  return parsed.data;
+}
+
+/** If-Match takes the version quoted, bare or weak: `"3"`, `3`, `W/"3"`. */
+export function ifMatch(c: Context, required: true): number;
+export function ifMatch(c: Context, required: false): number | undefined;
+export function ifMatch(c: Context, required: boolean): number | undefined {
+  const header = c.req.header('if-match');
+  if (header === undefined || header.trim() === '') {
+    if (required) throw new PreconditionRequiredError();
+    return undefined;
+  }
+  const match = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(header);
+  if (!match) {
+    throw new MalformedRequestError('If-Match must be the letter version, such as "3".', [
+      { field: 'If-Match', message: 'must be a version number' },
+    ]);
+  }
+  return Number(match[1]);
+}

@@ -1,0 +1,182 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { loadConfig } from '../config';
+import type { Role } from '../core/letter';
+import { ROLES } from '../core/roles';
+import { createApiHandler } from '../handlers/http/api';
+import { buildDependencies, type Dependencies } from '../wiring';
+import { type Emulators, startEmulators } from './emulators';
+import { invokeApi, readBody } from './http-bridge';
+import { InProcessQueue, type QueueOptions } from './in-process-queue';
+import { LOCAL_AUDIENCE, LOCAL_ISSUER, LocalIssuer } from './local-issuer';
+
+export interface LocalStackOptions {
+  dataDir: string;
+  /** 0 picks a free port. */
+  port: number;
+  host?: string;
+  queue?: Partial<QueueOptions>;
+  logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+}
+
+export interface OutboxMessage {
+  messageId: string;
+  from: string;
+  to: string[];
+  cc: string[];
+  subject: string;
+  at: number;
+  attachments: { filename: string | null; contentType: string; size: number; sha256: string }[];
+}
+
+export interface LocalStack {
+  url: string;
+  emulators: Emulators;
+  issuer: LocalIssuer;
+  queue: InProcessQueue;
+  deps: Dependencies;
+  token(role: Role, name: string): Promise<string>;
+  outbox(): Promise<OutboxMessage[]>;
+  stop(): Promise<void>;
+}
+
+const TokenRequest = z.strictObject({ role: z.enum(ROLES as [Role, ...Role[]]), name: z.string().trim().min(1).max(100) });
+
+const TABLE_NAME = 'inspection-letters';
+const BUCKET = 'inspection-letters-archive';
+
+/**
+ * The whole pipeline on one machine: emulators for DynamoDB, S3 and SES, the API handler
+ * behind a plain HTTP server, and the render and distribute stages on an in-process queue.
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const dataDir = resolve(options.dataDir);
+  const emulators = await startEmulators({ dataDir, bucket: BUCKET, tableName: TABLE_NAME });
+  const issuer = await LocalIssuer.open(join(dataDir, 'issuer-key.json'));
+
+  // The same settings a Lambda gets from its environment, pointed at the emulators.
+  Object.assign(process.env, {
+    AWS_REGION: 'eu-west-2',
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamodbUrl,
+    AWS_ENDPOINT_URL_S3: emulators.s3Url,
+    AWS_ENDPOINT_URL_SES: emulators.sesUrl,
+    AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
+    AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
+    S3_FORCE_PATH_STYLE: 'true',
+    TABLE_NAME,
+    ARCHIVE_BUCKET: BUCKET,
+    MAIL_FROM: process.env.MAIL_FROM ?? 'inspection-letters@ofsted.example',
+    AUTH_MODE: 'jwt',
+    JWT_ISSUER: LOCAL_ISSUER,
+    JWT_AUDIENCE: LOCAL_AUDIENCE,
+    JWT_JWKS: JSON.stringify(issuer.jwks()),
+    POWERTOOLS_LOG_LEVEL: options.logLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+  });
+  delete process.env.AWS_PROFILE;
+
+  const logger = new Logger({ serviceName: 'inspection-letters' });
+  const queue = new InProcessQueue({
+    maxReceiveCount: 5,
+    retryDelayMs: 200,
+    concurrency: { render: 1, distribute: 4 },
+    log: (message, detail) => logger.error(message, detail),
+    ...options.queue,
+  });
+  const deps = buildDependencies(loadConfig(), { jobs: queue, logger });
+  const api = createApiHandler(deps);
+
+  let ready = false;
+  const outbox = async (): Promise<OutboxMessage[]> => {
+    const response = await fetch(`${emulators.sesUrl}/store`);
+    const store = (await response.json()) as {
+      emails: { messageId: string; from: string; destination: { to: string[]; cc: string[] }; subject: string; at: number; attachments: { filename?: string; contentType: string; size: number; content: string }[] }[];
+    };
+    return store.emails.map((e) => ({
+      messageId: e.messageId,
+      from: e.from,
+      to: e.destination.to,
+      cc: e.destination.cc,
+      subject: e.subject,
+      at: e.at,
+      attachments: e.attachments.map((a) => ({
+        filename: a.filename ?? null,
+        contentType: a.contentType,
+        size: a.size,
+        sha256: createHash('sha256').update(Buffer.from(a.content, 'base64')).digest('hex'),
+      })),
+    }));
+  };
+
+  const sendJson = (res: ServerResponse, status: number, body: unknown, type = 'application/json') => {
+    res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+    res.end(JSON.stringify(body));
+  };
+  const problem = (res: ServerResponse, status: number, title: string, detail: string, errors?: { field: string; message: string }[]) =>
+    sendJson(res, status, { type: 'about:blank', title, status, detail, ...(errors ? { errors } : {}) }, 'application/problem+json');
+
+  async function route(req: IncomingMessage, res: ServerResponse) {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const body = await readBody(req);
+    if (body === 'too-large') return problem(res, 413, 'Payload too large', 'The body is too large.', [{ field: 'body', message: 'is too large' }]);
+    if (path === '/health' && !ready) return problem(res, 503, 'Starting', 'The local stack is still starting.');
+    // Local-only routes: they exist in no Lambda.
+    if (path === '/dev/token' && req.method === 'POST') {
+      let data: unknown;
+      try {
+        data = JSON.parse(body.toString('utf8'));
+      } catch {
+        return problem(res, 400, 'Malformed request', 'The body is not valid JSON.', [{ field: 'body', message: 'is not valid JSON' }]);
+      }
+      const parsed = TokenRequest.safeParse(data);
+      if (!parsed.success) {
+        const errors = parsed.error.issues.map((i) => ({ field: i.path.join('.') || 'body', message: i.message }));
+        return problem(res, 422, 'Invalid request', 'Send {"role": "inspector" | "manager" | "reader", "name": "..."}.', errors);
+      }
+      return sendJson(res, 200, { token: await issuer.issue(parsed.data.role, parsed.data.name) });
+    }
+    if (path === '/dev/outbox' && req.method === 'GET') return sendJson(res, 200, { messages: await outbox() });
+    if (path === '/dev/dead-letters' && req.method === 'GET') return sendJson(res, 200, { deadLetters: queue.deadLetters });
+    return invokeApi(api, req, body, res);
+  }
+
+  const server: Server = createServer((req, res) => {
+    route(req, res).catch((error) => {
+      logger.error('local server failed', { error });
+      if (!res.headersSent) problem(res, 500, 'Internal error', 'The local server failed; see its log.');
+      else res.end();
+    });
+  });
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(options.port, options.host ?? '127.0.0.1', () => ok());
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1'}:${address.port}`;
+  ready = true;
+
+  return {
+    url,
+    emulators,
+    issuer,
+    queue,
+    deps,
+    token: (role, name) => issuer.issue(role, name),
+    outbox,
+    async stop() {
+      ready = false;
+      server.closeAllConnections();
+      await new Promise<void>((ok) => server.close(() => ok()));
+      await queue.stop();
+      await emulators.stop();
+      deps.clients.dynamo.destroy();
+      deps.clients.s3.destroy();
+      deps.clients.ses.destroy();
+    },
+  };
+}

@@ -1,0 +1,276 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ApiClient, exampleLetter, startTestStack, submittedLetter, type TestStack } from '../support/stack';
+
+let stack: TestStack;
+let inspector: ApiClient;
+let secondInspector: ApiClient;
+let manager: ApiClient;
+let reader: ApiClient;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  inspector = await stack.as('inspector', 'Simon Rushall');
+  secondInspector = await stack.as('inspector', 'Siobhán O’Connor');
+  manager = await stack.as('manager', 'Mary Manager');
+  reader = await stack.as('reader', 'Rita Records');
+});
+
+afterAll(async () => {
+  await stack?.destroy();
+});
+
+describe('drafts', () => {
+  it('creates a draft from the example letter, with ids for its findings', async () => {
+    const response = await inspector.post('/api/letters', exampleLetter());
+
+    expect(response.status).toBe(201);
+    expect(response.headers.get('etag')).toBe('"1"');
+    expect(response.headers.get('location')).toBe(`/api/letters/${response.body.id}`);
+    const letter = response.body;
+    expect(letter).toMatchObject({ status: 'draft', version: 1, authority: { name: 'Durham County Council' }, createdBy: 'Simon Rushall' });
+    expect(letter.findings).toHaveLength(14);
+    expect(letter.findings.map((f: any) => f.text)).toEqual(exampleLetter().findings.map((f: any) => f.text));
+    expect(new Set(letter.findings.map((f: any) => f.id)).size).toBe(14);
+    expect(letter.history).toEqual([expect.objectContaining({ action: 'created', by: 'Simon Rushall', role: 'inspector' })]);
+
+    const read = await inspector.get(`/api/letters/${letter.id}`);
+    expect(read.status).toBe(200);
+    expect(read.body).toEqual(letter);
+  });
+
+  it('changes fields with If-Match, raising the version and recording who changed what', async () => {
+    const letter = await inspector.createLetter();
+    const response = await secondInspector.patch(
+      `/api/letters/${letter.id}`,
+      { summary: 'A new summary.' },
+      { 'If-Match': '"1"' },
+    );
+
+    expect(response.status).toBe(200);
+    expect(response.body.summary).toBe('A new summary.');
+    expect(response.body.version).toBe(2);
+    expect(response.headers.get('etag')).toBe('"2"');
+    expect(response.body.history.at(-1)).toMatchObject({ action: 'edited', by: 'Siobhán O’Connor', detail: 'summary' });
+
+    const bare = await inspector.patch(`/api/letters/${letter.id}`, { summary: 'Bare If-Match.' }, { 'If-Match': '2' });
+    expect(bare.status).toBe(200);
+    expect(bare.body.version).toBe(3);
+  });
+
+  it('answers 428 without If-Match and 412 on a stale version, leaving the letter as it was', async () => {
+    const letter = await inspector.createLetter();
+    await inspector.patch(`/api/letters/${letter.id}`, { summary: 'First edit.' }, { 'If-Match': '1' });
+
+    const missing = await inspector.patch(`/api/letters/${letter.id}`, { summary: 'No precondition.' });
+    expect(missing.status).toBe(428);
+    expect(missing.headers.get('content-type')).toBe('application/problem+json');
+    expect(missing.body.errors).toEqual([{ field: 'If-Match', message: 'is required' }]);
+
+    const stale = await secondInspector.patch(`/api/letters/${letter.id}`, { summary: 'Lost update.' }, { 'If-Match': '"1"' });
+    expect(stale.status).toBe(412);
+    expect(stale.body.detail).toContain('current version is 2');
+
+    const after = await inspector.get(`/api/letters/${letter.id}`);
+    expect(after.body.summary).toBe('First edit.');
+    expect(after.body.version).toBe(2);
+  });
+
+  it('adds, edits and removes findings', async () => {
+    const letter = await inspector.createLetter({ findings: [] });
+    const added = await inspector.post(`/api/letters/${letter.id}/findings`, { category: 'strength', text: 'Strong leadership.' });
+    expect(added.status).toBe(201);
+    expect(added.body).toMatchObject({ category: 'strength', text: 'Strong leadership.' });
+    expect(added.headers.get('etag')).toBe('"2"');
+
+    const edited = await inspector.patch(`/api/letters/${letter.id}/findings/${added.body.id}`, { text: 'Very strong leadership.' });
+    expect(edited.status).toBe(200);
+    expect(edited.body.findings).toEqual([{ id: added.body.id, category: 'strength', text: 'Very strong leadership.' }]);
+
+    const removed = await inspector.delete(`/api/letters/${letter.id}/findings/${added.body.id}`);
+    expect(removed.status).toBe(200);
+    expect(removed.body.findings).toEqual([]);
+    expect(removed.body.history.map((h: any) => h.action)).toEqual(['created', 'finding-added', 'finding-edited', 'finding-removed']);
+
+    const gone = await inspector.delete(`/api/letters/${letter.id}/findings/${added.body.id}`);
+    expect(gone.status).toBe(404);
+  });
+
+  it('lands every finding when two inspectors add findings at the same time', async () => {
+    const letter = await inspector.createLetter({ findings: [] });
+    const texts = Array.from({ length: 20 }, (_, i) => `Concurrent finding ${i + 1}.`);
+    const results = await Promise.all(
+      texts.map((text, i) => (i % 2 ? secondInspector : inspector).post(`/api/letters/${letter.id}/findings`, { category: 'areaForDevelopment', text })),
+    );
+    expect(results.map((r) => r.status)).toEqual(texts.map(() => 201));
+
+    const after = await inspector.get(`/api/letters/${letter.id}`);
+    expect(after.body.findings.map((f: any) => f.text).sort()).toEqual([...texts].sort());
+    expect(after.body.version).toBe(1 + texts.length);
+  });
+});
+
+describe('workflow', () => {
+  it('goes draft → submitted → returned with a comment → submitted → approved', async () => {
+    const letter = await inspector.createLetter();
+    const submitted = await inspector.post(`/api/letters/${letter.id}/submit`);
+    expect(submitted.status).toBe(200);
+    expect(submitted.body.status).toBe('submitted');
+
+    const returned = await manager.post(`/api/letters/${letter.id}/return`, { comment: 'Please tighten the summary.' });
+    expect(returned.status).toBe(200);
+    expect(returned.body).toMatchObject({ status: 'draft', returnComment: 'Please tighten the summary.' });
+
+    const resubmitted = await inspector.post(`/api/letters/${letter.id}/submit`);
+    expect(resubmitted.body.status).toBe('submitted');
+    expect(resubmitted.body.returnComment).toBeUndefined();
+
+    const approved = await manager.post(`/api/letters/${letter.id}/approve`, { version: resubmitted.body.version });
+    expect(approved.status).toBe(202);
+    expect(approved.body.status).toBe('approved');
+    expect(approved.body.approval).toMatchObject({ by: 'Mary Manager', version: resubmitted.body.version });
+
+    const read = await reader.get(`/api/letters/${letter.id}`);
+    expect(read.status).toBe(200);
+    const actions = read.body.history.map((h: any) => `${h.action}:${h.by}`);
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'created:Simon Rushall',
+        'submitted:Simon Rushall',
+        'returned:Mary Manager',
+        'approved:Mary Manager',
+        'read:Rita Records',
+      ]),
+    );
+    expect(read.body.history.find((h: any) => h.action === 'returned').detail).toBe('Please tighten the summary.');
+  });
+
+  it('records every read of an approved letter, and never a draft read', async () => {
+    const letter = await submittedLetter(inspector);
+    await inspector.get(`/api/letters/${letter.id}`);
+    await manager.post(`/api/letters/${letter.id}/approve`, { version: letter.version });
+    await reader.get(`/api/letters/${letter.id}`);
+    await manager.get(`/api/letters/${letter.id}`);
+    const read = await inspector.get(`/api/letters/${letter.id}`);
+    const reads = read.body.history.filter((h: any) => h.action === 'read').map((h: any) => h.by);
+    expect(reads).toEqual(['Rita Records', 'Mary Manager', 'Simon Rushall']);
+  });
+
+  it('refuses edits once submitted and once approved with 409, changing nothing', async () => {
+    const letter = await submittedLetter(inspector);
+    const edit = await inspector.patch(`/api/letters/${letter.id}`, { summary: 'Too late.' }, { 'If-Match': String(letter.version) });
+    expect(edit.status).toBe(409);
+    const finding = await inspector.post(`/api/letters/${letter.id}/findings`, { category: 'strength', text: 'Too late.' });
+    expect(finding.status).toBe(409);
+
+    await manager.post(`/api/letters/${letter.id}/approve`, { version: letter.version });
+    const afterApproval = await manager.patch(`/api/letters/${letter.id}`, { summary: 'Never.' }, { 'If-Match': String(letter.version + 1) });
+    expect(afterApproval.status).toBe(409);
+    const returnApproved = await manager.post(`/api/letters/${letter.id}/return`, { comment: 'No.' });
+    expect(returnApproved.status).toBe(409);
+
+    const after = await manager.get(`/api/letters/${letter.id}`);
+    expect(after.body.summary).toBe(exampleLetter().summary);
+    expect(after.body.findings).toHaveLength(14);
+  });
+
+  it('approves only the version the manager read', async () => {
+    const letter = await submittedLetter(inspector);
+    const stale = await manager.post(`/api/letters/${letter.id}/approve`, { version: letter.version - 1 });
+    expect(stale.status).toBe(412);
+    const draft = await inspector.createLetter();
+    const notSubmitted = await manager.post(`/api/letters/${draft.id}/approve`, { version: 1 });
+    expect(notSubmitted.status).toBe(409);
+    expect((await manager.get(`/api/letters/${letter.id}`)).body.status).toBe('submitted');
+  });
+
+  it('gives one approval when managers approve the same letter at once', async () => {
+    const letter = await submittedLetter(inspector);
+    const managers = await Promise.all(Array.from({ length: 8 }, (_, i) => stack.as('manager', `Manager ${i}`)));
+    const results = await Promise.all(managers.map((m) => m.post(`/api/letters/${letter.id}/approve`, { version: letter.version })));
+    expect(results.filter((r) => r.status === 202)).toHaveLength(1);
+    expect(results.filter((r) => r.status !== 202).every((r) => r.status === 409 || r.status === 412)).toBe(true);
+    const after = await manager.get(`/api/letters/${letter.id}`);
+    expect(after.body.history.filter((h: any) => h.action === 'approved')).toHaveLength(1);
+  });
+
+  it('refuses to submit a letter with no findings', async () => {
+    const letter = await inspector.createLetter({ findings: [] });
+    const response = await inspector.post(`/api/letters/${letter.id}/submit`);
+    expect(response.status).toBe(422);
+    expect(response.body.errors).toEqual([expect.objectContaining({ field: 'findings' })]);
+  });
+});
+
+describe('search', () => {
+  it('finds letters by council, status and date range, newest first, page by page', async () => {
+    const council = `Search Test Council ${Date.now()}`;
+    const dates = ['2020-01-15', '2020-03-15', '2020-02-15', '2020-04-15', '2020-05-15'];
+    const created = [];
+    for (const letterDate of dates) {
+      created.push(
+        await inspector.createLetter({
+          authority: { name: council },
+          letterDate,
+          inspection: { startDate: '2019-12-01', endDate: '2019-12-02' },
+        }),
+      );
+    }
+    await inspector.post(`/api/letters/${created[3].id}/submit`);
+
+    const all = await reader.get(`/api/letters?authority=${encodeURIComponent(council.toUpperCase())}`);
+    expect(all.status).toBe(200);
+    expect(all.body.items).toEqual([]); // readers see approved letters only
+
+    const byCouncil = await manager.get(`/api/letters?authority=${encodeURIComponent(council.toUpperCase())}&limit=2`);
+    expect(byCouncil.body.items.map((l: any) => l.letterDate)).toEqual(['2020-05-15', '2020-04-15']);
+    const next = await manager.get(
+      `/api/letters?authority=${encodeURIComponent(council)}&limit=2&cursor=${byCouncil.body.nextCursor}`,
+    );
+    expect(next.body.items.map((l: any) => l.letterDate)).toEqual(['2020-03-15', '2020-02-15']);
+
+    const range = await manager.get(`/api/letters?authority=${encodeURIComponent(council)}&from=2020-02-01&to=2020-03-31`);
+    expect(range.body.items.map((l: any) => l.letterDate)).toEqual(['2020-03-15', '2020-02-15']);
+    expect(range.body.nextCursor).toBeNull();
+
+    const submitted = await manager.get(`/api/letters?authority=${encodeURIComponent(council)}&status=submitted`);
+    expect(submitted.body.items.map((l: any) => l.id)).toEqual([created[3].id]);
+
+    const byStatus = await manager.get('/api/letters?status=submitted&from=2020-04-15&to=2020-04-15');
+    expect(byStatus.body.items.map((l: any) => l.id)).toContain(created[3].id);
+  });
+
+  it('refuses malformed search parameters', async () => {
+    const response = await manager.get('/api/letters?status=lost&from=2020-02-30&cursor=nonsense&limit=1000&colour=red');
+    expect(response.status).toBe(422);
+    const fields = response.body.errors.map((e: any) => e.field).sort();
+    expect(fields).toEqual(['colour', 'from', 'limit', 'status']);
+    const cursor = await manager.get('/api/letters?cursor=bm9uc2Vuc2U');
+    expect(cursor.status).toBe(400);
+    expect(cursor.body.errors).toEqual([expect.objectContaining({ field: 'cursor' })]);
+  });
+});
+
+describe('the OpenAPI document', () => {
+  it('describes every route, from the same schemas that validate requests', async () => {
+    const response = await reader.get('/api/openapi.json');
+    expect(response.status).toBe(200);
+    expect(response.body.openapi).toBe('3.1.0');
+    expect(Object.keys(response.body.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/letters',
+        '/api/letters/{id}',
+        '/api/letters/{id}/findings',
+        '/api/letters/{id}/findings/{findingId}',
+        '/api/letters/{id}/submit',
+        '/api/letters/{id}/return',
+        '/api/letters/{id}/approve',
+        '/api/letters/{id}/preview',
+        '/api/letters/{id}/pdf',
+        '/api/letters/{id}/redistribute',
+      ]),
+    );
+    const input = response.body.components.schemas.LetterInput;
+    expect(input.additionalProperties).toBe(false);
+    expect(input.required).toEqual(expect.arrayContaining(['letterDate', 'authority', 'recipients', 'inspector']));
+  });
+});
