@@ -1,0 +1,338 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import chromium from '@sparticuz/chromium';
+import { PDFDocument } from 'pdf-lib';
+import puppeteer, { type Browser, type HTTPRequest, type Page } from 'puppeteer-core';
+import type { PdfMetadata, PdfRenderer, RenderedPdf } from '../../core/ports';
+
+export interface RendererLogger {
+  info(message: string, details?: Record<string, unknown>): void;
+  warn(message: string, details?: Record<string, unknown>): void;
+}
+
+export interface ChromiumPdfRendererOptions {
+  /** Upper bound for one render, from taking the page to the finished PDF. */
+  timeoutMs?: number;
+  logger?: RendererLogger;
+  /** Path of the Chromium binary; by default @sparticuz/chromium unpacks its own. */
+  executablePath?: string;
+  /**
+   * Runs the renderer inside the browser process. Off by default (a crashed renderer then cannot
+   * take the browser with it); some sandboxes that forbid process creation need it on.
+   */
+  singleProcess?: boolean;
+  /** Written to the PDF's Producer and Creator. */
+  producer?: string;
+  /** Fixes CreationDate and ModDate, so the same HTML gives the same bytes. */
+  documentDate?: Date;
+}
+
+/** Metadata plus, optionally, the date the PDF should say it was made. */
+export type ChromiumPdfMetadata = PdfMetadata & { creationDate?: Date };
+
+const DEFAULT_TIMEOUT_MS = 20_000;
+const PROTOCOL_TIMEOUT_MS = 60_000;
+
+// A port nothing listens on: any request that escapes interception fails at once, locally.
+const DEAD_PROXY = 'http://127.0.0.1:9';
+
+/**
+ * Chromium's flags, chosen one by one. @sparticuz/chromium's own list is not used as it is:
+ * it turns off web security, site isolation and mixed-content blocking, which a renderer of
+ * untrusted text must keep.
+ */
+export function chromiumArgs(options: { singleProcess?: boolean } = {}): string[] {
+  return [
+    '--no-sandbox', // Lambda and this container run as root, where Chromium's sandbox cannot start.
+    '--no-zygote',
+    '--disable-gpu',
+    '--disable-webgl',
+    '--font-render-hinting=none', // Same glyph metrics on every machine.
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-domain-reliability',
+    '--disable-sync',
+    '--disable-default-apps',
+    '--disable-extensions',
+    '--no-first-run',
+    '--no-default-browser-check',
+    '--no-pings',
+    '--disable-print-preview',
+    '--disable-dev-shm-usage', // Lambda's /dev/shm is tiny.
+    '--disk-cache-size=0',
+    `--proxy-server=${DEAD_PROXY}`,
+    // Chromium bypasses the proxy for loopback unless told not to; this keeps loopback behind it too.
+    '--proxy-bypass-list=<-loopback>',
+    '--disable-features=AudioServiceOutOfProcess,Translate,MediaRouter,OptimizationHints',
+    ...(options.singleProcess ? ['--single-process'] : []),
+  ];
+}
+
+class RenderTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`rendering took longer than ${ms} ms`);
+    this.name = 'RenderTimeoutError';
+  }
+}
+
+const noopLogger: RendererLogger = { info() {}, warn() {} };
+
+/**
+ * Prints HTML to PDF with headless Chromium. One browser per process, started on first use and
+ * restarted if it dies; one page, reused, because a page per letter leaks memory. Renders take
+ * turns on that page. The page runs no script and loads nothing but data: URLs.
+ */
+export class ChromiumPdfRenderer implements PdfRenderer {
+  private readonly timeoutMs: number;
+  private readonly logger: RendererLogger;
+  private readonly options: ChromiumPdfRendererOptions;
+  private browser: Promise<Browser> | undefined;
+  private page: Promise<Page> | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly brokenPages = new WeakSet<Page>();
+  private closed = false;
+
+  constructor(options: ChromiumPdfRendererOptions = {}) {
+    this.options = options;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.logger = options.logger ?? noopLogger;
+  }
+
+  async fingerprint(): Promise<string> {
+    const browser = await this.getBrowser();
+    return `${await browser.version()}; ${fontPackageVersion()}`;
+  }
+
+  render(html: string, metadata: ChromiumPdfMetadata): Promise<RenderedPdf> {
+    const turn = this.queue.then(() => this.renderNow(html, metadata));
+    // The next render waits for this one whatever its outcome.
+    this.queue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const browser = this.browser;
+    this.browser = undefined;
+    this.page = undefined;
+    if (!browser) return;
+    try {
+      await (await browser).close();
+    } catch {
+      // Already gone: nothing left to close.
+    }
+  }
+
+  /** The browser's process id, if one is running: for health checks and crash tests. */
+  async browserPid(): Promise<number | undefined> {
+    if (!this.browser) return undefined;
+    try {
+      return (await this.browser).process()?.pid;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async renderNow(html: string, metadata: ChromiumPdfMetadata): Promise<RenderedPdf> {
+    if (this.closed) throw new Error('renderer is closed');
+    const started = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new RenderTimeoutError(this.timeoutMs)), this.timeoutMs);
+    });
+    try {
+      const printed = await Promise.race([this.printWithRelaunch(html), deadline]);
+      const result = await withMetadata(Buffer.from(printed), metadata, this.options);
+      this.logger.info('rendered PDF', { pages: result.pages, bytes: result.pdf.length, ms: Date.now() - started });
+      return result;
+    } catch (error) {
+      this.logger.warn('render failed; discarding the page', { error: String(error), ms: Date.now() - started });
+      await this.discardPage();
+      // A browser that let a render run out of time may be wedged: start afresh next time.
+      if (error instanceof RenderTimeoutError) await this.discardBrowser();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async printWithRelaunch(html: string): Promise<Uint8Array> {
+    let page: Page | undefined;
+    try {
+      page = await this.acquirePage();
+      return await this.print(page, html);
+    } catch (error) {
+      // A browser that died since the last render is only noticed when it is next used.
+      if (!page || page.browser().connected) throw error;
+      this.logger.warn('browser lost during render; relaunching and trying again', { error: String(error) });
+      await this.discardBrowser();
+      return this.print(await this.acquirePage(), html);
+    }
+  }
+
+  private async print(page: Page, html: string): Promise<Uint8Array> {
+    await page.setContent(html, { waitUntil: 'load', timeout: this.timeoutMs });
+    return page.pdf({
+      format: 'A4',
+      printBackground: true,
+      preferCSSPageSize: true,
+      tagged: true,
+      outline: false,
+      displayHeaderFooter: false,
+      waitForFonts: true,
+      timeout: this.timeoutMs,
+    });
+  }
+
+  /** The reused page, or a fresh one if there is none or the last one cannot be trusted. */
+  private async acquirePage(): Promise<Page> {
+    if (this.page) {
+      const page = await this.page.catch(() => undefined);
+      if (page && !page.isClosed() && !this.brokenPages.has(page) && page.browser().connected) return page;
+      await this.discardPage();
+    }
+    const page = this.newPage();
+    this.page = page;
+    try {
+      return await page;
+    } catch (error) {
+      if (this.page === page) this.page = undefined;
+      throw error;
+    }
+  }
+
+  private async newPage(): Promise<Page> {
+    const browser = await this.getBrowser();
+    const page = await browser.newPage();
+    page.on('error', (error) => {
+      this.logger.warn('page crashed', { error: String(error) });
+      this.brokenPages.add(page);
+    });
+    // Scripts never run, but the browser reports what it refused here (CSP, blocked loads).
+    page.on('console', (message) => this.logger.warn('page console', { type: message.type(), text: message.text().slice(0, 500) }));
+    await page.setJavaScriptEnabled(false);
+    await page.setRequestInterception(true);
+    page.on('request', (request: HTTPRequest) => {
+      const url = request.url();
+      if (url.startsWith('data:')) {
+        void request.continue().catch(() => undefined);
+        return;
+      }
+      this.logger.warn('blocked a request from a letter', { url: url.slice(0, 200), type: request.resourceType() });
+      void request.abort('blockedbyclient').catch(() => undefined);
+    });
+    await page.setViewport({ width: 794, height: 1123 });
+    return page;
+  }
+
+  private async discardPage(): Promise<void> {
+    const pending = this.page;
+    this.page = undefined;
+    if (!pending) return;
+    try {
+      const page = await pending;
+      this.brokenPages.add(page);
+      await Promise.race([page.close(), new Promise((resolve) => setTimeout(resolve, 5_000))]);
+    } catch {
+      // A page that cannot even be closed goes with its browser.
+    }
+  }
+
+  private async discardBrowser(): Promise<void> {
+    const pending = this.browser;
+    this.browser = undefined;
+    this.page = undefined;
+    if (!pending) return;
+    try {
+      const browser = await pending;
+      browser.process()?.kill('SIGKILL');
+      await browser.close().catch(() => undefined);
+    } catch {
+      // Never started: nothing to stop.
+    }
+  }
+
+  private getBrowser(): Promise<Browser> {
+    if (this.closed) return Promise.reject(new Error('renderer is closed'));
+    if (!this.browser) {
+      const browser = this.launchWithRetry();
+      this.browser = browser;
+      browser.then(
+        (b) =>
+          b.once('disconnected', () => {
+            // The next render starts a new browser and a new page.
+            if (this.browser === browser) {
+              if (!this.closed) this.logger.warn('browser disconnected; it will be relaunched on the next render');
+              this.browser = undefined;
+              this.page = undefined;
+            }
+          }),
+        () => {
+          if (this.browser === browser) this.browser = undefined;
+        },
+      );
+    }
+    return this.browser;
+  }
+
+  private async launchWithRetry(): Promise<Browser> {
+    try {
+      return await this.launch();
+    } catch (error) {
+      this.logger.warn('browser launch failed; retrying once', { error: String(error) });
+      return this.launch();
+    }
+  }
+
+  private async launch(): Promise<Browser> {
+    const started = Date.now();
+    const executablePath = this.options.executablePath ?? (await chromium.executablePath());
+    const browser = await puppeteer.launch({
+      executablePath,
+      headless: 'shell',
+      args: chromiumArgs({ singleProcess: this.options.singleProcess }),
+      pipe: true,
+      protocolTimeout: PROTOCOL_TIMEOUT_MS,
+      handleSIGINT: false,
+      handleSIGTERM: false,
+      handleSIGHUP: false,
+      defaultViewport: null,
+      timeout: 30_000,
+    });
+    this.logger.info('browser launched', { version: await browser.version(), ms: Date.now() - started });
+    return browser;
+  }
+}
+
+/**
+ * Writes the document properties with pdf-lib, leaving Chromium's structure tree in place so
+ * the PDF stays tagged for screen readers.
+ */
+async function withMetadata(pdf: Buffer, metadata: ChromiumPdfMetadata, options: ChromiumPdfRendererOptions): Promise<RenderedPdf> {
+  const doc = await PDFDocument.load(pdf, { updateMetadata: false });
+  const producer = options.producer ?? 'Inspection letters (Chromium, pdf-lib)';
+  const date = metadata.creationDate ?? options.documentDate ?? new Date();
+  doc.setTitle(metadata.title, { showInWindowTitleBar: true });
+  doc.setAuthor(metadata.author);
+  doc.setSubject(metadata.subject);
+  // pdf-lib joins keywords with spaces, which would run multi-word keywords together.
+  doc.setKeywords([metadata.keywords.join('; ')]);
+  doc.setLanguage(metadata.lang);
+  doc.setProducer(producer);
+  doc.setCreator(producer);
+  doc.setCreationDate(date);
+  doc.setModificationDate(date);
+  const bytes = await doc.save({ useObjectStreams: false, addDefaultPage: false, updateFieldAppearances: false });
+  return { pdf: Buffer.from(bytes), pages: doc.getPageCount() };
+}
+
+let fontVersion: string | undefined;
+
+function fontPackageVersion(): string {
+  if (!fontVersion) {
+    const require = createRequire(import.meta.url);
+    const pkg = JSON.parse(readFileSync(require.resolve('@fontsource/arimo/package.json'), 'utf8')) as { version: string };
+    fontVersion = `@fontsource/arimo@${pkg.version}`;
+  }
+  return fontVersion;
+}

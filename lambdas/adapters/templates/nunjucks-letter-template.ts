@@ -1,0 +1,275 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import nunjucks from 'nunjucks';
+import type { FindingCategory } from '../../core/letter-schema';
+import type { LetterContent } from '../../core/letter';
+import type { LetterTemplate, PdfMetadata } from '../../core/ports';
+
+const TEMPLATE_ID = 'ucra-annual';
+const LANG = 'en-GB';
+const ISSUER = 'Ofsted';
+
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+] as const;
+
+/** The sections of the letter, in the order they are printed. */
+const SECTIONS: { category: FindingCategory; heading: string }[] = [
+  { category: 'strength', heading: 'Strengths' },
+  { category: 'meetsRequirements', heading: 'The service meets the requirements of statutory guidance in the following areas' },
+  { category: 'areaForDevelopment', heading: 'Areas for development' },
+];
+
+interface CalendarDate {
+  year: number;
+  month: number;
+  day: number;
+}
+
+// Dates are calendar dates, not instants: parsing by hand keeps the time zone out of them.
+function parseIsoDate(iso: string): CalendarDate {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);
+  if (!m) throw new RangeError(`not a date written YYYY-MM-DD: ${iso}`);
+  return { year: Number(m[1]), month: Number(m[2]), day: Number(m[3]) };
+}
+
+function monthName(month: number): string {
+  const name = MONTHS[month - 1];
+  if (!name) throw new RangeError(`no such month: ${month}`);
+  return name;
+}
+
+function dayNumber(d: CalendarDate): number {
+  return Date.UTC(d.year, d.month - 1, d.day) / 86_400_000;
+}
+
+/** "2011-03-09" → "9 March 2011". */
+export function formatLongDate(iso: string): string {
+  const d = parseIsoDate(iso);
+  return `${d.day} ${monthName(d.month)} ${d.year}`;
+}
+
+/** "2010-03" → "March 2010". */
+export function formatMonth(isoMonth: string): string {
+  const m = /^(\d{4})-(\d{2})$/.exec(isoMonth);
+  if (!m) throw new RangeError(`not a month written YYYY-MM: ${isoMonth}`);
+  return `${monthName(Number(m[2]))} ${m[1]}`;
+}
+
+/**
+ * A span of days as a letter writes it, naming each month and year only once where it can:
+ * "8 February 2011", "8 and 9 February 2011", "7 to 9 February 2011",
+ * "28 February and 1 March 2011", "28 February to 2 March 2011",
+ * "31 December 2010 and 1 January 2011", "30 December 2010 to 2 January 2011".
+ */
+export function formatDateRange(startIso: string, endIso: string): string {
+  const start = parseIsoDate(startIso);
+  const end = parseIsoDate(endIso);
+  const days = dayNumber(end) - dayNumber(start);
+  if (days < 0) throw new RangeError(`date range ends before it starts: ${startIso} to ${endIso}`);
+  if (days === 0) return formatLongDate(startIso);
+  const joiner = days === 1 ? 'and' : 'to';
+  const last = formatLongDate(endIso);
+  if (start.year !== end.year) return `${formatLongDate(startIso)} ${joiner} ${last}`;
+  if (start.month !== end.month) return `${start.day} ${monthName(start.month)} ${joiner} ${last}`;
+  return `${start.day} ${joiner} ${last}`;
+}
+
+/** "on 8 and 9 February 2011", but "from 7 to 9 February 2011": "on 7 to 9" does not read. */
+export function inspectionDatesPhrase(startIso: string, endIso: string): string {
+  const range = formatDateRange(startIso, endIso);
+  return `${/ to /.test(range) ? 'from' : 'on'} ${range}`;
+}
+
+// Lower-case particles belong to the surname: "Mr van der Berg", not "Mr Berg".
+const SURNAME_PARTICLES = new Set(['van', 'von', 'der', 'den', 'de', 'del', 'della', 'di', 'da', 'du', 'la', 'le', 'ter', 'ten', 'bin', 'al', 'ap']);
+
+/** The surname a salutation uses: the last word of the name with any particles before it. */
+export function surnameOf(name: string): string {
+  const words = name.trim().split(/\s+/);
+  let first = words.length - 1;
+  while (first > 1 && SURNAME_PARTICLES.has(words[first - 1])) first -= 1;
+  return words.slice(first).join(' ');
+}
+
+/** The letter's title, used as its heading, HTML title and PDF title. */
+export function letterTitle(content: LetterContent): string {
+  return `Annual unannounced inspection of contact, referral and assessment arrangements within ${content.authority.name} children's services`;
+}
+
+/** The document properties of a letter's PDF; pure, so the archive can record them too. */
+export function letterPdfMetadata(content: LetterContent): PdfMetadata {
+  return {
+    title: letterTitle(content),
+    author: `${content.inspector.name}, ${content.inspector.jobTitle}, ${ISSUER}`,
+    subject: `Outcome of the unannounced inspection of contact, referral and assessment arrangements in ${content.authority.name}, ${formatDateRange(content.inspection.startDate, content.inspection.endDate)}`,
+    keywords: [
+      ISSUER,
+      "children's services",
+      'contact, referral and assessment',
+      'unannounced inspection',
+      content.authority.name,
+      content.letterDate,
+      content.templateId,
+    ],
+    lang: LANG,
+  };
+}
+
+// Blank lines in the summary separate paragraphs; single line breaks are kept by the style sheet.
+function paragraphs(text: string): string[] {
+  return text
+    .split(/\n[ \t]*\n/)
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0);
+}
+
+/** Everything the template prints, worked out in code so the template only lays it out. */
+export function letterView(content: LetterContent) {
+  const { director, chiefExecutive, dfe } = content.recipients;
+  const findings = content.findings as { id?: string; category: FindingCategory; text: string }[];
+  const prev = content.inspection.previousInspection;
+  return {
+    lang: LANG,
+    title: letterTitle(content),
+    metadata: letterPdfMetadata(content),
+    sender: content.sender,
+    letterDate: { iso: content.letterDate, text: formatLongDate(content.letterDate) },
+    recipient: {
+      nameLine: `${director.honorific} ${director.name}`,
+      jobTitle: director.jobTitle,
+      organisation: director.organisation,
+      address: director.address,
+    },
+    salutation: `Dear ${director.honorific} ${surnameOf(director.name)}`,
+    authorityName: content.authority.name,
+    inspectionDates: inspectionDatesPhrase(content.inspection.startDate, content.inspection.endDate),
+    summary: paragraphs(content.summary),
+    previousInspection: prev ? { month: formatMonth(prev.month), addressed: prev.developmentAreasAddressed } : null,
+    sections: SECTIONS.map((s) => ({
+      ...s,
+      findings: findings.filter((f) => f.category === s.category).map((f) => ({ id: f.id ?? null, text: f.text })),
+    })).filter((s) => s.findings.length > 0),
+    inspector: content.inspector,
+    copies: [
+      `${chiefExecutive.name}, ${chiefExecutive.jobTitle}, ${chiefExecutive.organisation}`,
+      `${dfe.name}, ${dfe.organisation}`,
+    ],
+  };
+}
+
+const FONT_SUBSETS = ['latin-ext', 'latin'] as const;
+const FONT_WEIGHTS = [400, 700] as const;
+
+export interface FontPackage {
+  css: string;
+  version: string;
+}
+
+const fontCache = new Map<string, FontPackage>();
+
+/**
+ * @font-face rules for Arimo with the font files inlined as data: URLs, so the page needs no
+ * network or file access. Read once per process: the files never change while it runs.
+ */
+export function arimoFontFaces(packageDir = defaultFontPackageDir()): FontPackage {
+  const cached = fontCache.get(packageDir);
+  if (cached) return cached;
+  const pkg = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version: string };
+  const ranges = JSON.parse(readFileSync(join(packageDir, 'unicode.json'), 'utf8')) as Record<string, string>;
+  const rules: string[] = [];
+  for (const subset of FONT_SUBSETS) {
+    const range = ranges[subset];
+    if (!range) throw new Error(`@fontsource/arimo has no unicode range for ${subset}`);
+    for (const weight of FONT_WEIGHTS) {
+      const file = join(packageDir, 'files', `arimo-${subset}-${weight}-normal.woff2`);
+      const data = readFileSync(file).toString('base64');
+      rules.push(
+        [
+          '@font-face {',
+          "  font-family: 'Arimo';",
+          '  font-style: normal;',
+          '  font-display: block;',
+          `  font-weight: ${weight};`,
+          `  src: url(data:font/woff2;base64,${data}) format('woff2');`,
+          `  unicode-range: ${range};`,
+          '}',
+        ].join('\n'),
+      );
+    }
+  }
+  const fonts = { css: rules.join('\n'), version: `@fontsource/arimo@${pkg.version}` };
+  fontCache.set(packageDir, fonts);
+  return fonts;
+}
+
+function defaultFontPackageDir(): string {
+  return dirname(createRequire(import.meta.url).resolve('@fontsource/arimo/package.json'));
+}
+
+export interface NunjucksLetterTemplateOptions {
+  /** Where @fontsource/arimo is installed; found through module resolution by default. */
+  fontPackageDir?: string;
+}
+
+/**
+ * The letter template: Nunjucks partials under `<templatesDir>/letter`, escaped by default,
+ * failing loudly on a value the template expects and the data lacks.
+ */
+export class NunjucksLetterTemplate implements LetterTemplate {
+  readonly templateId = TEMPLATE_ID;
+  readonly templateVersion: string;
+  private readonly env: nunjucks.Environment;
+  private readonly styles: string;
+
+  constructor(templatesDir: string, options: NunjucksLetterTemplateOptions = {}) {
+    const dir = join(templatesDir, 'letter');
+    const fonts = arimoFontFaces(options.fontPackageDir);
+    const css = readFileSync(join(dir, 'letter.css'), 'utf8');
+    this.styles = `${fonts.css}\n${css}`;
+    this.env = new nunjucks.Environment(new nunjucks.FileSystemLoader(dir), {
+      autoescape: true,
+      throwOnUndefined: true,
+      trimBlocks: true,
+      lstripBlocks: true,
+    });
+    this.templateVersion = versionOf(dir, fonts.version);
+  }
+
+  render(content: LetterContent, options: { draft?: boolean } = {}): string {
+    if (content.templateId !== this.templateId) {
+      throw new Error(`template ${this.templateId} cannot render a letter for template ${content.templateId}`);
+    }
+    return this.env.render('letter.njk', {
+      ...letterView(content),
+      draft: options.draft === true,
+      styles: this.styles,
+      templateId: this.templateId,
+      templateVersion: this.templateVersion,
+    });
+  }
+}
+
+// A hash of the template's own files and the font release: any change to what shapes the HTML changes it.
+function versionOf(dir: string, fontVersion: string): string {
+  const hash = createHash('sha256');
+  for (const name of readdirSync(dir).sort()) {
+    if (!/\.(njk|css)$/.test(name)) continue;
+    hash.update(name).update('\0').update(readFileSync(join(dir, name))).update('\0');
+  }
+  hash.update(fontVersion);
+  return hash.digest('hex').slice(0, 16);
+}
