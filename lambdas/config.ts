@@ -23,6 +23,10 @@ const Env = z.object({
   S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).optional(),
   PRESIGN_EXPIRES_SECONDS: z.coerce.number().int().min(1).max(300).default(300),
   RENDER_TIMEOUT_MS: z.coerce.number().int().positive().default(20_000),
+  /** Receives of a job before it goes to the dead-letter queue; matches the queues' redrive policy. */
+  MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).default(5),
+  /** A recipient claimed longer ago than this belongs to a worker that died mid-send. */
+  STALE_CLAIM_SECONDS: z.coerce.number().int().min(1).default(300),
 });
 
 export type Config = z.infer<typeof Env>;

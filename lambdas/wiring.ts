@@ -4,6 +4,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SESClient } from '@aws-sdk/client-ses';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { join } from 'node:path';
+import { ChromiumPdfRenderer } from './adapters/chromium/chromium-pdf-renderer';
+import { NunjucksLetterTemplate } from './adapters/templates/nunjucks-letter-template';
 import { GatewayClaimsAuthenticator, JwtAuthenticator } from './adapters/auth/jwt-authenticator';
 import { DynamoDbLetterRepository } from './adapters/dynamodb/dynamodb-letter-repository';
 import { systemClock, UlidGenerator } from './adapters/ids';
@@ -11,7 +14,7 @@ import { S3ArchiveStore } from './adapters/s3/s3-archive-store';
 import { SesMailer } from './adapters/ses/ses-mailer';
 import { SqsJobQueue } from './adapters/sqs/sqs-job-queue';
 import { type Config, required } from './config';
-import type { Authenticator, JobQueue } from './core/ports';
+import type { Authenticator, JobQueue, Mailer, PdfRenderer } from './core/ports';
 
 /**
  * AWS clients, built once per process. Endpoints come from the SDK's own settings
@@ -45,6 +48,9 @@ export interface Overrides {
   jobs?: JobQueue;
   clients?: ReturnType<typeof awsClients>;
   logger?: Logger;
+  /** Tests wrap the real mailer or renderer to inject faults no real part can produce. */
+  wrapMailer?: (mailer: Mailer) => Mailer;
+  wrapRenderer?: (renderer: PdfRenderer) => PdfRenderer;
 }
 
 /** Everything a handler needs, built once per cold start and passed in. */
@@ -57,6 +63,15 @@ export function buildDependencies(config: Config, overrides: Overrides = {}) {
     overrides.jobs ?? new SqsJobQueue(clients.sqs, { render: config.RENDER_QUEUE_URL, distribute: config.DISTRIBUTE_QUEUE_URL });
   const archive = new S3ArchiveStore(clients.s3, config.ARCHIVE_BUCKET);
   const logger = overrides.logger ?? new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'inspection-letters' });
+  const template = new NunjucksLetterTemplate(config.TEMPLATES_DIR ?? join(process.cwd(), 'templates'));
+  // Chromium starts on the first render, not here: functions that never render never pay for it.
+  const chromium = new ChromiumPdfRenderer({
+    timeoutMs: config.RENDER_TIMEOUT_MS,
+    logger: { info: (message, details) => logger.info(message, { ...details }), warn: (message, details) => logger.warn(message, { ...details }) },
+  });
+  const renderer = overrides.wrapRenderer ? overrides.wrapRenderer(chromium) : chromium;
+  const ses = new SesMailer(clients.ses, config.SES_CONFIGURATION_SET);
+  const mailer = overrides.wrapMailer ? overrides.wrapMailer(ses) : ses;
   return {
     config,
     clients,
@@ -68,7 +83,12 @@ export function buildDependencies(config: Config, overrides: Overrides = {}) {
     logger,
     authenticator: authenticator(config),
     presignExpiresSeconds: config.PRESIGN_EXPIRES_SECONDS,
-    mailer: () => new SesMailer(clients.ses, config.SES_CONFIGURATION_SET),
+    template,
+    renderer,
+    mailer,
+    mailFrom: config.MAIL_FROM ?? '',
+    staleClaimSeconds: config.STALE_CLAIM_SECONDS,
+    maxReceiveCount: config.MAX_RECEIVE_COUNT,
   };
 }
 

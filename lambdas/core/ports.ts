@@ -57,6 +57,8 @@ export interface LetterRepository {
   claimDelivery(id: string, role: RecipientRole, claim: string, from: DeliveryState[], at: string): Promise<boolean>;
   /** Records the outcome of a claimed send; ignored unless `claim` still holds it. */
   recordDelivery(id: string, role: RecipientRole, claim: string, outcome: Partial<Delivery>, entry: HistoryEntry): Promise<Letter>;
+  /** Puts failed recipients back to pending so a new distribute job sends to them; returns the roles reset. */
+  requeueFailedDeliveries(id: string, roles: RecipientRole[], entry: HistoryEntry): Promise<Letter>;
   /** Records a delivery event reported by the mail service for a message id. */
   recordDeliveryEvent(messageId: string, state: DeliveryState, detail: string | undefined, at: string): Promise<'applied' | 'held'>;
 }
@@ -66,6 +68,8 @@ export interface LetterTemplate {
   readonly templateId: string;
   readonly templateVersion: string;
   render(content: LetterContent, options?: { draft?: boolean }): string;
+  /** What the PDF says about itself: title, author, subject, keywords, language. */
+  pdfMetadata(content: LetterContent): PdfMetadata;
 }
 
 export interface RenderedPdf {

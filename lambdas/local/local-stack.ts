@@ -8,7 +8,9 @@ import { loadConfig } from '../config';
 import type { Role } from '../core/letter';
 import { ROLES } from '../core/roles';
 import { createApiHandler } from '../handlers/http/api';
-import { buildDependencies, type Dependencies } from '../wiring';
+import { createDistributeHandler } from '../handlers/queue/distribute-letter';
+import { createRenderHandler } from '../handlers/queue/render-letter';
+import { buildDependencies, type Dependencies, type Overrides } from '../wiring';
 import { type Emulators, startEmulators } from './emulators';
 import { invokeApi, readBody } from './http-bridge';
 import { InProcessQueue, type QueueOptions } from './in-process-queue';
@@ -20,6 +22,11 @@ export interface LocalStackOptions {
   port: number;
   host?: string;
   queue?: Partial<QueueOptions>;
+  /** Fault injection for tests: wraps the real mailer or renderer. */
+  wrapMailer?: Overrides['wrapMailer'];
+  wrapRenderer?: Overrides['wrapRenderer'];
+  /** Environment overrides, such as STALE_CLAIM_SECONDS. */
+  env?: Record<string, string>;
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 }
 
@@ -77,6 +84,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     JWT_AUDIENCE: LOCAL_AUDIENCE,
     JWT_JWKS: JSON.stringify(issuer.jwks()),
     POWERTOOLS_LOG_LEVEL: options.logLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+    ...options.env,
   });
   delete process.env.AWS_PROFILE;
 
@@ -88,8 +96,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     log: (message, detail) => logger.error(message, detail),
     ...options.queue,
   });
-  const deps = buildDependencies(loadConfig(), { jobs: queue, logger });
+  const deps = buildDependencies(loadConfig(), { jobs: queue, logger, wrapMailer: options.wrapMailer, wrapRenderer: options.wrapRenderer });
   const api = createApiHandler(deps);
+  queue.register('render', createRenderHandler(deps));
+  queue.register('distribute', createDistributeHandler(deps));
+  await resumeUnfinishedWork(deps, queue);
 
   let ready = false;
   const outbox = async (): Promise<OutboxMessage[]> => {
@@ -173,10 +184,29 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       server.closeAllConnections();
       await new Promise<void>((ok) => server.close(() => ok()));
       await queue.stop();
+      await deps.renderer.close();
       await emulators.stop();
       deps.clients.dynamo.destroy();
       deps.clients.s3.destroy();
       deps.clients.ses.destroy();
     },
   };
+}
+
+/**
+ * SQS keeps its messages across restarts; the in-process queue does not. On start, letters left
+ * between stages are queued again; the stages are idempotent, so nothing is done twice.
+ */
+async function resumeUnfinishedWork(deps: Dependencies, queue: InProcessQueue) {
+  for (const [status, job] of [
+    ['approved', 'render'],
+    ['rendered', 'distribute'],
+  ] as const) {
+    let cursor: string | undefined;
+    do {
+      const page = await deps.letters.list({ status, limit: 100, cursor });
+      for (const letter of page.items) await queue.enqueue(job, { letterId: letter.id });
+      cursor = page.nextCursor;
+    } while (cursor);
+  }
 }

@@ -305,6 +305,15 @@ export class DynamoDbLetterRepository implements LetterRepository {
     return letter;
   }
 
+  async requeueFailedDeliveries(id: string, roles: RecipientRole[], entry: HistoryEntry): Promise<Letter> {
+    const u = new Update();
+    for (const role of roles) {
+      u.when(`${u.name('deliveries', role, 'state')} = ${u.value('failed')}`);
+      u.set(['deliveries', role, 'state'], 'pending').set(['deliveries', role, 'updatedAt'], entry.at);
+    }
+    return this.apply(id, u.change(entry));
+  }
+
   async recordDeliveryEvent(messageId: string, state: DeliveryState, detail: string | undefined, at: string): Promise<'applied' | 'held'> {
     const link = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: keys.message(messageId), ConsistentRead: true }),

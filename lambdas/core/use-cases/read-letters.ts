@@ -1,3 +1,4 @@
+import { letterFileName } from '../covering-email';
 import { ConflictError, ForbiddenError } from '../errors';
 import { type Actor, isApprovedOrLater, type Letter, type LetterStatus } from '../letter';
 import type { LetterPage } from '../ports';
@@ -56,16 +57,5 @@ export async function retrievePdf(
   const letter = await loadLetter(ctx, id);
   if (!letter.pdf) throw new ConflictError(`The letter is ${letter.status}; it has no PDF until it is rendered.`);
   await ctx.letters.appendAudit(id, entry(ctx, actor, 'pdf-retrieved', letter.pdf.key));
-  return ctx.archive.presignedGetUrl(letter.pdf.key, ctx.presignExpiresSeconds, pdfFileName(letter));
-}
-
-/** A file name a person recognises: council and letter date. */
-export function pdfFileName(letter: Pick<Letter, 'facts'>): string {
-  const council = letter.facts.authority.name
-    .normalize('NFKD')
-    .replace(/[^\w\s-]/g, '')
-    .trim()
-    .replace(/\s+/g, '-')
-    .toLowerCase();
-  return `inspection-letter-${council || 'council'}-${letter.facts.letterDate}.pdf`;
+  return ctx.archive.presignedGetUrl(letter.pdf.key, ctx.presignExpiresSeconds, letterFileName(letter.facts));
 }

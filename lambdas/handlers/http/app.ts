@@ -4,14 +4,12 @@ import { type Context, Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import { AppError, MalformedRequestError, UnauthorizedError } from '../../core/errors';
 import type { Actor } from '../../core/letter';
-import type { ArchiveStore, Authenticator } from '../../core/ports';
-import type { LetterContext } from '../../core/use-cases/context';
+import type { Authenticator } from '../../core/ports';
+import type { ArchiveContext } from '../../core/use-cases/context';
 import { letterRoutes } from './letter-routes';
 import { internalErrorResponse, problemResponse } from './problem';
 
-export interface ApiDependencies extends LetterContext {
-  archive: ArchiveStore;
-  presignExpiresSeconds: number;
+export interface ApiDependencies extends ArchiveContext {
   authenticator: Authenticator;
   logger: Logger;
 }

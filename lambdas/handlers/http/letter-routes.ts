@@ -5,12 +5,15 @@ import { z } from 'zod';
 import { addFinding, createLetter, removeFinding, updateFinding, updateLetter } from '../../core/use-cases/draft-letters';
 import { getLetter, listLetters, retrievePdf } from '../../core/use-cases/read-letters';
 import { approveLetter, returnLetter, submitLetter } from '../../core/use-cases/review-letters';
+import { redistributeLetter } from '../../core/use-cases/distribute-letter';
+import { previewHtml, previewPdf } from '../../core/use-cases/render-letter';
 import type { ApiDependencies, ApiEnv } from './app';
 import { letterSummaryView, letterView } from './letter-view';
 import { ListQuery, openApiDocument } from './openapi';
 import { idParam, ifMatch, jsonBody, queryParams } from './request';
 
 const EmptyBody = z.strictObject({});
+const PreviewQuery = z.strictObject({ format: z.enum(['html', 'pdf']).default('html') });
 
 function sendLetter(c: Context<ApiEnv>, letter: Letter, status: 200 | 201 | 202 = 200) {
   c.header('ETag', `"${letter.version}"`);
@@ -78,6 +81,30 @@ export function letterRoutes(deps: ApiDependencies) {
     const id = idParam(c, 'id');
     const { version } = await jsonBody(c, ApproveInput);
     return sendLetter(c, await approveLetter(deps, c.get('actor'), id, version), 202);
+  });
+
+  api.get('/letters/:id/preview', async (c) => {
+    const id = idParam(c, 'id');
+    const { format } = queryParams(c, PreviewQuery);
+    if (format === 'pdf') {
+      const pdf = await previewPdf(deps, c.get('actor'), id);
+      return c.body(new Uint8Array(pdf), 200, {
+        'Content-Type': 'application/pdf',
+        'Content-Disposition': `inline; filename="draft-${id}.pdf"`,
+      });
+    }
+    const html = await previewHtml(deps, c.get('actor'), id);
+    // The letter's own CSP travels in its meta tag; the header says the same, in case it is ignored.
+    return c.body(html, 200, {
+      'Content-Type': 'text/html; charset=utf-8',
+      'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; font-src data:; img-src data:; frame-ancestors 'self'",
+    });
+  });
+
+  api.post('/letters/:id/redistribute', async (c) => {
+    const id = idParam(c, 'id');
+    await jsonBody(c, EmptyBody, { optional: true });
+    return sendLetter(c, await redistributeLetter(deps, c.get('actor'), id), 202);
   });
 
   api.get('/letters/:id/pdf', async (c) => {

@@ -1,0 +1,101 @@
+import { createHash } from 'node:crypto';
+import { archiveKeys } from '../archive-keys';
+import { ConflictError } from '../errors';
+import { type Actor, contentOf, type Delivery, type Letter } from '../letter';
+import { RECIPIENT_ROLES } from '../letter-schema';
+import { ConditionNotMetError } from '../ports';
+import { type ArchiveContext, authorise, entry, loadLetter } from './context';
+
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+export type RenderOutcome = 'rendered' | 'already-rendered' | 'not-approved';
+
+/**
+ * Renders an approved letter into the archive.
+ * 1. Skip a letter already rendered (a redelivered job), making sure distribution was queued.
+ * 2. Render the approval snapshot (never the live draft) to HTML and PDF.
+ * 3. Store the PDF, its accessible HTML twin and a manifest under the letter's keys.
+ * 4. Move the letter to rendered with one pending delivery per recipient, then queue distribution.
+ */
+export async function renderLetter(ctx: ArchiveContext, letterId: string): Promise<RenderOutcome> {
+  const letter = await loadLetter(ctx, letterId);
+  if (letter.status === 'rendered' || letter.status === 'distributed') {
+    await ctx.jobs.enqueue('distribute', { letterId });
+    return 'already-rendered';
+  }
+  if (letter.status !== 'approved' || !letter.approval) return 'not-approved';
+
+  const snapshot = letter.approval.snapshot;
+  const html = ctx.template.render(snapshot);
+  const { pdf, pages } = await ctx.renderer.render(html, ctx.template.pdfMetadata(snapshot));
+  const keys = archiveKeys(letter);
+  const htmlBytes = Buffer.from(html, 'utf8');
+  const renderedAt = ctx.clock.now().toISOString();
+  const record = { key: keys.pdf, sha256: sha256(pdf), bytes: pdf.length, pages, manifestKey: keys.manifest, htmlKey: keys.html, renderedAt };
+  const manifest = {
+    letterId,
+    version: letter.approval.version,
+    authority: snapshot.authority.name,
+    letterDate: snapshot.letterDate,
+    templateId: ctx.template.templateId,
+    templateVersion: ctx.template.templateVersion,
+    approvedBy: letter.approval.byName,
+    approvedAt: letter.approval.at,
+    renderedAt,
+    renderer: await ctx.renderer.fingerprint(),
+    pdf: { key: keys.pdf, sha256: record.sha256, bytes: record.bytes, pages },
+    html: { key: keys.html, sha256: sha256(htmlBytes), bytes: htmlBytes.length },
+  };
+  await ctx.archive.put(keys.pdf, pdf, 'application/pdf');
+  await ctx.archive.put(keys.html, htmlBytes, 'text/html; charset=utf-8');
+  await ctx.archive.put(keys.manifest, Buffer.from(JSON.stringify(manifest, null, 2)), 'application/json');
+
+  const deliveries = Object.fromEntries(
+    RECIPIENT_ROLES.map((role): [string, Delivery] => [
+      role,
+      { role, email: snapshot.recipients[role].email, state: 'pending', attempts: 0, updatedAt: renderedAt },
+    ]),
+  );
+  try {
+    await ctx.letters.transition(letterId, {
+      from: ['approved'],
+      to: 'rendered',
+      pdf: record,
+      deliveries,
+      entry: entry(ctx, 'system', 'rendered', `${pages} pages, sha256 ${record.sha256}`),
+    });
+  } catch (error) {
+    // Another delivery of the same job got there first; its record stands.
+    if (!(error instanceof ConditionNotMetError)) throw error;
+  }
+  await ctx.jobs.enqueue('distribute', { letterId });
+  return 'rendered';
+}
+
+function requirePreviewable(letter: Letter) {
+  if (letter.status !== 'draft' && letter.status !== 'submitted') {
+    throw new ConflictError(`The letter is ${letter.status}; its archived PDF is at /api/letters/${letter.id}/pdf.`);
+  }
+}
+
+/** The draft as HTML, marked DRAFT, exactly as the template will print it. */
+export async function previewHtml(ctx: ArchiveContext, actor: Actor, id: string): Promise<string> {
+  authorise(actor, 'preview');
+  const letter = await loadLetter(ctx, id);
+  requirePreviewable(letter);
+  return ctx.template.render(contentOf(letter), { draft: true });
+}
+
+/** The draft through the same renderer as the archive, with a DRAFT watermark on every page. */
+export async function previewPdf(ctx: ArchiveContext, actor: Actor, id: string): Promise<Buffer> {
+  authorise(actor, 'preview');
+  const letter = await loadLetter(ctx, id);
+  requirePreviewable(letter);
+  const content = contentOf(letter);
+  const metadata = ctx.template.pdfMetadata(content);
+  const { pdf } = await ctx.renderer.render(ctx.template.render(content, { draft: true }), {
+    ...metadata,
+    title: `DRAFT: ${metadata.title}`,
+  });
+  return pdf;
+}

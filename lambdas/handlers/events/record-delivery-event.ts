@@ -1,0 +1,33 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { SNSEvent } from 'aws-lambda';
+import { loadConfig } from '../../config';
+import type { LetterRepository } from '../../core/ports';
+import { parseSesEvent, recordDeliveryEvent } from '../../core/use-cases/record-delivery-event';
+import { buildDependencies } from '../../wiring';
+
+export function createDeliveryEventHandler(deps: { letters: LetterRepository; logger: Logger }) {
+  return async (event: SNSEvent): Promise<void> => {
+    for (const record of event.Records) {
+      let message: unknown;
+      try {
+        message = JSON.parse(record.Sns.Message);
+      } catch {
+        deps.logger.warn('SES event is not JSON; ignored', { messageId: record.Sns.MessageId });
+        continue;
+      }
+      const mailEvent = parseSesEvent(message, record.Sns.Timestamp);
+      if (!mailEvent) continue;
+      // Errors propagate: SNS retries the delivery to this function.
+      const outcome = await recordDeliveryEvent(deps, mailEvent);
+      deps.logger.info('delivery event', { ...mailEvent, outcome });
+    }
+  };
+}
+
+let cached: ReturnType<typeof createDeliveryEventHandler> | undefined;
+
+/** SES configuration-set events via SNS → each recipient's delivery state. */
+export const handler = (event: SNSEvent) => {
+  cached ??= createDeliveryEventHandler(buildDependencies(loadConfig()));
+  return cached(event);
+};
