@@ -191,6 +191,19 @@ describe('the letter as a PDF', () => {
     expect(final.pages).toBe(draft.pages);
   });
 
+  it('renders the same letter to the same bytes, dated with the letter', async () => {
+    // Prepare
+    const content = exampleLetter();
+
+    // Act
+    const first = await renderer.render(template.render(content), template.pdfMetadata(content));
+    const second = await renderer.render(template.render(content), template.pdfMetadata(content));
+
+    // Assess
+    expect(second.pdf.equals(first.pdf)).toBe(true);
+    expect((await readPdf(first.pdf)).info.CreationDate).toMatch(/^D:20110309000000/);
+  });
+
   it('lets concurrent callers share the one page safely', async () => {
     // Prepare
     const a = exampleLetter();

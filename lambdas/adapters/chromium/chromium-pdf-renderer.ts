@@ -68,7 +68,8 @@ export function chromiumArgs(options: { singleProcess?: boolean } = {}): string[
   ];
 }
 
-class RenderTimeoutError extends Error {
+/** A render that ran out of time; the browser is replaced, so a retry can succeed. */
+export class RenderTimeoutError extends Error {
   constructor(ms: number) {
     super(`rendering took longer than ${ms} ms`);
     this.name = 'RenderTimeoutError';
@@ -112,15 +113,25 @@ export class ChromiumPdfRenderer implements PdfRenderer {
 
   async close(): Promise<void> {
     this.closed = true;
-    const browser = this.browser;
+    const pending = this.browser;
     this.browser = undefined;
     this.page = undefined;
-    if (!browser) return;
+    if (!pending) return;
+    let browser: Browser;
     try {
-      await (await browser).close();
+      browser = await pending;
     } catch {
-      // Already gone: nothing left to close.
+      return; // Never started: nothing to close.
     }
+    // A wedged browser may never answer a polite close; it must not outlive the process either way.
+    const closedInTime = await Promise.race([
+      browser.close().then(
+        () => true,
+        () => false,
+      ),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5_000).unref()),
+    ]);
+    if (!closedInTime) browser.process()?.kill('SIGKILL');
   }
 
   /** The browser's process id, if one is running: for health checks and crash tests. */
@@ -140,33 +151,43 @@ export class ChromiumPdfRenderer implements PdfRenderer {
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new RenderTimeoutError(this.timeoutMs)), this.timeoutMs);
     });
+    const abandoned = new AbortController();
+    const work = this.printWithRelaunch(html, abandoned.signal);
     try {
-      const printed = await Promise.race([this.printWithRelaunch(html), deadline]);
+      const printed = await Promise.race([work, deadline]);
       const result = await withMetadata(Buffer.from(printed), metadata, this.options);
       this.logger.info('rendered PDF', { pages: result.pages, bytes: result.pdf.length, ms: Date.now() - started });
       return result;
     } catch (error) {
       this.logger.warn('render failed; discarding the page', { error: String(error), ms: Date.now() - started });
       await this.discardPage();
-      // A browser that let a render run out of time may be wedged: start afresh next time.
-      if (error instanceof RenderTimeoutError) await this.discardBrowser();
+      if (error instanceof RenderTimeoutError) {
+        // A browser that let a render run out of time may be wedged: start afresh next time, and
+        // let the abandoned work wind down before the next render takes its turn.
+        abandoned.abort();
+        await this.discardBrowser();
+        await Promise.race([work.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
+      }
       throw error;
     } finally {
       clearTimeout(timer);
     }
   }
 
-  private async printWithRelaunch(html: string): Promise<Uint8Array> {
+  private async printWithRelaunch(html: string, abandoned: AbortSignal): Promise<Uint8Array> {
     let page: Page | undefined;
     try {
       page = await this.acquirePage();
+      abandoned.throwIfAborted();
       return await this.print(page, html);
     } catch (error) {
       // A browser that died since the last render is only noticed when it is next used.
-      if (!page || page.browser().connected) throw error;
+      if (abandoned.aborted || !page || page.browser().connected) throw error;
       this.logger.warn('browser lost during render; relaunching and trying again', { error: String(error) });
       await this.discardBrowser();
-      return this.print(await this.acquirePage(), html);
+      page = await this.acquirePage();
+      abandoned.throwIfAborted();
+      return this.print(page, html);
     }
   }
 
@@ -219,7 +240,9 @@ export class ChromiumPdfRenderer implements PdfRenderer {
         return;
       }
       this.logger.warn('blocked a request from a letter', { url: url.slice(0, 200), type: request.resourceType() });
-      void request.abort('blockedbyclient').catch(() => undefined);
+      // A blocked navigation would replace the letter with an error page; an aborted one leaves it be.
+      const reason = request.isNavigationRequest() ? 'aborted' : 'blockedbyclient';
+      void request.abort(reason).catch(() => undefined);
     });
     await page.setViewport({ width: 794, height: 1123 });
     return page;
@@ -232,7 +255,7 @@ export class ChromiumPdfRenderer implements PdfRenderer {
     try {
       const page = await pending;
       this.brokenPages.add(page);
-      await Promise.race([page.close(), new Promise((resolve) => setTimeout(resolve, 5_000))]);
+      await Promise.race([page.close(), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
     } catch {
       // A page that cannot even be closed goes with its browser.
     }

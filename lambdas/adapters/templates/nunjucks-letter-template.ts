@@ -110,9 +110,14 @@ export function letterTitle(content: LetterContent): string {
   return `Annual unannounced inspection of contact, referral and assessment arrangements within ${content.authority.name} children's services`;
 }
 
-/** The document properties of a letter's PDF; pure, so the archive can record them too. */
-export function letterPdfMetadata(content: LetterContent): PdfMetadata {
+/**
+ * The document properties of a letter's PDF; pure, so the archive can record them too. The
+ * creation date is the letter's own date, which makes a re-render of the same letter
+ * byte-for-byte identical (renderers that do not know the field ignore it).
+ */
+export function letterPdfMetadata(content: LetterContent): PdfMetadata & { creationDate: Date } {
   return {
+    creationDate: new Date(`${content.letterDate}T00:00:00Z`),
     title: letterTitle(content),
     author: `${content.inspector.name}, ${content.inspector.jobTitle}, ${ISSUER}`,
     subject: `Outcome of the unannounced inspection of contact, referral and assessment arrangements in ${content.authority.name}, ${formatDateRange(content.inspection.startDate, content.inspection.endDate)}`,
@@ -247,6 +252,10 @@ export class NunjucksLetterTemplate implements LetterTemplate {
       lstripBlocks: true,
     });
     this.templateVersion = versionOf(dir, fonts.version);
+  }
+
+  pdfMetadata(content: LetterContent): PdfMetadata & { creationDate: Date } {
+    return letterPdfMetadata(content);
   }
 
   render(content: LetterContent, options: { draft?: boolean } = {}): string {
