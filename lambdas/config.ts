@@ -19,6 +19,10 @@ const Env = z.object({
   /** ... or its URL (Cognito). */
   JWT_JWKS_URL: z.string().url().optional(),
   TEMPLATES_DIR: z.string().min(1).optional(),
+  /** Where @fontsource/arimo's files are, when not beside the code in node_modules (Lambda bundles). */
+  FONT_PACKAGE_DIR: z.string().min(1).optional(),
+  /** Lambda's sandbox needs Chromium in one process; elsewhere a crashed renderer should not take the browser with it. */
+  CHROMIUM_SINGLE_PROCESS: z.enum(['true', 'false']).default('false'),
   /** Local emulators keep path-style buckets and want checksums only when required. */
   S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).optional(),
   PRESIGN_EXPIRES_SECONDS: z.coerce.number().int().min(1).max(300).default(300),

@@ -63,10 +63,13 @@ export function buildDependencies(config: Config, overrides: Overrides = {}) {
     overrides.jobs ?? new SqsJobQueue(clients.sqs, { render: config.RENDER_QUEUE_URL, distribute: config.DISTRIBUTE_QUEUE_URL });
   const archive = new S3ArchiveStore(clients.s3, config.ARCHIVE_BUCKET);
   const logger = overrides.logger ?? new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'inspection-letters' });
-  const template = new NunjucksLetterTemplate(config.TEMPLATES_DIR ?? join(process.cwd(), 'templates'));
+  const template = new NunjucksLetterTemplate(config.TEMPLATES_DIR ?? join(process.cwd(), 'templates'), {
+    fontPackageDir: config.FONT_PACKAGE_DIR,
+  });
   // Chromium starts on the first render, not here: functions that never render never pay for it.
   const chromium = new ChromiumPdfRenderer({
     timeoutMs: config.RENDER_TIMEOUT_MS,
+    singleProcess: config.CHROMIUM_SINGLE_PROCESS === 'true',
     logger: { info: (message, details) => logger.info(message, { ...details }), warn: (message, details) => logger.warn(message, { ...details }) },
   });
   const renderer = overrides.wrapRenderer ? overrides.wrapRenderer(chromium) : chromium;
