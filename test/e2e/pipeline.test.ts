@@ -1,0 +1,245 @@
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import type { SNSEvent } from 'aws-lambda';
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDeliveryEventHandler } from '../../lambdas/handlers/events/record-delivery-event';
+import { readPdf } from '../support/pdf-text';
+import { type ApiClient, startTestStack, submittedLetter, type TestStack } from '../support/stack';
+
+let stack: TestStack;
+let inspector: ApiClient;
+let manager: ApiClient;
+let reader: ApiClient;
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+async function archived(key: string): Promise<Buffer> {
+  const object = await stack.deps.clients.s3.send(new GetObjectCommand({ Bucket: stack.deps.config.ARCHIVE_BUCKET, Key: key }));
+  return Buffer.from(await object.Body!.transformToByteArray());
+}
+
+/** Approves a submitted letter and waits until the stages behind the queue have finished. */
+async function approveAndSettle(letter: { id: string; version: number }) {
+  const approved = await manager.post(`/api/letters/${letter.id}/approve`, { version: letter.version });
+  expect(approved.status).toBe(202);
+  await stack.queue.idle();
+  return (await manager.get(`/api/letters/${letter.id}`)).body;
+}
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  inspector = await stack.as('inspector', 'Simon Rushall');
+  manager = await stack.as('manager', 'Mary Manager');
+  reader = await stack.as('reader', 'Rita Records');
+});
+
+afterAll(async () => {
+  await stack?.destroy();
+});
+
+describe('an approved letter', () => {
+  let letter: any;
+  let outboxBefore: number;
+
+  beforeAll(async () => {
+    outboxBefore = (await stack.outbox()).length;
+    letter = await approveAndSettle(await submittedLetter(inspector));
+  });
+
+  it('is rendered into the archive and distributed', () => {
+    expect(letter.status).toBe('distributed');
+    expect(letter.pdf).toMatchObject({ pages: 2, key: `letters/durham-county-council/2011/${letter.id}/letter.pdf` });
+    expect(letter.history.map((h: any) => h.action)).toEqual(
+      expect.arrayContaining(['approved', 'rendered', 'delivery-sent', 'distributed']),
+    );
+  });
+
+  it('keeps the PDF with its SHA-256, a manifest and the accessible HTML twin', async () => {
+    const pdf = await archived(letter.pdf.key);
+    expect(sha256(pdf)).toBe(letter.pdf.sha256);
+    expect(pdf.length).toBe(letter.pdf.bytes);
+
+    const manifest = JSON.parse((await archived(letter.pdf.key.replace('letter.pdf', 'manifest.json'))).toString('utf8'));
+    expect(manifest).toMatchObject({
+      letterId: letter.id,
+      version: letter.approval.version,
+      templateId: 'ucra-annual',
+      approvedBy: 'Mary Manager',
+      pdf: { sha256: letter.pdf.sha256, pages: 2, bytes: letter.pdf.bytes },
+    });
+    expect(manifest.templateVersion).toMatch(/\S+/);
+    expect(manifest.renderer).toMatch(/Chrome\/\d+.*arimo/);
+
+    const html = (await archived(letter.pdf.key.replace('letter.pdf', 'letter.html'))).toString('utf8');
+    expect(sha256(Buffer.from(html))).toBe(manifest.html.sha256);
+    expect(html).toContain('<html lang="en-GB"');
+    expect(html).toContain('Areas for development');
+  });
+
+  it('reads like the example letter', async () => {
+    const text = await readPdf(await archived(letter.pdf.key));
+    const words = text.text.replace(/\s+/g, ' ');
+    expect(words).toContain('Dear Mr Williams');
+    expect(words).toContain('Annual unannounced inspection of contact, referral and assessment arrangements within Durham County Council children');
+    expect(words).toContain('Copy: George Garlick, Chief Executive, Durham County Council');
+  });
+
+  it('emails the three statutory recipients, once each, with the archived bytes attached', async () => {
+    const messages = (await stack.outbox()).slice(outboxBefore);
+    expect(messages.map((m) => m.to[0]).sort()).toEqual([
+      'andrew.spencer@education.example',
+      'david.williams@durham.example',
+      'george.garlick@durham.example',
+    ]);
+    for (const message of messages) {
+      expect(message.subject).toBe('Inspection outcome letter: Durham County Council, 9 March 2011');
+      expect(message.attachments).toEqual([
+        {
+          filename: 'inspection-letter-durham-county-council-2011-03-09.pdf',
+          contentType: 'application/pdf',
+          size: letter.pdf.bytes,
+          sha256: letter.pdf.sha256,
+        },
+      ]);
+    }
+    for (const role of ['director', 'chiefExecutive', 'dfe']) {
+      const delivery = letter.deliveries[role];
+      expect(delivery.state).toBe('sent');
+      expect(messages.map((m) => m.messageId)).toContain(delivery.messageId);
+    }
+  });
+
+  it('sends nothing more when the jobs are delivered again', async () => {
+    const count = (await stack.outbox()).length;
+    await stack.queue.enqueue('render', { letterId: letter.id });
+    await stack.queue.enqueue('distribute', { letterId: letter.id });
+    await stack.queue.enqueue('distribute', { letterId: letter.id });
+    await stack.queue.idle();
+    expect(await stack.outbox()).toHaveLength(count);
+    const after = (await manager.get(`/api/letters/${letter.id}`)).body;
+    expect(after.pdf).toEqual(letter.pdf);
+    expect(after.history.filter((h: any) => h.action === 'rendered')).toHaveLength(1);
+  });
+
+  it('is retrieved through a presigned URL that expires within five minutes, and each retrieval is recorded', async () => {
+    const response = await reader.get(`/api/letters/${letter.id}/pdf`);
+    expect(response.status).toBe(302);
+    const url = new URL(response.headers.get('location')!);
+    expect(Number(url.searchParams.get('X-Amz-Expires'))).toBeLessThanOrEqual(300);
+    const download = await fetch(url);
+    expect(download.status).toBe(200);
+    expect(download.headers.get('content-type')).toBe('application/pdf');
+    expect(sha256(new Uint8Array(await download.arrayBuffer()))).toBe(letter.pdf.sha256);
+
+    const history = (await manager.get(`/api/letters/${letter.id}`)).body.history;
+    expect(history).toContainEqual(expect.objectContaining({ action: 'pdf-retrieved', by: 'Rita Records', role: 'reader' }));
+  });
+
+  it('refuses previews once approved', async () => {
+    expect((await manager.get(`/api/letters/${letter.id}/preview`)).status).toBe(409);
+  });
+
+  it('is re-rendered with the same text and pages', async () => {
+    const first = await readPdf(await archived(letter.pdf.key));
+    const snapshot = (await stack.deps.letters.get(letter.id))!.approval!.snapshot;
+    const again = await stack.deps.renderer.render(stack.deps.template.render(snapshot), stack.deps.template.pdfMetadata(snapshot));
+    const second = await readPdf(again.pdf);
+    expect(second.pageText).toEqual(first.pageText);
+    expect(again.pages).toBe(letter.pdf.pages);
+  });
+});
+
+describe('previews', () => {
+  it('shows a draft as HTML and as a DRAFT-watermarked PDF from the same renderer', async () => {
+    const letter = await inspector.createLetter();
+    const html = await manager.get(`/api/letters/${letter.id}/preview`);
+    expect(html.status).toBe(200);
+    expect(html.headers.get('content-type')).toContain('text/html');
+    expect(html.text).toContain('Durham County Council');
+    expect(html.text).toContain('DRAFT');
+
+    const pdf = await fetch(`${stack.url}/api/letters/${letter.id}/preview?format=pdf`, {
+      headers: { Authorization: `Bearer ${inspector.token}` },
+    });
+    expect(pdf.status).toBe(200);
+    expect(pdf.headers.get('content-type')).toBe('application/pdf');
+    const extracted = await readPdf(new Uint8Array(await pdf.arrayBuffer()));
+    expect(extracted.pages).toBe(2);
+    for (const page of extracted.pageText) expect(page).toContain('DRAFT');
+    expect((await reader.get(`/api/letters/${letter.id}/preview`)).status).toBe(403);
+  });
+
+  it('answers 409 for the archived PDF of a letter not yet rendered, and 404 for an unknown one', async () => {
+    const letter = await inspector.createLetter();
+    expect((await reader.get(`/api/letters/${letter.id}/pdf`)).status).toBe(409);
+    expect((await reader.get('/api/letters/01ARZ3NDEKTSV4RRFFQ69G5FAV/pdf')).status).toBe(404);
+  });
+});
+
+describe('delivery events from SES', () => {
+  const snsEvent = (message: object): SNSEvent => ({
+    Records: [
+      {
+        EventSource: 'aws:sns',
+        EventVersion: '1.0',
+        EventSubscriptionArn: 'arn:aws:sns:eu-west-2:000000000000:ses-events:sub',
+        Sns: {
+          Type: 'Notification',
+          MessageId: 'sns-1',
+          TopicArn: 'arn:aws:sns:eu-west-2:000000000000:ses-events',
+          Subject: '',
+          Message: JSON.stringify(message),
+          Timestamp: new Date().toISOString(),
+          SignatureVersion: '1',
+          Signature: '',
+          SigningCertUrl: '',
+          UnsubscribeUrl: '',
+          MessageAttributes: {},
+        },
+      },
+    ],
+  });
+
+  it('moves recipients to delivered and bounced as SES reports them', async () => {
+    const letter = await approveAndSettle(await submittedLetter(inspector));
+    const handle = createDeliveryEventHandler(stack.deps);
+    await handle(snsEvent({ eventType: 'Delivery', mail: { messageId: letter.deliveries.director.messageId }, delivery: { timestamp: new Date().toISOString() } }));
+    await handle(
+      snsEvent({
+        eventType: 'Bounce',
+        mail: { messageId: letter.deliveries.dfe.messageId },
+        bounce: { bounceType: 'Permanent', bounceSubType: 'General', bouncedRecipients: [{ diagnosticCode: 'smtp; 550 5.1.1 user unknown' }] },
+      }),
+    );
+    const after = (await manager.get(`/api/letters/${letter.id}`)).body;
+    expect(after.deliveries.director.state).toBe('delivered');
+    expect(after.deliveries.dfe).toMatchObject({ state: 'bounced', lastError: 'General: smtp; 550 5.1.1 user unknown' });
+    expect(after.deliveries.chiefExecutive.state).toBe('sent');
+  });
+
+  it('holds an event that arrives before its message id is recorded, and applies it then', async () => {
+    const letter = await approveAndSettle(await submittedLetter(inspector));
+    // Model a send whose record has not been written yet: claim a recipient by hand.
+    await stack.deps.letters.transition(letter.id, {
+      from: ['distributed'],
+      to: 'rendered',
+      deliveries: { ...letter.deliveries, director: { ...letter.deliveries.director, state: 'pending', messageId: undefined, role: 'director', attempts: 1 } },
+      entry: { at: new Date().toISOString(), by: 'test', role: 'system', action: 'test-reset' },
+    });
+    expect(await stack.deps.letters.claimDelivery(letter.id, 'director', 'claim-1', ['pending'], new Date().toISOString())).toBe(true);
+
+    const early = await createDeliveryEventHandler(stack.deps)(
+      snsEvent({ eventType: 'Delivery', mail: { messageId: 'ses-early-1' }, delivery: { timestamp: '2030-01-01T00:00:00.000Z' } }),
+    );
+    expect(early).toBeUndefined();
+    expect((await stack.deps.letters.get(letter.id))!.deliveries!.director!.state).toBe('sending');
+
+    await stack.deps.letters.recordDelivery(letter.id, 'director', 'claim-1', { state: 'sent', messageId: 'ses-early-1' }, {
+      at: new Date().toISOString(),
+      by: 'system',
+      role: 'system',
+      action: 'delivery-sent',
+    });
+    expect((await stack.deps.letters.get(letter.id))!.deliveries!.director!.state).toBe('delivered');
+  });
+});
