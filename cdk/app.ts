@@ -1,0 +1,4 @@
+import { App } from 'aws-cdk-lib';
+import { defineInspectionLetters } from './inspection-letters';
+
+defineInspectionLetters(new App());

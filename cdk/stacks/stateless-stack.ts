@@ -1,0 +1,312 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { AccessLogField, AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { HttpApi, HttpMethod, LogGroupLogDestination, type HttpRoute } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { OAuthScope, UserPoolClient, UserPoolClientIdentityProvider, type IUserPool } from 'aws-cdk-lib/aws-cognito';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Architecture } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription, LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { ChromiumLayer } from '../constructs/chromium-layer';
+import { type ArchiveRef, LettersFunction, type MailSender } from '../constructs/letters-function';
+import { acknowledge } from '../nag';
+import type { Settings } from '../settings';
+import { LETTER_INDEXES } from './stateful-stack';
+
+/** What the stateless stack uses from the stateful one. */
+export interface StatefulResources {
+  readonly table: ITable;
+  readonly archive: ArchiveRef;
+  readonly mail: MailSender;
+  readonly mailEventsTopic: ITopic;
+  readonly userPool: IUserPool;
+}
+
+export interface StatelessStackProps extends StackProps {
+  readonly settings: Settings;
+  readonly projectRoot: string;
+  readonly stateful: StatefulResources;
+}
+
+/** Lambda's rule of thumb: a queue hides a message for six times the consumer's timeout. */
+const VISIBILITY_PER_TIMEOUT = 6;
+
+/** Handler entry points, relative to the project root. */
+export const ENTRIES = {
+  api: 'lambdas/handlers/http/api.ts',
+  render: 'lambdas/handlers/queue/render-letter.ts',
+  distribute: 'lambdas/handlers/queue/distribute-letter.ts',
+  events: 'lambdas/handlers/events/record-delivery-event.ts',
+} as const;
+
+const NODE22_REASON =
+  'Node.js 22 is the runtime the handlers and @sparticuz/chromium are built and tested for; moving to a newer runtime is a deliberate upgrade, not a drift.';
+const XRAY_REASON =
+  'X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions, so AWS only accepts "*".';
+
+/**
+ * Everything that can be replaced without losing data: the functions, the HTTP API and its
+ * sign-in client, the queues between stages, and the alarms.
+ */
+export class StatelessStack extends Stack {
+  readonly api: HttpApi;
+  readonly functions: Record<keyof typeof ENTRIES, LettersFunction>;
+  readonly alarmTopic: Topic;
+
+  constructor(scope: Construct, id: string, props: StatelessStackProps) {
+    super(scope, id, props);
+    const { settings, projectRoot, stateful } = props;
+    const chromium = new ChromiumLayer(this, 'Chromium', { projectRoot });
+
+    // ---- Functions -------------------------------------------------------------------------
+    // Chromium needs at least 1600 MB to render reliably; 2048 MB also buys more than one vCPU.
+    // The @sparticuz/chromium binary is x86_64 only, so every function that launches it is too.
+    const render = new LettersFunction(this, 'RenderLetter', {
+      projectRoot,
+      entry: ENTRIES.render,
+      description: 'Renders an approved letter to PDF and archives it',
+      architecture: Architecture.X86_64,
+      memorySize: 2048,
+      timeout: Duration.seconds(60),
+      chromium,
+      files: ['templates', 'fonts'],
+    });
+    // Every function builds the letter template at cold start, so each ships templates and fonts.
+    // The api function also prints DRAFT previews with Chromium, so it is sized like the
+    // renderer; Chromium starts lazily, so JSON requests do not pay for it.
+    const api = new LettersFunction(this, 'Api', {
+      projectRoot,
+      entry: ENTRIES.api,
+      description: 'HTTP API and forms for inspection letters',
+      architecture: Architecture.X86_64,
+      memorySize: 2048,
+      // API Gateway gives up on an integration after 30 seconds.
+      timeout: Duration.seconds(29),
+      chromium,
+      files: ['templates', 'fonts', 'govukFrontend'],
+    });
+    const distribute = new LettersFunction(this, 'DistributeLetter', {
+      projectRoot,
+      entry: ENTRIES.distribute,
+      description: 'Emails an archived letter to each statutory recipient',
+      architecture: Architecture.ARM_64,
+      memorySize: 512,
+      timeout: Duration.seconds(30),
+      files: ['templates', 'fonts'],
+    });
+    const eventsDlq = this.deadLetterQueue('RecordDeliveryEventDlq');
+    const events = new LettersFunction(this, 'RecordDeliveryEvent', {
+      projectRoot,
+      entry: ENTRIES.events,
+      description: 'Records SES delivery, bounce and complaint events per recipient',
+      architecture: Architecture.ARM_64,
+      memorySize: 256,
+      timeout: Duration.seconds(10),
+      files: ['templates', 'fonts'],
+      // SNS invokes asynchronously: after Lambda's retries the event is kept here, not lost.
+      deadLetterQueue: eventsDlq,
+    });
+    this.functions = { api, render, distribute, events };
+
+    // ---- Queues between the stages ---------------------------------------------------------
+    const renderDlq = this.deadLetterQueue('RenderDlq');
+    const renderQueue = new Queue(this, 'RenderQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(render.timeout!.toSeconds() * VISIBILITY_PER_TIMEOUT),
+      // A letter that fails three renders is broken, not unlucky.
+      deadLetterQueue: { queue: renderDlq, maxReceiveCount: 3 },
+    });
+    const distributeDlq = this.deadLetterQueue('DistributeDlq');
+    const distributeVisibility = Duration.seconds(distribute.timeout!.toSeconds() * VISIBILITY_PER_TIMEOUT);
+    const distributeQueue = new Queue(this, 'DistributeQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: distributeVisibility,
+      // More tries than rendering: SES throttling is transient.
+      deadLetterQueue: { queue: distributeDlq, maxReceiveCount: 5 },
+    });
+
+    // ---- Access: each function gets the calls its use cases make, and nothing else ---------------
+    // Letters are read with a consistent Query on their partition (the letter and its audit
+    // entries), changed with conditional UpdateItem, created and audited with PutItem.
+    const indexes = Object.keys(LETTER_INDEXES);
+    api
+      // drafts, review and search through the three indexes
+      .bindTable(stateful.table, { actions: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], indexes })
+      // presigned URLs for archived PDFs carry the signer's permission
+      .bindArchive(stateful.archive, ['s3:GetObject'])
+      // approval starts rendering; redistribution goes straight to distribution
+      .bindQueueSender(renderQueue, 'RENDER_QUEUE_URL')
+      .bindQueueSender(distributeQueue, 'DISTRIBUTE_QUEUE_URL');
+    render
+      .bindTable(stateful.table, { actions: ['dynamodb:Query', 'dynamodb:UpdateItem'] })
+      // the PDF, its HTML and the manifest; the archive is write-once, so nothing is read back
+      .bindArchive(stateful.archive, ['s3:PutObject'])
+      .bindQueueSender(distributeQueue, 'DISTRIBUTE_QUEUE_URL')
+      .consume(renderQueue, { batchSize: 1, maxConcurrency: 5 });
+    distribute
+      // claims and records each recipient's send and links the SES message id, all as updates
+      .bindTable(stateful.table, { actions: ['dynamodb:Query', 'dynamodb:UpdateItem'] })
+      // the archived PDF, checked against its SHA-256 before it is attached
+      .bindArchive(stateful.archive, ['s3:GetObject'])
+      .bindMailSender(stateful.mail)
+      .consume(distributeQueue, { batchSize: 5, maxConcurrency: 5 })
+      // A live worker holds a recipient's claim for at most its timeout; a claim older than a
+      // whole visibility window belongs to a worker that died.
+      .addEnvironment('STALE_CLAIM_SECONDS', String(distributeVisibility.toSeconds()));
+    events
+      // looks up the message id, then updates that recipient's delivery
+      .bindTable(stateful.table, { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] })
+      // the shared configuration needs the bucket's name; this function reads nothing from it
+      .bindArchive(stateful.archive, []);
+    stateful.mailEventsTopic.addSubscription(new LambdaSubscription(events));
+
+    // ---- HTTP API ----------------------------------------------------------------------------
+    this.api = new HttpApi(this, 'HttpApi', {
+      description: 'Inspection letters: drafts, approval, archive and distribution',
+      createDefaultStage: false,
+    });
+    const accessLogs = new LogGroup(this, 'HttpApiAccessLogs', {
+      retention: RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const stage = this.api.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: 50, burstLimit: 100 },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: AccessLogField.contextRequestId(),
+            time: AccessLogField.contextRequestTime(),
+            ip: AccessLogField.contextIdentitySourceIp(),
+            routeKey: AccessLogField.contextRouteKey(),
+            path: AccessLogField.contextPath(),
+            status: AccessLogField.contextStatus(),
+            responseLength: AccessLogField.contextResponseLength(),
+            latency: AccessLogField.contextResponseLatency(),
+            integrationError: AccessLogField.contextIntegrationErrorMessage(),
+            authorizerError: AccessLogField.contextAuthorizerError(),
+            user: AccessLogField.contextAuthorizerClaims('sub'),
+          }),
+        ),
+      },
+    });
+
+    // The forms sign in through the hosted UI; the client has no secret because the code
+    // flow with PKCE protects it, and the API's authorizer accepts only this client's tokens.
+    const client = new UserPoolClient(this, 'FormsClient', {
+      userPool: stateful.userPool,
+      generateSecret: false,
+      authFlows: { userSrp: true },
+      preventUserExistenceErrors: true,
+      enableTokenRevocation: true,
+      accessTokenValidity: Duration.hours(1),
+      idTokenValidity: Duration.hours(1),
+      refreshTokenValidity: Duration.hours(12),
+      supportedIdentityProviders: [UserPoolClientIdentityProvider.COGNITO],
+      oAuth: {
+        flows: { authorizationCodeGrant: true },
+        scopes: [OAuthScope.OPENID, OAuthScope.EMAIL, OAuthScope.PROFILE],
+        callbackUrls: [`${this.api.apiEndpoint}${settings.authCallbackPath}`],
+        logoutUrls: [`${this.api.apiEndpoint}${settings.signOutPath}`],
+      },
+    });
+    // Exactly the `iss` Cognito writes into its tokens, and what the authorizer checks.
+    const issuer = `https://cognito-idp.${this.region}.amazonaws.com/${stateful.userPool.userPoolId}`;
+    api
+      .addEnvironment('AUTH_MODE', 'apigateway')
+      .addEnvironment('JWT_ISSUER', issuer)
+      .addEnvironment('JWT_AUDIENCE', client.userPoolClientId)
+      .addEnvironment('JWT_JWKS_URL', `${issuer}/.well-known/jwks.json`);
+
+    const authorizer = new HttpUserPoolAuthorizer('Cognito', stateful.userPool, {
+      userPoolClients: [client],
+      identitySource: ['$request.header.Authorization'],
+    });
+    const integration = new HttpLambdaIntegration('Api', api);
+    // Every /api route carries the JWT authorizer: a request without a valid token from this
+    // pool never reaches the function.
+    this.api.addRoutes({ path: '/api', methods: [HttpMethod.ANY], integration, authorizer });
+    this.api.addRoutes({ path: '/api/{proxy+}', methods: [HttpMethod.ANY], integration, authorizer });
+    // Health and the forms are open at the gateway: a browser sends a session cookie, not a
+    // bearer header, and the function verifies that cookie against the same pool's keys.
+    const open: HttpRoute[] = [
+      ...this.api.addRoutes({ path: '/health', methods: [HttpMethod.GET], integration }),
+      ...this.api.addRoutes({ path: '/', methods: [HttpMethod.GET, HttpMethod.POST], integration }),
+      ...this.api.addRoutes({ path: '/{proxy+}', methods: [HttpMethod.ANY], integration }),
+    ];
+    for (const route of open) {
+      acknowledge(route, {
+        'AwsSolutions-APIG4':
+          'Health must answer without a token; the forms pages authenticate in the function with a session cookie verified against the Cognito JWKS.',
+      });
+    }
+
+    // ---- Alarms ------------------------------------------------------------------------------
+    // Alarm messages hold names and numbers, no personal data, so the topic needs no key.
+    this.alarmTopic = new Topic(this, 'Alarms', { enforceSSL: true });
+    if (settings.alarmEmail) this.alarmTopic.addSubscription(new EmailSubscription(settings.alarmEmail));
+    const alarmAction = new SnsAction(this.alarmTopic);
+    const alarm = (id: string, metric: IMetric, threshold: number, description: string) => {
+      const created = new Alarm(this, id, {
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
+      created.addAlarmAction(alarmAction);
+      return created;
+    };
+    for (const [name, dlq] of Object.entries({ Render: renderDlq, Distribute: distributeDlq, RecordDeliveryEvent: eventsDlq })) {
+      alarm(
+        `${name}DlqNotEmpty`,
+        dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+        0,
+        `${name}: a message has given up and waits in the dead-letter queue`,
+      );
+    }
+    for (const [name, fn] of Object.entries(this.functions)) {
+      alarm(`${name}Errors`, fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }), 0, `${name}: the function failed`);
+    }
+    const renderTimeoutMs = render.timeout!.toMilliseconds();
+    alarm(
+      'RenderDurationNearTimeout',
+      render.metricDuration({ period: Duration.minutes(5), statistic: 'p95' }),
+      Math.round(renderTimeoutMs * 0.8),
+      'Rendering takes over 80% of its timeout at p95: raise memory or the timeout before renders start failing',
+    );
+
+    // ---- Acknowledgements that apply to every function -----------------------------------------
+    for (const fn of Object.values(this.functions)) {
+      acknowledge(fn, { 'AwsSolutions-L1': NODE22_REASON });
+      acknowledge(fn.role!, { 'AwsSolutions-IAM5[Resource::*]': XRAY_REASON });
+    }
+
+    new CfnOutput(this, 'ApiUrl', { value: stage.url });
+    new CfnOutput(this, 'UserPoolClientId', { value: client.userPoolClientId });
+    new CfnOutput(this, 'HostedUiUrl', {
+      value: `https://${settings.cognitoDomainPrefix}.auth.${this.region}.amazoncognito.com`,
+    });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
+  }
+
+  private deadLetterQueue(id: string): Queue {
+    return new Queue(this, id, {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // The longest SQS allows: time to find out why before the message is gone.
+      retentionPeriod: Duration.days(14),
+    });
+  }
+}
