@@ -19,8 +19,19 @@ const Env = z.object({
   /** ... or its URL (Cognito). */
   JWT_JWKS_URL: z.string().url().optional(),
   TEMPLATES_DIR: z.string().min(1).optional(),
+  /** Where govuk-frontend's `dist` folder is, when the web pages cannot find the package in node_modules. */
+  GOVUK_FRONTEND_DIR: z.string().min(1).optional(),
+  /**
+   * How people sign in to the web pages: `local` is the local stack's role picker, `cognito` the
+   * Cognito hosted UI. Unset: local when the local stack provides an issuer, Cognito otherwise.
+   */
+  SIGN_IN_MODE: z.enum(['local', 'cognito']).optional(),
+  /** The Cognito hosted UI's base URL, such as https://letters.auth.eu-west-2.amazoncognito.com. */
+  COGNITO_HOSTED_UI_URL: z.string().url().optional(),
+  /** The app client the pages sign in with: a public client using PKCE, with no secret. */
+  COGNITO_CLIENT_ID: z.string().min(1).optional(),
   /** Where @fontsource/arimo's files are, when not beside the code in node_modules (Lambda bundles). */
-  FONT_PACKAGE_DIR: z.string().min(1).optional(),
+  FONTS_DIR: z.string().min(1).optional(),
   /** Lambda's sandbox needs Chromium in one process; elsewhere a crashed renderer should not take the browser with it. */
   CHROMIUM_SINGLE_PROCESS: z.enum(['true', 'false']).default('false'),
   /** Local emulators keep path-style buckets and want checksums only when required. */
@@ -44,6 +55,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const config = parsed.data;
   if (config.AUTH_MODE === 'jwt' && (!config.JWT_ISSUER || !config.JWT_AUDIENCE || !(config.JWT_JWKS || config.JWT_JWKS_URL))) {
     throw new Error('Configuration is not valid: AUTH_MODE=jwt needs JWT_ISSUER, JWT_AUDIENCE and JWT_JWKS or JWT_JWKS_URL');
+  }
+  if (config.SIGN_IN_MODE === 'cognito' && (!config.COGNITO_HOSTED_UI_URL || !config.COGNITO_CLIENT_ID)) {
+    throw new Error('Configuration is not valid: SIGN_IN_MODE=cognito needs COGNITO_HOSTED_UI_URL and COGNITO_CLIENT_ID');
   }
   return config;
 }

@@ -64,7 +64,7 @@ export function buildDependencies(config: Config, overrides: Overrides = {}) {
   const archive = new S3ArchiveStore(clients.s3, config.ARCHIVE_BUCKET);
   const logger = overrides.logger ?? new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'inspection-letters' });
   const template = new NunjucksLetterTemplate(config.TEMPLATES_DIR ?? join(process.cwd(), 'templates'), {
-    fontPackageDir: config.FONT_PACKAGE_DIR,
+    fontPackageDir: config.FONTS_DIR,
   });
   // Chromium starts on the first render, not here: functions that never render never pay for it.
   const chromium = new ChromiumPdfRenderer({

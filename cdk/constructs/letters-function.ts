@@ -141,7 +141,7 @@ export class LettersFunction extends NodejsFunction {
         AUTH_MODE: 'apigateway',
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
-        ...(props.chromium ? { CHROMIUM_FROM_LAYER: '1' } : {}),
+        ...(props.chromium ? { CHROMIUM_SINGLE_PROCESS: 'true' } : {}),
         ...fileEnvironment,
       },
       bundling: {

@@ -240,7 +240,7 @@ describe('InspectionLetters stacks', () => {
         const { props } = fn(name);
         expect(props.Layers, name).toEqual([{ Ref: layerId }]);
         expect(props.MemorySize, name).toBeGreaterThanOrEqual(1600);
-        expect(props.Environment.Variables.CHROMIUM_FROM_LAYER).toBe('1');
+        expect(props.Environment.Variables.CHROMIUM_SINGLE_PROCESS).toBe('true');
       }
       for (const name of ['distribute', 'events'] as const) expect(fn(name).props.Layers, name).toBeUndefined();
       expect(fn('render').props.Timeout).toBeGreaterThanOrEqual(60);
