@@ -28,13 +28,14 @@ export async function jsonBody<S extends z.ZodType>(c: Context, schema: S, optio
   } catch (error) {
     throw new MalformedRequestError(`The body is not valid JSON: ${(error as Error).message}`, [{ field: 'body', message: 'is not valid JSON' }]);
   }
-  const parsed = schema.safeParse(data);
+  // With the input on each issue, a wrong value is told apart from a missing one.
+  const parsed = schema.safeParse(data, { reportInput: true });
   if (!parsed.success) throw new ValidationError(fieldProblems(parsed.error));
   return parsed.data;
 }
 
 export function queryParams<S extends z.ZodType>(c: Context, schema: S): z.infer<S> {
-  const parsed = schema.safeParse(c.req.query());
+  const parsed = schema.safeParse(c.req.query(), { reportInput: true });
   if (!parsed.success) throw new ValidationError(fieldProblems(parsed.error));
   return parsed.data;
 }
