@@ -28,6 +28,8 @@ export type RecipientRole = (typeof RECIPIENT_ROLES)[number];
 // they hide text, break headers and make the printed letter say something other than the data.
 const FORBIDDEN_IN_LINE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 const FORBIDDEN_IN_TEXT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+// Half of a surrogate pair is no character at all: no font prints it and UTF-8 cannot carry it.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 const line = (max: number = LIMITS.shortText) =>
   z
@@ -35,7 +37,8 @@ const line = (max: number = LIMITS.shortText) =>
     .trim()
     .min(1, 'must not be empty')
     .max(max, `must be at most ${max} characters`)
-    .refine((s) => !FORBIDDEN_IN_LINE.test(s), 'must not contain control or bidirectional override characters');
+    .refine((s) => !FORBIDDEN_IN_LINE.test(s), 'must not contain control or bidirectional override characters')
+    .refine((s) => !LONE_SURROGATE.test(s), 'must be valid Unicode text');
 
 const text = (max: number) =>
   z
@@ -43,7 +46,8 @@ const text = (max: number) =>
     .trim()
     .min(1, 'must not be empty')
     .max(max, `must be at most ${max} characters`)
-    .refine((s) => !FORBIDDEN_IN_TEXT.test(s), 'must not contain control or bidirectional override characters');
+    .refine((s) => !FORBIDDEN_IN_TEXT.test(s), 'must not contain control or bidirectional override characters')
+    .refine((s) => !LONE_SURROGATE.test(s), 'must be valid Unicode text');
 
 const email = z
   .string()
