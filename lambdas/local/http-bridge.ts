@@ -11,12 +11,13 @@ const TEXTUAL = /^(?:text\/|application\/(?:[\w.+-]+\+)?(?:json|xml|x-www-form-u
 export async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
   const chunks: Buffer[] = [];
   let size = 0;
+  // Read to the end even past the limit: leaving the loop early destroys the socket, and the
+  // client would get a connection reset instead of the 413.
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BRIDGE_BODY) return 'too-large';
-    chunks.push(chunk as Buffer);
+    if (size <= MAX_BRIDGE_BODY) chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks);
+  return size > MAX_BRIDGE_BODY ? 'too-large' : Buffer.concat(chunks);
 }
 
 /** Turns a Node request into the event API Gateway's HTTP API (payload 2.0) would send. */
