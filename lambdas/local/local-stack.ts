@@ -97,7 +97,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     ...options.queue,
   });
   const deps = buildDependencies(loadConfig(), { jobs: queue, logger, wrapMailer: options.wrapMailer, wrapRenderer: options.wrapRenderer });
-  const api = createApiHandler(deps);
+  // The pages sign people in with the local issuer and show the local outbox; neither exists in a Lambda.
+  const api = createApiHandler({ ...deps, signIn: (role, name) => issuer.issue(role, name), outbox: () => outbox() });
   queue.register('render', createRenderHandler(deps));
   queue.register('distribute', createDistributeHandler(deps));
   await resumeUnfinishedWork(deps, queue);

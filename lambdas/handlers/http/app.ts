@@ -7,9 +7,10 @@ import type { Actor } from '../../core/letter';
 import type { Authenticator } from '../../core/ports';
 import type { ArchiveContext } from '../../core/use-cases/context';
 import { letterRoutes } from './letter-routes';
+import { type PageHooks, pageRoutes } from './pages/page-routes';
 import { internalErrorResponse, problemResponse } from './problem';
 
-export interface ApiDependencies extends ArchiveContext {
+export interface ApiDependencies extends ArchiveContext, PageHooks {
   authenticator: Authenticator;
   logger: Logger;
 }
@@ -64,6 +65,8 @@ export function createApp(deps: ApiDependencies): Hono<ApiEnv> {
     await next();
   });
   app.route('/api', letterRoutes(deps));
+  // The web forms: same function, same use cases, a session cookie instead of a bearer header.
+  app.route('/', pageRoutes(deps));
 
   app.notFound((c) => problemResponse(c, new AppError(404, 'Not found', `There is nothing at ${c.req.method} ${c.req.path}.`), c.get('correlationId')));
   app.onError((error, c) => {

@@ -1,0 +1,187 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Context } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import type { CookieOptions } from 'hono/utils/cookie';
+
+/** The session: the signed token itself, so a page and the API trust exactly the same thing. */
+export const SESSION_COOKIE = 'letters_session';
+/** Before there is a session, the sign-in form's CSRF token is a random value in this cookie. */
+export const SIGN_IN_COOKIE = 'letters_sign_in';
+/** State and PKCE verifier of a sign-in in progress at the Cognito hosted UI. */
+export const OAUTH_COOKIE = 'letters_oauth';
+
+export const CSRF_FIELD = 'csrfToken';
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** The host the browser addressed; the Lambda adapter gives every request an https URL. */
+export function requestHost(c: Context): URL {
+  return new URL(c.req.url);
+}
+
+/**
+ * The local stack serves plain http on a loopback address, where a browser drops a `Secure`
+ * cookie it is sent over http; everywhere else the pages are behind https.
+ */
+export function isLoopback(c: Context): boolean {
+  return LOOPBACK.has(requestHost(c).hostname);
+}
+
+/** The origin a form on our own pages posts from. */
+export function ownOrigin(c: Context): string {
+  const url = requestHost(c);
+  return `${isLoopback(c) ? 'http' : 'https'}://${url.host}`;
+}
+
+/** Accepts the origin of our own pages, http only on a loopback address. */
+export function isOwnOrigin(origin: string, c: Context): boolean {
+  try {
+    const given = new URL(origin);
+    const host = requestHost(c).host;
+    return given.host === host && (given.protocol === 'https:' || (given.protocol === 'http:' && isLoopback(c)));
+  } catch {
+    return false;
+  }
+}
+
+function cookieOptions(c: Context, maxAge: number, path = '/'): CookieOptions {
+  return { httpOnly: true, sameSite: 'Lax', secure: !isLoopback(c), path, maxAge };
+}
+
+/** Seconds until the token expires, read without verifying: only to size the cookie's life. */
+export function secondsToExpiry(token: string, now = Date.now()): number {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
+    if (typeof payload.exp === 'number') return Math.max(0, Math.floor(payload.exp - now / 1000));
+  } catch {
+    // Not a JWT: the authenticator will refuse it anyway.
+  }
+  return 0;
+}
+
+export function startSession(c: Context, token: string): void {
+  setCookie(c, SESSION_COOKIE, token, cookieOptions(c, Math.max(60, secondsToExpiry(token))));
+}
+
+export function sessionToken(c: Context): string | undefined {
+  return getCookie(c, SESSION_COOKIE) || undefined;
+}
+
+export function endSession(c: Context): void {
+  deleteCookie(c, SESSION_COOKIE, { path: '/', secure: !isLoopback(c) });
+}
+
+/**
+ * The synchronizer token of a session: an HMAC keyed with the session token. Only someone who
+ * holds the token (an HttpOnly cookie) can compute it, it needs no server-side storage, and it
+ * changes with every sign-in.
+ */
+export function csrfTokenFor(session: string): string {
+  return createHmac('sha256', session).update('inspection-letters csrf v1').digest('base64url');
+}
+
+export function sameSecret(expected: string, given: string | null | undefined): boolean {
+  if (!given) return false;
+  const a = createHash('sha256').update(expected).digest();
+  const b = createHash('sha256').update(given).digest();
+  // Equal digests of equal length: the comparison takes the same time wherever they differ.
+  return timingSafeEqual(a, b);
+}
+
+/** The sign-in form's token: double-submitted, in a cookie and in the form. */
+export function signInCsrfToken(c: Context): string {
+  const existing = getCookie(c, SIGN_IN_COOKIE);
+  if (existing && /^[\w-]{43}$/.test(existing)) return existing;
+  const token = randomBytes(32).toString('base64url');
+  setCookie(c, SIGN_IN_COOKIE, token, cookieOptions(c, 3600, '/sign-in'));
+  return token;
+}
+
+export function checkSignInCsrf(c: Context, given: string | null): boolean {
+  const expected = getCookie(c, SIGN_IN_COOKIE);
+  return !!expected && sameSecret(expected, given);
+}
+
+export function endSignIn(c: Context): void {
+  deleteCookie(c, SIGN_IN_COOKIE, { path: '/sign-in', secure: !isLoopback(c) });
+}
+
+/** Only our own pages are places to return to after signing in: never another site. */
+export function safeReturnPath(next: string | null | undefined): string {
+  if (next && /^\/(?:letters(?:[/?][\w\-/?=&%.]*)?|dev\/outbox\.html)$/.test(next)) return next;
+  return '/letters';
+}
+
+export interface CognitoSettings {
+  hostedUiUrl: string;
+  clientId: string;
+}
+
+/**
+ * Starts the authorization code flow with PKCE: the state and verifier are kept in a short-lived
+ * HttpOnly cookie scoped to the callback, and the browser is sent to the hosted UI.
+ */
+export function cognitoAuthorizeUrl(c: Context, cognito: CognitoSettings, next: string): string {
+  const state = randomBytes(24).toString('base64url');
+  const verifier = randomBytes(48).toString('base64url');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  setCookie(c, OAUTH_COOKIE, `${state}.${verifier}.${Buffer.from(next).toString('base64url')}`, cookieOptions(c, 600, '/auth'));
+  const url = new URL('/oauth2/authorize', cognito.hostedUiUrl);
+  url.search = new URLSearchParams({
+    response_type: 'code',
+    client_id: cognito.clientId,
+    redirect_uri: `${ownOrigin(c)}/auth/callback`,
+    scope: 'openid email profile',
+    state,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  }).toString();
+  return url.toString();
+}
+
+export class SignInFailedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SignInFailedError';
+  }
+}
+
+/**
+ * Finishes the flow: checks the state against the cookie, then exchanges the code (with the
+ * verifier) for tokens at the hosted UI's token endpoint. Returns the ID token and where to go.
+ */
+export async function exchangeCognitoCode(
+  c: Context,
+  cognito: CognitoSettings,
+  fetcher: typeof fetch,
+): Promise<{ idToken: string; next: string }> {
+  const [state, verifier, next] = (getCookie(c, OAUTH_COOKIE) ?? '').split('.');
+  deleteCookie(c, OAUTH_COOKIE, { path: '/auth', secure: !isLoopback(c) });
+  const code = c.req.query('code');
+  if (c.req.query('error')) throw new SignInFailedError(`The sign-in service answered: ${c.req.query('error')}.`);
+  if (!state || !verifier || !code || !sameSecret(state, c.req.query('state'))) {
+    throw new SignInFailedError('The sign-in did not match one started here, or took too long.');
+  }
+  const response = await fetcher(new URL('/oauth2/token', cognito.hostedUiUrl), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      client_id: cognito.clientId,
+      code,
+      redirect_uri: `${ownOrigin(c)}/auth/callback`,
+      code_verifier: verifier,
+    }).toString(),
+  });
+  const body = (await response.json().catch(() => ({}))) as { id_token?: unknown };
+  if (!response.ok || typeof body.id_token !== 'string') {
+    throw new SignInFailedError(`The sign-in service refused the code (${response.status}).`);
+  }
+  return { idToken: body.id_token, next: safeReturnPath(Buffer.from(next ?? '', 'base64url').toString('utf8')) };
+}
+
+export function cognitoLogoutUrl(c: Context, cognito: CognitoSettings): string {
+  const url = new URL('/logout', cognito.hostedUiUrl);
+  url.search = new URLSearchParams({ client_id: cognito.clientId, logout_uri: `${ownOrigin(c)}/signed-out` }).toString();
+  return url.toString();
+}

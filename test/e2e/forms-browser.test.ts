@@ -1,0 +1,518 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'puppeteer-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../lambdas/handlers/http/app';
+import {
+  axeViolations,
+  choose,
+  clickAndWait,
+  fill,
+  fillAll,
+  launchBrowser,
+  openPage,
+  signIn,
+  type TestPage,
+  text,
+  texts,
+  valueOf,
+} from '../support/browser';
+import { exampleLetter, startTestStack, submittedLetter, type TestStack } from '../support/stack';
+
+/** Screenshots for docs/forms.md, taken as the story unfolds; set SCREENSHOTS=0 to skip them. */
+const SCREENSHOTS = process.env.SCREENSHOTS !== '0';
+const SCREENSHOT_DIR = join(import.meta.dirname, '..', '..', 'docs', 'screenshots');
+
+let stack: TestStack;
+let browser: Browser;
+let inspector: TestPage;
+let manager: TestPage;
+let letterUrl: string;
+
+/** The top of the page, at most `maxHeight` pixels of it: enough to show what the page is for. */
+async function screenshot(page: Page, name: string, maxHeight = 1400) {
+  if (!SCREENSHOTS) return;
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const height = await page.evaluate(() => {
+    window.scrollTo(0, 0);
+    return document.documentElement.scrollHeight;
+  });
+  await page.screenshot({
+    path: join(SCREENSHOT_DIR, `${name}.png`),
+    clip: { x: 0, y: 0, width: 1000, height: Math.min(height, maxHeight) },
+    captureBeyondViewport: true,
+  });
+}
+
+async function expectAccessible(page: Page) {
+  expect(await axeViolations(page)).toEqual([]);
+}
+
+/** The example letter's facts as a person would type them into the form, field by field. */
+function exampleFormValues(): Record<string, string> {
+  const l = exampleLetter();
+  const [sy, sm, sd] = l.inspection.startDate.split('-');
+  const [ey, em, ed] = l.inspection.endDate.split('-');
+  const [ly, lm, ld] = l.letterDate.split('-');
+  const [py, pm] = l.inspection.previousInspection.month.split('-');
+  const d = l.recipients.director;
+  return {
+    'authority-name': l.authority.name,
+    'inspection-startDate-day': String(Number(sd)),
+    'inspection-startDate-month': String(Number(sm)),
+    'inspection-startDate-year': sy,
+    'inspection-endDate-day': String(Number(ed)),
+    'inspection-endDate-month': String(Number(em)),
+    'inspection-endDate-year': ey,
+    'inspection-previousInspection-month-month': String(Number(pm)),
+    'inspection-previousInspection-month-year': py,
+    'letterDate-day': String(Number(ld)),
+    'letterDate-month': String(Number(lm)),
+    'letterDate-year': ly,
+    summary: l.summary,
+    'inspector-name': l.inspector.name,
+    'inspector-jobTitle': l.inspector.jobTitle,
+    'sender-directPhone': l.sender.directPhone,
+    'sender-directEmail': l.sender.directEmail,
+    'recipients-director-honorific': d.honorific,
+    'recipients-director-name': d.name,
+    'recipients-director-jobTitle': d.jobTitle,
+    'recipients-director-organisation': d.organisation,
+    'recipients-director-address': d.address.join('\n'),
+    'recipients-director-email': d.email,
+    'recipients-chiefExecutive-name': l.recipients.chiefExecutive.name,
+    'recipients-chiefExecutive-jobTitle': l.recipients.chiefExecutive.jobTitle,
+    'recipients-chiefExecutive-organisation': l.recipients.chiefExecutive.organisation,
+    'recipients-chiefExecutive-email': l.recipients.chiefExecutive.email,
+    'recipients-dfe-name': l.recipients.dfe.name,
+    'recipients-dfe-organisation': l.recipients.dfe.organisation,
+    'recipients-dfe-email': l.recipients.dfe.email,
+  };
+}
+
+async function fillExampleLetter(page: Page) {
+  await choose(page, 'previousInspection', 'yes');
+  await choose(page, 'inspection-previousInspection-developmentAreasAddressed', 'yes');
+  await fillAll(page, exampleFormValues());
+}
+
+/** The session cookie of a page, for requests made outside the browser. */
+async function cookieHeader(page: Page) {
+  const cookies = await page.browserContext().cookies();
+  return cookies.map((c) => `${c.name}=${c.value}`).join('; ');
+}
+
+beforeAll(async () => {
+  [stack, browser] = await Promise.all([startTestStack(), launchBrowser()]);
+  [inspector, manager] = await Promise.all([openPage(browser), openPage(browser)]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.destroy();
+});
+
+describe('an inspector drafts the example letter', () => {
+  it('is sent to sign in first, and signs in with the local role picker', async () => {
+    const { page } = inspector;
+    await page.goto(`${stack.url}/letters`);
+    expect(new URL(page.url()).pathname).toBe('/sign-in');
+    expect(await text(page, 'h1')).toBe('Sign in');
+    await expectAccessible(page);
+    await screenshot(page, '1-sign-in');
+
+    await choose(page, 'role', 'inspector');
+    await fill(page, 'name', 'Simon Rushall');
+    await clickAndWait(page, 'form[action="/sign-in"] button');
+
+    expect(new URL(page.url()).pathname).toBe('/letters');
+    expect(await text(page, '.govuk-service-navigation')).toContain('Simon Rushall (inspector)');
+    const session = (await page.browserContext().cookies()).find((c) => c.name === 'letters_session')!;
+    expect(session).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/' });
+    expect(await text(page, 'main')).toContain('There are no letters yet.');
+    await expectAccessible(page);
+  });
+
+  it('shows each mistake in an error summary linked to its field, keeping what was typed', async () => {
+    const { page } = inspector;
+    await page.goto(`${stack.url}/letters/new`);
+    await fillExampleLetter(page);
+    await fillAll(page, {
+      'authority-name': '   ',
+      'inspection-startDate-month': '', // a date without its month
+      'letterDate-day': '1', // before the inspection ended
+      'letterDate-month': '1',
+      'recipients-director-email': 'david.williams-at-durham',
+      'recipients-dfe-name': 'x'.repeat(201),
+    });
+    await clickAndWait(page, 'form button.govuk-button');
+
+    expect(await page.title()).toMatch(/^Error: /);
+    const summary = await page.$$eval('.govuk-error-summary__list a', (links) =>
+      links.map((a) => ({ text: a.textContent!.trim(), href: a.getAttribute('href') })),
+    );
+    expect(summary).toEqual([
+      { text: 'Enter the council', href: '#authority-name' },
+      { text: 'The first day of the inspection must include a month', href: '#inspection-startDate-month' },
+      { text: 'The date of the letter must be the same as or after the last day of the inspection', href: '#letterDate-day' },
+      { text: 'Enter the director’s email address in the correct format, like name@example.com', href: '#recipients-director-email' },
+      { text: 'The full name of the contact at the Department for Education must be 200 characters or fewer', href: '#recipients-dfe-name' },
+    ]);
+    // Each message also sits by its field, and every link leads to a field that exists.
+    for (const { href } of summary) expect(await page.$(href!)).not.toBeNull();
+    expect(await text(page, '#authority-name-error')).toContain('Enter the council');
+    expect(await page.$eval('#inspection-startDate-month', (el) => el.className)).toContain('govuk-input--error');
+    expect(await page.$eval('#inspection-startDate-day', (el) => el.className)).not.toContain('govuk-input--error');
+    // What the person typed is still there, mistakes included.
+    expect(await valueOf(page, 'recipients-director-email')).toBe('david.williams-at-durham');
+    expect(await valueOf(page, 'recipients-director-name')).toBe('David Williams');
+    expect(await valueOf(page, 'recipients-director-address')).toBe('County Hall\nDurham\nDH1 5UL');
+    expect(await valueOf(page, 'letterDate-day')).toBe('1');
+    expect(await page.$eval('#previousInspection', (el) => (el as HTMLInputElement).checked)).toBe(true);
+
+    // govuk-frontend's script moves focus to the summary, and its links to the fields.
+    expect(await page.evaluate(() => document.activeElement?.className)).toContain('govuk-error-summary');
+    await screenshot(page, '3-error-summary', 1200);
+    await page.click('.govuk-error-summary__list a[href="#recipients-director-email"]');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('recipients-director-email');
+
+    await expectAccessible(page);
+    expect((await stack.deps.letters.list({ limit: 10 })).items).toHaveLength(0);
+  });
+
+  it('creates the letter from the example, then adds, changes and removes findings by category', async () => {
+    const { page } = inspector;
+    await page.goto(`${stack.url}/letters`);
+    await clickAndWait(page, 'a[href="/letters/new"]');
+    await expectAccessible(page);
+    await fillExampleLetter(page);
+    await clickAndWait(page, 'form button.govuk-button');
+
+    letterUrl = page.url().replace(/\?.*$/, '');
+    expect(letterUrl).toMatch(/\/letters\/[0-9A-Z]{26}$/);
+    expect(await text(page, '.govuk-notification-banner')).toContain('Letter created');
+    expect(await text(page, 'h1')).toBe('Durham County Council');
+    expect(await text(page, '.govuk-summary-list')).toContain('8 February 2011 to 9 February 2011');
+
+    for (const finding of exampleLetter().findings as { category: string; text: string }[]) {
+      await clickAndWait(page, `a[href$="/findings/new?category=${finding.category}"]`);
+      expect(await page.$eval(`input[name="category"][value="${finding.category}"]`, (el) => (el as HTMLInputElement).checked)).toBe(true);
+      await fill(page, 'text', finding.text);
+      await clickAndWait(page, 'form button.govuk-button');
+    }
+    expect(await text(page, '#findings')).toBe('Findings (14)');
+    expect(await texts(page, '#strength + ol > li .app-finding')).toHaveLength(1);
+    expect(await texts(page, '#meetsRequirements + ol > li .app-finding')).toHaveLength(10);
+    expect(await texts(page, '#areaForDevelopment + ol > li .app-finding')).toHaveLength(3);
+
+    // One too many: added, changed, then removed.
+    await clickAndWait(page, 'a[href$="/findings/new?category=strength"]');
+    await fill(page, 'text', 'A finding to take out again.');
+    await clickAndWait(page, 'form button.govuk-button');
+    await clickAndWait(page, '#strength + ol > li:nth-child(2) a[href$="/edit"]');
+    expect(await valueOf(page, 'text')).toBe('A finding to take out again.');
+    await choose(page, 'category', 'areaForDevelopment');
+    await fill(page, 'text', 'Changed: <script>alert(1)</script> is text.');
+    await clickAndWait(page, 'form button.govuk-button');
+    expect(await texts(page, '#areaForDevelopment + ol > li .app-finding')).toContain('Changed: <script>alert(1)</script> is text.');
+    await clickAndWait(page, '#areaForDevelopment + ol > li:nth-child(4) a[href$="/remove"]');
+    expect(await text(page, 'h1')).toBe('Remove this finding?');
+    await clickAndWait(page, 'form button.govuk-button--warning');
+    expect(await text(page, '.govuk-notification-banner')).toContain('Finding removed');
+    expect(await text(page, '#findings')).toBe('Findings (14)');
+
+    const stored = await stack.deps.letters.get(letterUrl.split('/').pop()!);
+    const { findings, ...facts } = exampleLetter();
+    expect(stored!.facts).toEqual(facts);
+    expect(stored!.findings.map((f) => [f.category, f.text])).toEqual(findings.map((f: any) => [f.category, f.text]));
+    await expectAccessible(page);
+    await screenshot(page, '4-draft-with-findings', 2400);
+  });
+
+  it('changes a fact through the edit form, changing only that field', async () => {
+    const { page } = inspector;
+    await page.goto(letterUrl);
+    await clickAndWait(page, 'a[href$="/edit#summary"]');
+    expect(await valueOf(page, 'recipients-director-address')).toBe('County Hall\nDurham\nDH1 5UL');
+    await fill(page, 'summary', `${exampleLetter().summary} `);
+    await clickAndWait(page, 'form button.govuk-button');
+    expect(await text(page, '.govuk-notification-banner')).toContain('Nothing was changed');
+
+    await clickAndWait(page, 'a[href$="/edit#summary"]');
+    await fill(page, 'summary', 'A shorter summary.');
+    await clickAndWait(page, 'form button.govuk-button');
+    expect(await text(page, '.govuk-notification-banner')).toContain('saved');
+    const stored = await stack.deps.letters.get(letterUrl.split('/').pop()!);
+    expect(stored!.history.at(-1)).toMatchObject({ action: 'edited', detail: 'summary', by: 'Simon Rushall' });
+
+    await clickAndWait(page, 'a[href$="/edit#summary"]');
+    await fill(page, 'summary', exampleLetter().summary);
+    await clickAndWait(page, 'form button.govuk-button');
+  });
+
+  it('refuses a form post without the session’s CSRF token, or from another site', async () => {
+    const { page } = inspector;
+    const id = letterUrl.split('/').pop()!;
+    await page.goto(letterUrl);
+    const version = await page.$eval('form[action$="/submit"] input[name="version"]', (el) => (el as HTMLInputElement).value);
+
+    // Same origin, same cookie, no token.
+    const withoutToken = await page.evaluate(async (v) => {
+      const r = await fetch(`${location.pathname}/submit`, { method: 'POST', body: new URLSearchParams({ version: v }) });
+      return { status: r.status, body: await r.text() };
+    }, version);
+    expect(withoutToken.status).toBe(403);
+    expect(withoutToken.body).toContain('could not be checked');
+
+    // A token from another session.
+    const otherToken = await page.evaluate(async (v) => {
+      const r = await fetch(`${location.pathname}/submit`, { method: 'POST', body: new URLSearchParams({ version: v, csrfToken: 'x'.repeat(43) }) });
+      return r.status;
+    }, version);
+    expect(otherToken).toBe(403);
+
+    // The right cookie and token, posted from another origin: refused by the origin check.
+    const token = await page.$eval('input[name="csrfToken"]', (el) => (el as HTMLInputElement).value);
+    const crossSite = await fetch(`${letterUrl}/submit`, {
+      method: 'POST',
+      headers: { Cookie: await cookieHeader(page), Origin: 'http://evil.example', 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ version, csrfToken: token }),
+      redirect: 'manual',
+    });
+    expect(crossSite.status).toBe(403);
+
+    // Signing in needs the sign-in form's own token.
+    const signInWithoutToken = await fetch(`${stack.url}/sign-in`, {
+      method: 'POST',
+      headers: { Origin: stack.url, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ role: 'manager', name: 'Mallory' }),
+      redirect: 'manual',
+    });
+    expect(signInWithoutToken.status).toBe(403);
+    expect(signInWithoutToken.headers.get('set-cookie') ?? '').not.toContain('letters_session');
+
+    expect((await stack.deps.letters.get(id))!.status).toBe('draft');
+  });
+
+  it('submits the letter for approval', async () => {
+    const { page } = inspector;
+    await page.goto(letterUrl);
+    await clickAndWait(page, 'form[action$="/submit"] button');
+    expect(await text(page, '.govuk-notification-banner')).toContain('Letter submitted for approval');
+    expect(await text(page, 'main .govuk-tag')).toBe('Submitted');
+    expect(await page.$('a[href$="/edit#summary"]')).toBeNull();
+    expect(await text(page, '#actions')).toContain('waiting for a manager');
+  });
+});
+
+describe('a manager approves it and it is sent', () => {
+  it('previews the draft as HTML and as a DRAFT PDF', async () => {
+    const { page } = manager;
+    await signIn(page, stack.url, 'manager', 'Mary Manager');
+    await page.goto(letterUrl);
+    const previews = await page.evaluate(async () => {
+      const html = await fetch(`${location.pathname}/preview`);
+      const pdf = await fetch(`${location.pathname}/preview.pdf`);
+      return {
+        html: { status: html.status, type: html.headers.get('content-type'), csp: html.headers.get('content-security-policy'), body: await html.text() },
+        pdf: { status: pdf.status, type: pdf.headers.get('content-type'), head: new TextDecoder().decode((await pdf.arrayBuffer()).slice(0, 5)) },
+      };
+    });
+    expect(previews.html).toMatchObject({ status: 200, type: 'text/html; charset=utf-8' });
+    expect(previews.html.csp).toContain("default-src 'none'");
+    expect(previews.html.body).toContain('Durham County Council');
+    expect(previews.pdf).toEqual({ status: 200, type: 'application/pdf', head: '%PDF-' });
+  });
+
+  it('approves, and sees the PDF and all three recipients sent', async () => {
+    const { page } = manager;
+    await page.goto(letterUrl);
+    expect(await text(page, '#actions')).toContain('Approve or return');
+    await expectAccessible(page);
+    await screenshot(page, '5-manager-review');
+
+    await clickAndWait(page, 'form[action$="/approve"] button');
+    expect(await text(page, '.govuk-notification-banner')).toContain('Letter approved');
+    await stack.queue.idle();
+
+    await page.goto(letterUrl);
+    expect(await text(page, 'main .govuk-tag')).toBe('Distributed');
+    const pdfLink = await page.$eval('a[href$="/pdf"]', (a) => ({ href: a.getAttribute('href'), text: a.textContent!.trim() }));
+    expect(pdfLink.text).toMatch(/^Download the letter \(PDF, \d+ KB, \d+ pages?\)$/);
+    const deliveries = await page.$$eval('#deliveries tbody tr', (rows) =>
+      rows.map((r) => [r.querySelector('th')!.textContent!.trim(), r.querySelector('.govuk-tag')!.textContent!.trim()]),
+    );
+    expect(deliveries).toEqual([
+      ['Director of children’s services', 'Sent'],
+      ['Chief executive', 'Sent'],
+      ['Department for Education', 'Sent'],
+    ]);
+    expect(await text(page, '#history')).toContain('Approved');
+    await expectAccessible(page);
+    await screenshot(page, '6-distributed');
+
+    // The PDF link hands out a short-lived link to the archived bytes.
+    const pdf = await fetch(`${stack.url}${pdfLink.href}`, { headers: { Cookie: await cookieHeader(page) }, redirect: 'manual' });
+    expect(pdf.status).toBe(302);
+    const archived = await fetch(pdf.headers.get('location')!);
+    expect(archived.headers.get('content-type')).toBe('application/pdf');
+  });
+
+  it('shows the three emails in the local outbox', async () => {
+    const { page } = manager;
+    await page.goto(`${stack.url}/dev/outbox.html`);
+    const rows = await texts(page, 'tbody tr');
+    expect(rows).toHaveLength(3);
+    const to = await texts(page, 'tbody tr td:nth-child(2)');
+    expect(to.sort()).toEqual(['andrew.spencer@education.example', 'david.williams@durham.example', 'george.garlick@durham.example']);
+    for (const row of rows) expect(row).toMatch(/\.pdf \(application\/pdf, \d+ KB\)/);
+    await expectAccessible(page);
+    await screenshot(page, '7-outbox');
+  });
+
+  it('returns a letter with a comment, which its inspector then reads', async () => {
+    const letter = await submittedLetter(await stack.as('inspector', 'Simon Rushall'), { authority: { name: 'Testshire County Council' } });
+    const { page } = manager;
+    await page.goto(`${stack.url}/letters/${letter.id}`);
+    await clickAndWait(page, `a[href="/letters/${letter.id}/return"]`);
+    await clickAndWait(page, 'form button.govuk-button');
+    expect(await texts(page, '.govuk-error-summary__list a')).toEqual(['Enter what needs to change']);
+    await expectAccessible(page);
+    await fill(page, 'comment', 'Please say more about <the> audit systems.');
+    await clickAndWait(page, 'form button.govuk-button');
+    expect(await text(page, '.govuk-notification-banner')).toContain('Letter returned');
+
+    await inspector.page.goto(`${stack.url}/letters/${letter.id}`);
+    expect(await text(inspector.page, '.govuk-notification-banner')).toContain('Please say more about <the> audit systems.');
+    expect(await text(inspector.page, 'main .govuk-tag')).toBe('Draft');
+  });
+
+  it('lists letters with their status, and finds them by council', async () => {
+    const { page } = manager;
+    await page.goto(`${stack.url}/letters`);
+    const rows = await page.$$eval('tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent!.trim())));
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        ['Durham County Council', '9 March 2011', 'Simon Rushall', '14', 'Distributed'],
+        ['Testshire County Council', '9 March 2011', 'Simon Rushall', '14', 'Draft'],
+      ]),
+    );
+    await fill(page, 'authority', 'durham county council');
+    await clickAndWait(page, 'form[role="search"] button');
+    expect(await texts(page, 'tbody tr td:first-child')).toEqual(['Durham County Council']);
+    await page.select('#status', 'draft');
+    await clickAndWait(page, 'form[role="search"] button');
+    expect(await text(page, 'main')).toContain('No letters match your search.');
+    await page.goto(`${stack.url}/letters`);
+    await expectAccessible(page);
+    await screenshot(page, '2-letters');
+  });
+
+  it('loads no script, style or font the policy refuses', () => {
+    expect(inspector.cspViolations).toEqual([]);
+    expect(manager.cspViolations).toEqual([]);
+  });
+});
+
+describe('the pages’ HTTP surface', () => {
+  it('serves govuk-frontend’s assets with their types and long cache lifetimes', async () => {
+    for (const [path, type] of [
+      ['/assets/govuk-frontend.min.css', 'text/css; charset=utf-8'],
+      ['/assets/govuk-frontend.min.js', 'text/javascript; charset=utf-8'],
+      ['/assets/fonts/bold-b542beb274-v2.woff2', 'font/woff2'],
+      ['/assets/images/favicon.svg', 'image/svg+xml'],
+      ['/assets/images/govuk-icon-180.png', 'image/png'],
+    ]) {
+      const response = await fetch(`${stack.url}${path}`);
+      expect(response.status, path).toBe(200);
+      expect(response.headers.get('content-type'), path).toBe(type);
+      expect(response.headers.get('cache-control'), path).toMatch(/^public, max-age=\d{6,}/);
+      const etag = response.headers.get('etag')!;
+      expect((await fetch(`${stack.url}${path}`, { headers: { 'If-None-Match': etag } })).status).toBe(304);
+    }
+    const font = await fetch(`${stack.url}/assets/fonts/bold-b542beb274-v2.woff2`);
+    expect(Buffer.from(await font.arrayBuffer()).subarray(0, 4).toString('latin1')).toBe('wOF2');
+    expect((await fetch(`${stack.url}/assets/../package.json`)).status).toBe(404);
+    expect((await fetch(`${stack.url}/assets/%2e%2e%2fpackage.json`)).status).toBe(404);
+  });
+
+  it('sends security headers with every page', async () => {
+    const response = await fetch(`${stack.url}/sign-in`);
+    const csp = response.headers.get('content-security-policy')!;
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toMatch(/script-src 'self' 'nonce-[\w+/=]+'/);
+    expect(csp).not.toContain('unsafe-inline');
+    expect(response.headers.get('x-frame-options')).toBe('DENY');
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    const nonce = /'nonce-([^']+)'/.exec(csp)![1];
+    expect(await response.text()).toContain(`<script nonce="${nonce}">`);
+  });
+
+  it('sends a person without a session to sign in, and back where they were going', async () => {
+    const response = await fetch(`${stack.url}/letters/01ARZ3NDEKTSV4RRFFQ69G5FAV/edit`, { redirect: 'manual' });
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toBe('/sign-in?next=%2Fletters%2F01ARZ3NDEKTSV4RRFFQ69G5FAV%2Fedit');
+    const offsite = await fetch(`${stack.url}/sign-in?next=//evil.example/`);
+    expect(await offsite.text()).toContain('name="next" value="/letters"');
+  });
+
+  it('leaves the JSON API as it was', async () => {
+    const api = await stack.as('reader');
+    const response = await api.get('/api/nothing-here');
+    expect(response.status).toBe(404);
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
+    expect((await fetch(`${stack.url}/api/letters`)).status).toBe(401);
+  });
+
+  it('signs in through the Cognito hosted UI with PKCE when configured for it', async () => {
+    const idToken = await stack.issuer.issue('manager', 'Cora Cognito');
+    const calls: { url: string; body: URLSearchParams }[] = [];
+    const app = createApp({
+      ...stack.deps,
+      config: { ...stack.deps.config, SIGN_IN_MODE: 'cognito', COGNITO_HOSTED_UI_URL: 'https://letters.auth.example', COGNITO_CLIENT_ID: 'client-1' },
+      fetch: (async (url: URL, init: RequestInit) => {
+        calls.push({ url: String(url), body: new URLSearchParams(String(init.body)) });
+        return Response.json({ id_token: idToken, access_token: 'a', token_type: 'Bearer', expires_in: 3600 });
+      }) as unknown as typeof fetch,
+    });
+
+    const start = await app.request('https://letters.example/sign-in?next=/letters/01ARZ3NDEKTSV4RRFFQ69G5FAV');
+    expect(start.status).toBe(302);
+    const authorize = new URL(start.headers.get('location')!);
+    expect(authorize.origin + authorize.pathname).toBe('https://letters.auth.example/oauth2/authorize');
+    expect(Object.fromEntries(authorize.searchParams)).toMatchObject({
+      response_type: 'code',
+      client_id: 'client-1',
+      redirect_uri: 'https://letters.example/auth/callback',
+      code_challenge_method: 'S256',
+    });
+    const flowCookie = start.headers.get('set-cookie')!;
+    expect(flowCookie).toMatch(/HttpOnly/);
+    expect(flowCookie).toMatch(/Secure/);
+
+    const cookie = flowCookie.split(';')[0];
+    const forged = await app.request(`https://letters.example/auth/callback?code=c0de&state=not-the-state`, { headers: { Cookie: cookie } });
+    expect(forged.status).toBe(400);
+
+    const callback = await app.request(`https://letters.example/auth/callback?code=c0de&state=${authorize.searchParams.get('state')}`, {
+      headers: { Cookie: cookie },
+    });
+    expect(callback.status).toBe(303);
+    expect(callback.headers.get('location')).toBe('/letters/01ARZ3NDEKTSV4RRFFQ69G5FAV');
+    const session = callback.headers.getSetCookie().find((c) => c.startsWith('letters_session='))!;
+    expect(session).toMatch(/HttpOnly/);
+    expect(session).toMatch(/Secure/);
+    expect(session).toMatch(/SameSite=Lax/);
+    const [exchange] = calls.slice(-1);
+    expect(exchange!.url).toBe('https://letters.auth.example/oauth2/token');
+    expect(exchange!.body.get('code')).toBe('c0de');
+    const { createHash } = await import('node:crypto');
+    expect(createHash('sha256').update(exchange!.body.get('code_verifier')!).digest('base64url')).toBe(authorize.searchParams.get('code_challenge'));
+
+    const list = await app.request('https://letters.example/letters', { headers: { Cookie: session.split(';')[0] } });
+    expect(list.status).toBe(200);
+    expect(await list.text()).toContain('Cora Cognito (manager)');
+  });
+});
