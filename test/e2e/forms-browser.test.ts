@@ -19,8 +19,8 @@ import {
 } from '../support/browser';
 import { exampleLetter, startTestStack, submittedLetter, type TestStack } from '../support/stack';
 
-/** Screenshots for docs/forms.md, taken as the story unfolds; set SCREENSHOTS=0 to skip them. */
-const SCREENSHOTS = process.env.SCREENSHOTS !== '0';
+/** Screenshots for docs/forms.md, taken as the story unfolds when SCREENSHOTS=1. */
+const SCREENSHOTS = process.env.SCREENSHOTS === '1';
 const SCREENSHOT_DIR = join(import.meta.dirname, '..', '..', 'docs', 'screenshots');
 
 let stack: TestStack;
@@ -414,6 +414,63 @@ describe('a manager approves it and it is sent', () => {
   });
 });
 
+describe('when things do not go to plan', () => {
+  it('keeps an editor’s changes when someone else saved first, and lets them save over the other change', async () => {
+    const other = await stack.as('inspector', 'Siobhán O’Connor');
+    const letter = await other.createLetter({ authority: { name: 'Conflict Borough Council' } });
+    const { page } = inspector;
+    await page.goto(`${stack.url}/letters/${letter.id}/edit`);
+    await fill(page, 'summary', 'My summary.');
+    expect((await other.patch(`/api/letters/${letter.id}`, { summary: 'Their summary.' }, { 'If-Match': '"1"' })).status).toBe(200);
+
+    await clickAndWait(page, 'form button.govuk-button');
+    expect(await texts(page, '.govuk-error-summary__list a')).toEqual([expect.stringContaining('Someone else changed this letter')]);
+    expect(await valueOf(page, 'summary')).toBe('My summary.');
+    expect((await stack.deps.letters.get(letter.id))!.facts.summary).toBe('Their summary.');
+
+    await clickAndWait(page, 'form button.govuk-button');
+    expect(await text(page, '.govuk-notification-banner')).toContain('saved');
+    expect((await stack.deps.letters.get(letter.id))!.facts.summary).toBe('My summary.');
+  });
+
+  it('will not submit a letter without findings, and says where to add them', async () => {
+    const letter = await (await stack.as('inspector')).createLetter({ authority: { name: 'Empty Borough Council' }, findings: [] });
+    const { page } = inspector;
+    await page.goto(`${stack.url}/letters/${letter.id}`);
+    await clickAndWait(page, 'form[action$="/submit"] button');
+    const links = await page.$$eval('.govuk-error-summary__list a', (as) => as.map((a) => [a.textContent!.trim(), a.getAttribute('href')]));
+    expect(links).toEqual([['Add at least one finding before submitting the letter', '#findings']]);
+    expect(await text(page, 'main .govuk-tag')).toBe('Draft');
+    await expectAccessible(page);
+  });
+
+  it('shows a reader the archive only, and signs them out', async () => {
+    const reader = await openPage(browser);
+    try {
+      const { page } = reader;
+      await signIn(page, stack.url, 'reader', 'Rita Records');
+      expect(await page.$('a[href="/letters/new"]')).toBeNull();
+      expect(await page.$$eval('#status option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['', 'approved', 'rendered', 'distributed']);
+      expect(await texts(page, 'tbody tr td:first-child')).toEqual(['Durham County Council']);
+
+      const draft = (await stack.deps.letters.list({ limit: 50, status: 'draft' })).items[0]!;
+      const refused = await page.goto(`${stack.url}/letters/${draft.id}`);
+      expect(refused!.status()).toBe(403);
+      expect(await text(page, 'h1')).toBe('You cannot do that');
+      expect((await page.goto(`${stack.url}/letters/new`))!.status()).toBe(403);
+      await expectAccessible(page);
+
+      await page.goto(`${stack.url}/letters`);
+      await clickAndWait(page, 'a[href="/sign-out"]');
+      expect(await text(page, 'h1')).toBe('You have signed out');
+      await page.goto(`${stack.url}/letters`);
+      expect(new URL(page.url()).pathname).toBe('/sign-in');
+    } finally {
+      await reader.close();
+    }
+  });
+});
+
 describe('the pages’ HTTP surface', () => {
   it('serves govuk-frontend’s assets with their types and long cache lifetimes', async () => {
     for (const [path, type] of [
@@ -501,10 +558,11 @@ describe('the pages’ HTTP surface', () => {
     });
     expect(callback.status).toBe(303);
     expect(callback.headers.get('location')).toBe('/letters/01ARZ3NDEKTSV4RRFFQ69G5FAV');
-    const session = callback.headers.getSetCookie().find((c) => c.startsWith('letters_session='))!;
+    const session = callback.headers.getSetCookie().find((c) => c.startsWith('__Host-letters_session='))!;
     expect(session).toMatch(/HttpOnly/);
     expect(session).toMatch(/Secure/);
     expect(session).toMatch(/SameSite=Lax/);
+    expect(session).toMatch(/Path=\//);
     const [exchange] = calls.slice(-1);
     expect(exchange!.url).toBe('https://letters.auth.example/oauth2/token');
     expect(exchange!.body.get('code')).toBe('c0de');

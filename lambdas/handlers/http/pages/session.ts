@@ -59,16 +59,24 @@ export function secondsToExpiry(token: string, now = Date.now()): number {
   return 0;
 }
 
+/**
+ * Behind https the session cookie takes the `__Host-` prefix: the browser then accepts it only
+ * when Secure, for the whole site and this host alone, so no sibling domain can plant one.
+ */
+function sessionCookieName(c: Context): string {
+  return isLoopback(c) ? SESSION_COOKIE : `__Host-${SESSION_COOKIE}`;
+}
+
 export function startSession(c: Context, token: string): void {
-  setCookie(c, SESSION_COOKIE, token, cookieOptions(c, Math.max(60, secondsToExpiry(token))));
+  setCookie(c, sessionCookieName(c), token, cookieOptions(c, Math.max(60, secondsToExpiry(token))));
 }
 
 export function sessionToken(c: Context): string | undefined {
-  return getCookie(c, SESSION_COOKIE) || undefined;
+  return getCookie(c, sessionCookieName(c)) || undefined;
 }
 
 export function endSession(c: Context): void {
-  deleteCookie(c, SESSION_COOKIE, { path: '/', secure: !isLoopback(c) });
+  deleteCookie(c, sessionCookieName(c), { path: '/', secure: !isLoopback(c) });
 }
 
 /**
