@@ -471,6 +471,28 @@ describe('when things do not go to plan', () => {
   });
 });
 
+describe('without JavaScript', () => {
+  it('signs in, adds a finding and submits with plain form posts', async () => {
+    const letter = await (await stack.as('inspector')).createLetter({ authority: { name: 'Plain Borough Council' }, findings: [] });
+    const plain = await openPage(browser);
+    try {
+      const { page } = plain;
+      await page.setJavaScriptEnabled(false);
+      await signIn(page, stack.url, 'inspector', 'Nell No-Script');
+      await page.goto(`${stack.url}/letters/${letter.id}`);
+      await clickAndWait(page, 'a[href$="/findings/new?category=strength"]');
+      await fill(page, 'text', 'Works without scripts.');
+      await clickAndWait(page, 'form button.govuk-button');
+      expect(await text(page, '.govuk-notification-banner')).toContain('Finding added');
+      await clickAndWait(page, 'form[action$="/submit"] button');
+      expect(await text(page, 'main .govuk-tag')).toBe('Submitted');
+      expect(await page.evaluate(() => document.body.className)).not.toContain('js-enabled');
+    } finally {
+      await plain.close();
+    }
+  });
+});
+
 describe('the pages’ HTTP surface', () => {
   it('serves govuk-frontend’s assets with their types and long cache lifetimes', async () => {
     for (const [path, type] of [
