@@ -30,8 +30,9 @@ const DONE = new Set(['sent', 'delivered']);
  * 3. Record the message id, or the failure: permanent ones mark the recipient failed; throttling
  *    and outages release it to pending and the job is retried later.
  * 4. A claim left by a worker that died between sending and recording is not sent again: after
- *    `staleClaimSeconds` it is marked failed with "outcome unknown", for a person to check and
- *    redistribute. That is the one window where a message may have gone without being recorded.
+ *    `staleClaimSeconds`, or on the job's last attempt, it is marked failed with "outcome unknown",
+ *    for a person to check and redistribute. That is the one window where a message may have gone
+ *    without being recorded.
  * 5. Once every recipient is sent, the letter is distributed.
  */
 export async function distributeLetter(
@@ -53,7 +54,9 @@ export async function distributeLetter(
       if (await ctx.letters.claimDelivery(letterId, role, claim, ['pending'], now.toISOString())) claimed.push({ role, claim });
     } else if (delivery.state === 'sending') {
       const age = (now.getTime() - Date.parse(delivery.updatedAt)) / 1000;
-      if (age >= ctx.staleClaimSeconds && delivery.claim) {
+      // On the last receive nothing will look at this recipient again: give it up as failed
+      // now rather than leave it sending for ever behind a dead-lettered job.
+      if ((age >= ctx.staleClaimSeconds || options.finalAttempt) && delivery.claim) {
         await record(ctx, letterId, role, delivery.claim, {
           state: 'failed',
           lastError: 'Outcome unknown: the worker stopped between sending and recording. Check whether the recipient received it before redistributing.',
