@@ -123,7 +123,8 @@ const SignInForm = z.object({
 const PAGE_PATHS = ['/', '/sign-in', '/sign-out', '/signed-out', '/auth/*', '/letters', '/letters/*', '/dev/outbox.html', '/assets/*'];
 const SESSION_PATHS = ['/letters', '/letters/*'];
 
-const LOCAL_CSP_FOR_PREVIEW =
+/** The letter's preview carries the same policy as its own meta tag: inline styles and data: fonts only. */
+const PREVIEW_CSP =
   "default-src 'none'; style-src 'unsafe-inline'; font-src data:; img-src data:; frame-ancestors 'self'";
 
 function contentSecurityPolicy(nonce: string): string {
@@ -619,7 +620,7 @@ export function pageRoutes(deps: PageDependencies) {
 
   pages.get('/letters/:id/preview', async (c) => {
     const html = await previewHtml(deps, actorOf(c), idParam(c, 'id'));
-    return c.body(html, 200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': LOCAL_CSP_FOR_PREVIEW });
+    return c.body(html, 200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': PREVIEW_CSP });
   });
 
   pages.get('/letters/:id/preview.pdf', async (c) => {
