@@ -46,9 +46,12 @@ export async function renderLetter(ctx: ArchiveContext, letterId: string): Promi
     pdf: { key: keys.pdf, sha256: record.sha256, bytes: record.bytes, pages },
     html: { key: keys.html, sha256: sha256(htmlBytes), bytes: htmlBytes.length },
   };
-  await ctx.archive.put(keys.pdf, pdf, 'application/pdf');
-  await ctx.archive.put(keys.html, htmlBytes, 'text/html; charset=utf-8');
-  await ctx.archive.put(keys.manifest, Buffer.from(JSON.stringify(manifest, null, 2)), 'application/json');
+  // Three independent objects: stored side by side, and the letter moves on only once all are in.
+  await Promise.all([
+    ctx.archive.put(keys.pdf, pdf, 'application/pdf'),
+    ctx.archive.put(keys.html, htmlBytes, 'text/html; charset=utf-8'),
+    ctx.archive.put(keys.manifest, Buffer.from(JSON.stringify(manifest, null, 2)), 'application/json'),
+  ]);
 
   const deliveries = Object.fromEntries(
     RECIPIENT_ROLES.map((role): [string, Delivery] => [
