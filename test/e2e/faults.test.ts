@@ -1,0 +1,569 @@
+import { MessageRejected, SESServiceException } from '@aws-sdk/client-ses';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChromiumPdfRenderer } from '../../lambdas/adapters/chromium/chromium-pdf-renderer';
+import type { Mailer, OutgoingEmail, PdfRenderer } from '../../lambdas/core/ports';
+import type { OutboxMessage } from '../../lambdas/local/local-stack';
+import { addressesOf, approve, archivedObject, eventually, recipientsFor, sentTo, sha256 } from '../support/pipeline-helpers';
+import { type ApiClient, exampleLetter, startTestStack, submittedLetter, type TestStack } from '../support/stack';
+
+/**
+ * Every letter ends distributed, exactly once per recipient, or visibly failed and
+ * redistributable, whatever fails on the way: storage, mail, the browser, the queue delivering
+ * twice, or the process itself.
+ */
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+/** A port nothing listens on: connections to it are refused, as by a stopped service. */
+async function deadPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const actions = (letter: any) => letter.history.map((h: any) => h.action) as string[];
+const countOf = (list: string[], action: string) => list.filter((a) => a === action).length;
+
+describe('faults on the local stack', () => {
+  let stack: TestStack;
+  let inspector: ApiClient;
+  let manager: ApiClient;
+
+  // Faults, armed by each test and disarmed after it.
+  /** S3 is unreachable until the render with this number has come and gone. */
+  let s3DownUntilRender = 0;
+  let s3PutsRefused = 0;
+  let sesFault: ((destination: string) => Error | undefined) | undefined;
+  let crashDuringNextRender = false;
+  let renders = 0;
+  const killedBrowsers: number[] = [];
+  let browser: ChromiumPdfRenderer;
+  let mailerHang: { address: string; released: Promise<void> } | undefined;
+
+  beforeAll(async () => {
+    const refusedPort = await deadPort();
+    stack = await startTestStack({
+      // Two renders at once, so that a render job delivered twice really runs twice at once.
+      queue: { concurrency: { render: 2, distribute: 4 } },
+      wrapRenderer: (chromium: PdfRenderer): PdfRenderer => {
+        browser = chromium as ChromiumPdfRenderer;
+        return {
+          fingerprint: () => chromium.fingerprint(),
+          close: () => chromium.close(),
+          async render(html, metadata) {
+            renders++;
+            const printing = chromium.render(html, metadata);
+            // Its outcome is returned below; this only keeps an early failure from counting as unhandled.
+            printing.catch(() => undefined);
+            if (crashDuringNextRender) {
+              crashDuringNextRender = false;
+              // The browser is killed while this render is under way, as an out-of-memory kill would.
+              const pid = await eventually(() => browser.browserPid(), 'the browser to start', 30_000, 5);
+              process.kill(pid, 'SIGKILL');
+              killedBrowsers.push(pid);
+            }
+            return printing;
+          },
+        };
+      },
+      // A worker that dies after SES took the message but before the send was recorded never
+      // returns; a send that never resolves is the same thing, seen from the letter.
+      wrapMailer: (ses: Mailer): Mailer => ({
+        async send(email: OutgoingEmail) {
+          const messageId = await ses.send(email);
+          if (mailerHang && email.to === mailerHang.address) {
+            const { released } = mailerHang;
+            mailerHang = undefined;
+            await released;
+            throw new Error('the worker was stopped');
+          }
+          return messageId;
+        },
+      }),
+    });
+    inspector = await stack.as('inspector', 'Simon Rushall');
+    manager = await stack.as('manager', 'Mary Manager');
+
+    // S3 unreachable: PutObject requests go to a port nothing listens on, a real refused connection.
+    stack.deps.clients.s3.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'PutObjectCommand' && renders <= s3DownUntilRender) {
+          s3PutsRefused++;
+          (args.request as { port?: number }).port = refusedPort;
+        }
+        return next(args);
+      },
+      { step: 'build', name: 'testRefuseS3Puts' },
+    );
+    // SES answers the emulator never gives. Added before the SDK's own retries, so the
+    // pipeline's retries are the ones under test.
+    stack.deps.clients.ses.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { Destinations?: string[] };
+        const error = context.commandName === 'SendRawEmailCommand' ? sesFault?.(input.Destinations?.[0] ?? '') : undefined;
+        if (error) throw error;
+        return next(args);
+      },
+      { step: 'initialize', name: 'testSesFaults' },
+    );
+  });
+
+  afterAll(async () => {
+    await stack?.destroy();
+  });
+
+  async function letterFor(tag: string) {
+    const recipients = recipientsFor(tag);
+    const letter = await submittedLetter(inspector, { recipients, authority: { name: `Faults Council ${tag}` } });
+    return { letter, recipients, addresses: addressesOf(recipients) };
+  }
+
+  const read = async (id: string) => (await manager.get(`/api/letters/${id}`)).body;
+
+  async function expectOneEmailEach(addresses: string[], pdfSha: string) {
+    const outbox = await stack.outbox();
+    for (const address of addresses) {
+      const messages = sentTo(outbox, address);
+      expect(messages, address).toHaveLength(1);
+      expect(messages[0].attachments.map((a) => a.sha256)).toEqual([pdfSha]);
+    }
+  }
+
+  it('retries a render whose archive writes are refused, and distributes once S3 is back', async () => {
+    const { letter, addresses } = await letterFor('s3down');
+    const rendersBefore = renders;
+    const refusedBefore = s3PutsRefused;
+    // Down for the first two attempts of the render job: every archive write of theirs is refused.
+    s3DownUntilRender = renders + 2;
+
+    await approve(manager, letter);
+    await stack.queue.idle();
+
+    // Two attempts failed at their writes (one or all three, as the writes are made); the third wrote everything.
+    const refused = s3PutsRefused - refusedBefore;
+    expect(renders - rendersBefore).toBe(3);
+    expect(refused).toBeGreaterThanOrEqual(2);
+    expect(refused).toBeLessThanOrEqual(6);
+    const after = await read(letter.id);
+    expect(after.status).toBe('distributed');
+    expect(countOf(actions(after), 'rendered')).toBe(1);
+    expect(stack.queue.deadLetters).toEqual([]);
+    expect(sha256(await archivedObject(stack, after.pdf.key))).toBe(after.pdf.sha256);
+    const manifest = JSON.parse((await archivedObject(stack, after.pdf.key.replace('letter.pdf', 'manifest.json'))).toString('utf8'));
+    expect(manifest.pdf.sha256).toBe(after.pdf.sha256);
+    await expectOneEmailEach(addresses, after.pdf.sha256);
+  });
+
+  it('rides out SES throttling without emailing anyone twice', async () => {
+    const { letter, addresses } = await letterFor('throttled');
+    let throttled = 0;
+    sesFault = () => {
+      if (throttled >= 2) return undefined;
+      throttled++;
+      return new SESServiceException({ name: 'Throttling', $fault: 'client', $metadata: { httpStatusCode: 400 }, message: 'Maximum sending rate exceeded.' });
+    };
+
+    try {
+      await approve(manager, letter);
+      await stack.queue.idle();
+    } finally {
+      sesFault = undefined;
+    }
+
+    expect(throttled).toBe(2);
+    const after = await read(letter.id);
+    expect(after.status).toBe('distributed');
+    expect(countOf(actions(after), 'delivery-deferred')).toBe(2);
+    expect(countOf(actions(after), 'delivery-sent')).toBe(3);
+    const attempts = Object.values(after.deliveries).map((d: any) => d.attempts).sort();
+    expect(attempts).toEqual([1, 2, 2]);
+    for (const d of Object.values(after.deliveries) as any[]) expect(d).toMatchObject({ state: 'sent', lastError: null });
+    await expectOneEmailEach(addresses, after.pdf.sha256);
+  });
+
+  it('marks a rejected recipient failed with the reason, then redistributes to that one only', async () => {
+    const { letter, recipients, addresses } = await letterFor('rejected');
+    const rejected = recipients.dfe.email;
+    sesFault = (destination) =>
+      destination === rejected
+        ? new MessageRejected({ $metadata: { httpStatusCode: 400 }, message: `Email address is not verified: ${rejected}` })
+        : undefined;
+
+    await approve(manager, letter);
+    await stack.queue.idle();
+
+    const failed = await read(letter.id);
+    expect(failed.status).toBe('rendered');
+    expect(failed.deliveries.dfe).toMatchObject({ state: 'failed', lastError: expect.stringContaining('MessageRejected') });
+    expect(failed.deliveries.dfe.lastError).toContain('not verified');
+    expect(failed.deliveries.director.state).toBe('sent');
+    expect(failed.deliveries.chiefExecutive.state).toBe('sent');
+    expect(sentTo(await stack.outbox(), rejected)).toHaveLength(0);
+
+    // A redelivered job leaves a failed recipient failed: only a person sends again.
+    await stack.queue.enqueue('distribute', { letterId: letter.id });
+    await stack.queue.idle();
+    expect((await read(letter.id)).deliveries.dfe.state).toBe('failed');
+
+    sesFault = undefined;
+    expect((await inspector.post(`/api/letters/${letter.id}/redistribute`)).status).toBe(403);
+    const before = await stack.outbox();
+    const redistributed = await manager.post(`/api/letters/${letter.id}/redistribute`);
+    expect(redistributed.status).toBe(202);
+    await stack.queue.idle();
+
+    const after = await read(letter.id);
+    const outbox = await stack.outbox();
+    const added = outbox.slice(before.length);
+    expect(added).toHaveLength(1);
+    expect(added[0].to).toEqual([rejected]);
+    expect(added[0].attachments.map((a) => a.sha256)).toEqual([after.pdf.sha256]);
+    expect(after.status).toBe('distributed');
+    expect(after.deliveries.dfe).toMatchObject({ state: 'sent', messageId: added[0].messageId, lastError: null });
+    expect(actions(after)).toContain('redistributed');
+    await expectOneEmailEach(addresses, after.pdf.sha256);
+  });
+
+  it('renders after Chromium is killed mid-render', async () => {
+    const { letter, addresses } = await letterFor('chromiumcrash');
+    const killedBefore = killedBrowsers.length;
+    crashDuringNextRender = true;
+
+    await approve(manager, letter);
+    await stack.queue.idle();
+
+    expect(killedBrowsers.length).toBe(killedBefore + 1);
+    const killed = killedBrowsers.at(-1)!;
+    const after = await read(letter.id);
+    expect(after.status).toBe('distributed');
+    expect(countOf(actions(after), 'rendered')).toBe(1);
+    expect(stack.queue.deadLetters).toEqual([]);
+    const relaunched = await browser.browserPid();
+    expect(relaunched).toEqual(expect.any(Number));
+    expect(relaunched).not.toBe(killed);
+    expect(sha256(await archivedObject(stack, after.pdf.key))).toBe(after.pdf.sha256);
+    await expectOneEmailEach(addresses, after.pdf.sha256);
+  });
+
+  it('sends nothing more when a distribute job is delivered again after distribution', async () => {
+    const { letter, addresses } = await letterFor('redelivered');
+    await approve(manager, letter);
+    await stack.queue.idle();
+    const distributed = await read(letter.id);
+    expect(distributed.status).toBe('distributed');
+    const emails = (await stack.outbox()).length;
+
+    await Promise.all([1, 2, 3].map(() => stack.queue.enqueue('distribute', { letterId: letter.id })));
+    await stack.queue.enqueue('render', { letterId: letter.id });
+    await stack.queue.idle();
+
+    expect(await stack.outbox()).toHaveLength(emails);
+    const after = await read(letter.id);
+    expect(after.version).toBe(distributed.version);
+    expect(after.pdf).toEqual(distributed.pdf);
+    await expectOneEmailEach(addresses, after.pdf.sha256);
+  });
+
+  it('renders and sends once when two render jobs for a letter run at the same time', async () => {
+    const { letter, addresses } = await letterFor('tworenders');
+    const rendersBefore = renders;
+
+    await approve(manager, letter);
+    await stack.queue.enqueue('render', { letterId: letter.id });
+    await stack.queue.idle();
+
+    const after = await read(letter.id);
+    expect(after.status).toBe('distributed');
+    expect(countOf(actions(after), 'rendered')).toBe(1);
+    expect(countOf(actions(after), 'delivery-sent')).toBe(3);
+    expect(stack.queue.deadLetters).toEqual([]);
+    expect(renders - rendersBefore).toBeGreaterThanOrEqual(1);
+    // Whichever render wrote last, the archive holds the bytes the letter records.
+    expect(sha256(await archivedObject(stack, after.pdf.key))).toBe(after.pdf.sha256);
+    const manifest = JSON.parse((await archivedObject(stack, after.pdf.key.replace('letter.pdf', 'manifest.json'))).toString('utf8'));
+    expect(manifest.pdf.sha256).toBe(after.pdf.sha256);
+    await expectOneEmailEach(addresses, after.pdf.sha256);
+  });
+
+  it('leaves a recipient whose worker vanished mid-send visibly failed once its job runs out of retries', async () => {
+    const { letter, recipients } = await letterFor('vanished');
+    let release!: () => void;
+    mailerHang = { address: recipients.chiefExecutive.email, released: new Promise<void>((resolve) => (release = resolve)) };
+
+    const deadLettersBefore = stack.queue.deadLetters.length;
+    await approve(manager, letter);
+    try {
+      // The first job sent to everyone; its record of the chief executive's copy never comes.
+      await eventually(async () => {
+        const l = await read(letter.id);
+        return l.deliveries.director?.state === 'sent' && l.deliveries.dfe?.state === 'sent' && l.deliveries.chiefExecutive?.state === 'sending'
+          ? l
+          : undefined;
+      }, 'the other two recipients to be sent');
+      expect(sentTo(await stack.outbox(), recipients.chiefExecutive.email)).toHaveLength(1);
+
+      // A redelivery finds the claim well inside the stale window (5 minutes by default); it
+      // waits, and on its last receive gives the recipient up as failed rather than leave it stuck.
+      await stack.queue.enqueue('distribute', { letterId: letter.id });
+      const failed = await eventually(async () => {
+        const l = await read(letter.id);
+        return l.deliveries.chiefExecutive.state === 'failed' ? l : undefined;
+      }, 'the vanished send to be given up', 15_000);
+      expect(failed.deliveries.chiefExecutive.lastError).toMatch(/^Outcome unknown/);
+      expect(failed.status).toBe('rendered');
+      expect(sentTo(await stack.outbox(), recipients.chiefExecutive.email)).toHaveLength(1);
+    } finally {
+      // The vanished worker is let go, so the queue can drain and the stack stop.
+      release();
+    }
+    await stack.queue.idle();
+    // The redelivery ended in a visible failure, not in the dead letters.
+    expect(stack.queue.deadLetters.length).toBe(deadLettersBefore);
+    // A person who has checked redistributes; that one recipient gets the letter again.
+    expect((await manager.post(`/api/letters/${letter.id}/redistribute`)).status).toBe(202);
+    await stack.queue.idle();
+    const after = await read(letter.id);
+    expect(after.status).toBe('distributed');
+    expect(sentTo(await stack.outbox(), recipients.chiefExecutive.email)).toHaveLength(2);
+    expect(sentTo(await stack.outbox(), recipients.director.email)).toHaveLength(1);
+    expect(sentTo(await stack.outbox(), recipients.dfe.email)).toHaveLength(1);
+  });
+});
+
+describe('a worker that dies between sending and recording', () => {
+  let stack: TestStack;
+  let manager: ApiClient;
+  let inspector: ApiClient;
+  let hang: { address: string; released: Promise<void> } | undefined;
+
+  beforeAll(async () => {
+    stack = await startTestStack({
+      env: { STALE_CLAIM_SECONDS: '1' },
+      wrapMailer: (ses: Mailer): Mailer => ({
+        async send(email) {
+          const messageId = await ses.send(email);
+          if (hang && email.to === hang.address) {
+            const { released } = hang;
+            hang = undefined;
+            await released;
+            throw new Error('the worker was stopped');
+          }
+          return messageId;
+        },
+      }),
+    });
+    inspector = await stack.as('inspector', 'Simon Rushall');
+    manager = await stack.as('manager', 'Mary Manager');
+  });
+
+  afterAll(async () => {
+    await stack?.destroy();
+  });
+
+  it('is not sent again by a redelivered job after the stale window, but marked failed with "Outcome unknown"', async () => {
+    const recipients = recipientsFor('diedaftersend');
+    const letter = await submittedLetter(inspector, { recipients, authority: { name: 'Died After Send Council' } });
+    let release!: () => void;
+    hang = { address: recipients.dfe.email, released: new Promise<void>((resolve) => (release = resolve)) };
+
+    await approve(manager, letter);
+    try {
+      const sending = await eventually(async () => {
+        const l = (await manager.get(`/api/letters/${letter.id}`)).body;
+        return l.deliveries.dfe?.state === 'sending' && l.deliveries.director?.state === 'sent' && l.deliveries.chiefExecutive?.state === 'sent'
+          ? l
+          : undefined;
+      }, 'the send to the DfE to be left unrecorded');
+      expect(sentTo(await stack.outbox(), recipients.dfe.email)).toHaveLength(1);
+
+      // Past the stale window, the job is delivered again.
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(sending.deliveries.dfe.updatedAt) + 1_100 - Date.now())));
+      await stack.queue.enqueue('distribute', { letterId: letter.id });
+      const failed = await eventually(async () => {
+        const l = (await manager.get(`/api/letters/${letter.id}`)).body;
+        return l.deliveries.dfe.state === 'failed' ? l : undefined;
+      }, 'the stale claim to be marked failed');
+
+      expect(failed.deliveries.dfe.lastError).toMatch(/^Outcome unknown/);
+      expect(failed.status).toBe('rendered');
+      expect(sentTo(await stack.outbox(), recipients.dfe.email)).toHaveLength(1);
+      expect(sentTo(await stack.outbox(), recipients.director.email)).toHaveLength(1);
+      expect(sentTo(await stack.outbox(), recipients.chiefExecutive.email)).toHaveLength(1);
+    } finally {
+      // The stopped worker is let go so the queue can drain; a person then redistributes.
+      release();
+    }
+
+    await stack.queue.idle();
+    expect((await manager.get(`/api/letters/${letter.id}`)).body.deliveries.dfe.state).toBe('failed');
+    expect((await manager.post(`/api/letters/${letter.id}/redistribute`)).status).toBe(202);
+    await stack.queue.idle();
+    expect((await manager.get(`/api/letters/${letter.id}`)).body.status).toBe('distributed');
+  });
+});
+
+describe('the local stack killed with SIGKILL while letters are in flight', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'letters-kill-'));
+  let child: ChildProcess | undefined;
+
+  afterAll(async () => {
+    if (child) await killGroup(child, 'SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  /**
+   * tsx runs the script in a child process of its own; the stack is started as the leader of a
+   * process group so that a kill reaches the process doing the work, not just its launcher.
+   * (Chromium, talking over a pipe, exits when that process does.)
+   */
+  async function killGroup(proc: ChildProcess, signal: NodeJS.Signals) {
+    try {
+      process.kill(-proc.pid!, signal);
+    } catch {
+      return; // Already gone.
+    }
+    await eventually(async () => {
+      try {
+        process.kill(-proc.pid!, 0);
+        return undefined;
+      } catch {
+        return true;
+      }
+    }, 'the stack process group to exit', 20_000, 20);
+  }
+
+  /** Starts `npm start`'s command on the shared data folder and waits until it is healthy. */
+  async function start(): Promise<{ process: ChildProcess; url: string }> {
+    const proc = spawn(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'lambdas/local/start.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, PORT: '0', DATA_DIR: dataDir, POWERTOOLS_LOG_LEVEL: 'ERROR' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    child = proc;
+    let output = '';
+    proc.stdout!.on('data', (d) => (output += d));
+    proc.stderr!.on('data', (d) => (output += d));
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no URL printed in 60 s:\n${output}`)), 60_000);
+      proc.stdout!.on('data', () => {
+        const match = /Health\s+(http:\/\/127\.0\.0\.1:\d+)\/health/.exec(output);
+        if (match) {
+          clearTimeout(timer);
+          resolve(match[1]);
+        }
+      });
+      proc.once('exit', (code) => reject(new Error(`exited with ${code}:\n${output}`)));
+    });
+    await eventually(async () => ((await fetch(`${url}/health`)).status === 200 ? true : undefined), 'the stack to be healthy');
+    return { process: proc, url };
+  }
+
+  const call = async (url: string, token: string, method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${url}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as any };
+  };
+  const tokenFor = async (url: string, role: string, name: string) =>
+    ((await (await fetch(`${url}/dev/token`, { method: 'POST', body: JSON.stringify({ role, name }) })).json()) as { token: string }).token;
+  const outboxOf = async (url: string) => ((await (await fetch(`${url}/dev/outbox`)).json()) as { messages: OutboxMessage[] }).messages;
+
+  it('ends every letter distributed exactly once per recipient, or visibly failed and redistributable', async () => {
+    const first = await start();
+    const inspectorToken = await tokenFor(first.url, 'inspector', 'Simon Rushall');
+    const managerToken = await tokenFor(first.url, 'manager', 'Mary Manager');
+
+    const letters: { id: string; recipients: ReturnType<typeof recipientsFor> }[] = [];
+    for (const n of [1, 2, 3]) {
+      const recipients = recipientsFor(`killed${n}`);
+      const created = await call(first.url, inspectorToken, 'POST', '/api/letters', {
+        ...exampleLetter(),
+        recipients,
+        authority: { name: `Killed Council ${n}` },
+      });
+      expect(created.status).toBe(201);
+      const submitted = await call(first.url, inspectorToken, 'POST', `/api/letters/${created.body.id}/submit`);
+      expect(submitted.status).toBe(200);
+      letters.push({ id: created.body.id, recipients });
+    }
+    for (const l of letters) {
+      const version = (await call(first.url, managerToken, 'GET', `/api/letters/${l.id}`)).body.version;
+      expect((await call(first.url, managerToken, 'POST', `/api/letters/${l.id}/approve`, { version })).status).toBe(202);
+    }
+
+    // Kill the moment the first email is out: the other letters are still rendering or sending.
+    const before = await eventually(async () => {
+      const messages = await outboxOf(first.url);
+      return messages.length > 0 ? messages : undefined;
+    }, 'the first email', 60_000, 10);
+    await killGroup(first.process, 'SIGKILL');
+
+    // The same data folder, a new process: letters left between stages are picked up again.
+    const second = await start();
+    const settled = () =>
+      Promise.all(letters.map(async (l) => (await call(second.url, managerToken, 'GET', `/api/letters/${l.id}`)).body));
+    const isSettled = (l: any) =>
+      l.status === 'distributed' ||
+      (l.status === 'rendered' && Object.values(l.deliveries).every((d: any) => d.state === 'sent' || d.state === 'failed'));
+    let final = await eventually(async () => {
+      const all = await settled();
+      return all.every(isSettled) ? all : undefined;
+    }, 'every letter to settle after the restart', 90_000, 200);
+
+    // A recipient caught between sending and recording is failed, saying so, and redistributable.
+    const unknown = new Map<string, string[]>();
+    for (const l of final) {
+      const roles = Object.entries(l.deliveries)
+        .filter(([, d]: [string, any]) => d.state === 'failed')
+        .map(([role]) => role);
+      for (const role of roles) expect(l.deliveries[role].lastError).toMatch(/^Outcome unknown/);
+      if (roles.length) {
+        unknown.set(l.id, roles);
+        expect((await call(second.url, managerToken, 'POST', `/api/letters/${l.id}/redistribute`)).status).toBe(202);
+      }
+    }
+    if (unknown.size) {
+      final = await eventually(async () => {
+        const all = await settled();
+        return all.every((l) => l.status === 'distributed') ? all : undefined;
+      }, 'redistribution', 60_000, 200);
+    }
+
+    const after = await outboxOf(second.url);
+    for (const [i, l] of final.entries()) {
+      expect(l.status).toBe('distributed');
+      expect(l.pdf.sha256).toMatch(/^[0-9a-f]{64}$/);
+      expect(countOf(actions(l), 'rendered')).toBe(1);
+      for (const role of ['director', 'chiefExecutive', 'dfe'] as const) {
+        const address = letters[i].recipients[role].email;
+        const recorded = l.deliveries[role].messageId;
+        const seenBefore = sentTo(before, address);
+        const seenAfter = sentTo(after, address);
+        expect(seenBefore.length, address).toBeLessThanOrEqual(1);
+        expect(seenAfter.length, address).toBeLessThanOrEqual(1);
+        // After the restart, only what was recorded was sent, and only with the archived bytes.
+        for (const m of seenAfter) {
+          expect(m.messageId).toBe(recorded);
+          expect(m.attachments.map((a) => a.sha256)).toEqual([l.pdf.sha256]);
+        }
+        if (unknown.get(l.id)?.includes(role)) continue;
+        // Everyone else got exactly one copy, across both runs. (A copy sent in the instant
+        // between the last look at the outbox and the kill is seen only as its recorded id.)
+        expect(seenBefore.length + seenAfter.length, address).toBeLessThanOrEqual(1);
+        if (seenBefore.length === 1) expect(seenBefore[0].messageId).toBe(recorded);
+      }
+    }
+
+    await killGroup(second.process, 'SIGTERM');
+  }, 240_000);
+});
