@@ -1,0 +1,115 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import type { Progress } from './progress';
+import { type Summary, summarise } from './stats';
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CHILD = fileURLToPath(new URL('../cold-first-pdf.ts', import.meta.url));
+const RESULTS = fileURLToPath(new URL('../results', import.meta.url));
+
+interface ChildTimings {
+  modulesLoaded: number;
+  pdfReady: number;
+  pages: number;
+  bytes: number;
+}
+
+export interface ColdRun {
+  /** Spawn → the child reports its PDF, as the parent's clock sees it. */
+  wallMs: number;
+  /** Parts as the child saw them, from its own start: loading modules, then launch and first render. */
+  modulesMs: number;
+  launchAndRenderMs: number;
+}
+
+export interface ColdResult {
+  /** tsx, Chromium already unpacked into the temp dir by an earlier run. */
+  process: { runs: ColdRun[]; wallMs: Summary; modulesMs: Summary; launchAndRenderMs: Summary };
+  /** esbuild bundle as the Lambda deploys it (ESM, @sparticuz/chromium external), plain node. */
+  bundle: { runs: ColdRun[]; wallMs: Summary; modulesMs: Summary; launchAndRenderMs: Summary };
+  /** The bundle with an empty temp dir: @sparticuz/chromium unpacks its binary, fonts and libraries first. */
+  unpack: ColdRun;
+}
+
+function runChild(args: string[], env: Record<string, string>): Promise<ColdRun> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, args, {
+      cwd: REPO_ROOT,
+      env: { ...process.env, NODE_NO_WARNINGS: '1', BENCH_REPO_ROOT: REPO_ROOT, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    let reported: ColdRun | undefined;
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const line = out.split('\n')[0];
+      if (!reported && out.includes('\n')) {
+        const wallMs = performance.now() - started;
+        const t = JSON.parse(line) as ChildTimings;
+        reported = { wallMs, modulesMs: t.modulesLoaded, launchAndRenderMs: t.pdfReady - t.modulesLoaded };
+      }
+    });
+    child.stderr.on('data', (chunk) => (err = (err + chunk).slice(-4000)));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0 && reported) resolve(reported);
+      else reject(new Error(`cold render exited ${code}: ${err}`));
+    });
+  });
+}
+
+const summariseRuns = (runs: ColdRun[]) => ({
+  runs,
+  wallMs: summarise(runs.map((r) => r.wallMs)),
+  modulesMs: summarise(runs.map((r) => r.modulesMs)),
+  launchAndRenderMs: summarise(runs.map((r) => r.launchAndRenderMs)),
+});
+
+/** Fresh processes, each rendering one letter, one after another (never overlapping). */
+export async function coldRuns(runs: number, progress: Progress): Promise<ColdResult> {
+  progress.start('time to first PDF from a cold process', runs * 2 + 3);
+  mkdirSync(RESULTS, { recursive: true });
+  const bundle = join(RESULTS, 'cold-first-pdf.bundle.mjs');
+  await build({
+    entryPoints: [CHILD],
+    outfile: bundle,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    minify: true,
+    mainFields: ['module', 'main'],
+    banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+    // As the Lambda bundle: @sparticuz/chromium reads its compressed binary from its own package.
+    external: ['@sparticuz/chromium'],
+    logLevel: 'silent',
+  });
+  progress.tick();
+
+  // One untimed run makes sure the binary is unpacked and tsx's transform cache is filled.
+  await runChild(['--import', 'tsx', CHILD], {});
+  progress.tick();
+  const viaTsx: ColdRun[] = [];
+  const viaBundle: ColdRun[] = [];
+  for (let i = 0; i < runs; i++) {
+    viaTsx.push(await runChild(['--import', 'tsx', CHILD], {}));
+    progress.tick();
+    viaBundle.push(await runChild([bundle], {}));
+    progress.tick();
+  }
+
+  const emptyTmp = mkdtempSync(join(tmpdir(), 'bench-cold-'));
+  try {
+    const unpack = await runChild([bundle], { TMPDIR: emptyTmp });
+    progress.tick();
+    return { process: summariseRuns(viaTsx), bundle: summariseRuns(viaBundle), unpack };
+  } finally {
+    rmSync(emptyTmp, { recursive: true, force: true });
+  }
+}

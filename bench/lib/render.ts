@@ -1,0 +1,244 @@
+import chromium from '@sparticuz/chromium';
+import { spawn } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PDFDocument } from 'pdf-lib';
+import puppeteer, { type Browser, type Page, type PDFOptions } from 'puppeteer-core';
+import { ChromiumPdfRenderer } from '../../lambdas/adapters/chromium/chromium-pdf-renderer';
+import type { RenderedPdf } from '../../lambdas/core/ports';
+import type { NunjucksLetterTemplate } from '../../lambdas/adapters/templates/nunjucks-letter-template';
+import type { BenchLetter } from './letters';
+import { treeRssMb } from './proc';
+import type { Progress } from './progress';
+import { type Summary, summarise, timed } from './stats';
+
+/**
+ * The print settings the project's renderer uses, so the floor makes the same PDF and the ratio
+ * measures only what the project adds around Chromium.
+ */
+const PDF_OPTIONS: PDFOptions = { format: 'A4', printBackground: true, preferCSSPageSize: true, tagged: true, outline: false };
+
+/**
+ * What Chromium needs to start here at all (root, so no sandbox) and to lay text out as the
+ * project does (the same hinting, so the same line breaks and pages). Nothing else.
+ */
+const BARE_ARGS = ['--no-sandbox', '--font-render-hinting=none'];
+
+export const quietLogger = { info() {}, warn() {} };
+
+export async function chromiumPath(): Promise<string> {
+  return chromium.executablePath();
+}
+
+function launchBare(executablePath: string): Promise<Browser> {
+  return puppeteer.launch({ executablePath, headless: 'shell', args: BARE_ARGS, pipe: true, defaultViewport: null });
+}
+
+export interface RenderSamples {
+  project: number[];
+  floor: number[];
+  newBrowser: number[];
+  pages: { project: number; floor: number; newBrowser: number };
+  bytes: { project: number; floor: number };
+}
+
+/** The project's path: template to HTML, then ChromiumPdfRenderer (Chromium plus the pdf-lib metadata step). */
+export async function projectRender(template: NunjucksLetterTemplate, renderer: ChromiumPdfRenderer, letter: BenchLetter) {
+  return renderer.render(template.render(letter.content), letter.metadata);
+}
+
+async function floorRender(page: Page, html: string): Promise<Uint8Array> {
+  await page.setContent(html, { waitUntil: 'load' });
+  return page.pdf(PDF_OPTIONS);
+}
+
+/** The common approach: a browser launched for the letter and closed after it. */
+async function newBrowserRender(executablePath: string, html: string): Promise<Uint8Array> {
+  const browser = await launchBare(executablePath);
+  try {
+    const page = await browser.newPage();
+    await page.setContent(html, { waitUntil: 'load' });
+    return await page.pdf(PDF_OPTIONS);
+  } finally {
+    await browser.close();
+  }
+}
+
+const pageCount = async (pdf: Uint8Array) => (await PDFDocument.load(pdf, { updateMetadata: false })).getPageCount();
+
+/**
+ * Warm renders of each letter through the project's renderer and through a bare reused page in
+ * a second browser of the same binary, alternating which goes first so neither gains from the
+ * other's warm caches or pays for the other's garbage; then a fresh browser per letter.
+ */
+export async function compareRenders(
+  template: NunjucksLetterTemplate,
+  letters: BenchLetter[],
+  counts: { warmup: number; runs: number; newBrowserRuns: number },
+  progress: Progress,
+): Promise<Map<string, RenderSamples>> {
+  const executablePath = await chromiumPath();
+  const renderer = new ChromiumPdfRenderer({ logger: quietLogger });
+  const bare = await launchBare(executablePath);
+  const page = await bare.newPage();
+  const results = new Map<string, RenderSamples>();
+  try {
+    progress.start('warm renders: project vs Chromium floor', letters.length * (counts.warmup + counts.runs));
+    for (const letter of letters) {
+      let projectPdf: RenderedPdf = { pdf: Buffer.alloc(0), pages: 0 };
+      let floorPdf: Uint8Array = new Uint8Array();
+      for (let i = 0; i < counts.warmup; i++) {
+        projectPdf = await projectRender(template, renderer, letter);
+        floorPdf = await floorRender(page, letter.html);
+        progress.tick();
+      }
+      const project: number[] = [];
+      const floor: number[] = [];
+      for (let i = 0; i < counts.runs; i++) {
+        const runProject = async () => project.push((await timed(() => projectRender(template, renderer, letter)))[0]);
+        const runFloor = async () => floor.push((await timed(() => floorRender(page, letter.html)))[0]);
+        if (i % 2 === 0) {
+          await runProject();
+          await runFloor();
+        } else {
+          await runFloor();
+          await runProject();
+        }
+        progress.tick();
+      }
+      results.set(letter.name, {
+        project,
+        floor,
+        newBrowser: [],
+        pages: { project: projectPdf.pages, floor: await pageCount(floorPdf), newBrowser: 0 },
+        bytes: { project: projectPdf.pdf.length, floor: floorPdf.length },
+      });
+    }
+  } finally {
+    await renderer.close();
+    await bare.close();
+  }
+
+  // Alone, so that the two warm browsers above neither help nor hinder it.
+  progress.start('a new browser per letter', letters.length * counts.newBrowserRuns);
+  for (const letter of letters) {
+    const samples = results.get(letter.name)!;
+    for (let i = 0; i < counts.newBrowserRuns; i++) {
+      const [ms, pdf] = await timed(() => newBrowserRender(executablePath, letter.html));
+      samples.newBrowser.push(ms);
+      samples.pages.newBrowser = await pageCount(pdf);
+      progress.tick();
+    }
+  }
+  return results;
+}
+
+export interface WeasyPrintResult {
+  version: string;
+  samples: number[];
+  pages: number;
+  bytes: number;
+}
+
+/** The Python that runs the `weasyprint` on the PATH: the one named by its script's #! line. */
+export function weasyPrintPython(): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const script = join(dir, 'weasyprint');
+    try {
+      accessSync(script, constants.X_OK);
+    } catch {
+      continue;
+    }
+    const firstLine = readFileSync(script, 'utf8').split('\n', 1)[0];
+    const shebang = /^#!\s*(\S+)(?:\s+(\S+))?/.exec(firstLine);
+    if (!shebang) return 'python3';
+    // "#!/usr/bin/env python3" names the interpreter second.
+    return shebang[1].endsWith('/env') && shebang[2] ? shebang[2] : shebang[1];
+  }
+  return undefined;
+}
+
+const WEASYPRINT_SCRIPT = fileURLToPath(new URL('../weasyprint_bench.py', import.meta.url));
+
+/** WeasyPrint on the very same HTML, in one Python process that imports it once; warm-up renders dropped. */
+export async function weasyPrintRenders(python: string, letter: BenchLetter, warmup: number, runs: number): Promise<WeasyPrintResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-weasyprint-'));
+  try {
+    const htmlPath = join(dir, 'letter.html');
+    writeFileSync(htmlPath, letter.html);
+    const stdout = await new Promise<string>((resolve, reject) => {
+      const child = spawn(python, [WEASYPRINT_SCRIPT, htmlPath, String(warmup + runs)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (chunk) => (out += chunk));
+      // WeasyPrint warns about CSS it does not support; kept only to explain a failure.
+      child.stderr.on('data', (chunk) => (err = (err + chunk).slice(-4000)));
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`weasyprint bench exited ${code}: ${err}`))));
+    });
+    const parsed = JSON.parse(stdout) as { version: string; ms: number[]; bytes: number; pages: number };
+    return { version: parsed.version, samples: parsed.ms.slice(warmup), pages: parsed.pages, bytes: parsed.bytes };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface MemoryResult {
+  letters: number;
+  startMb: number;
+  endMb: number;
+  maxMb: number;
+  growthPct: number;
+  /** Resident memory of the browser tree every `every` letters. */
+  series: number[];
+  every: number;
+  nodeRssStartMb: number;
+  nodeRssEndMb: number;
+  renderMs: Summary;
+}
+
+/**
+ * Memory of the browser process tree over many letters through one renderer: measured after a
+ * warm-up, when the browser has loaded what every letter needs, and again at the end.
+ */
+export async function memoryRun(template: NunjucksLetterTemplate, letters: BenchLetter[], count: number, progress: Progress): Promise<MemoryResult> {
+  const renderer = new ChromiumPdfRenderer({ logger: quietLogger });
+  const warmup = 20;
+  const every = Math.max(1, Math.round(count / 20));
+  try {
+    progress.start(`memory over ${count} letters`, warmup + count);
+    for (let i = 0; i < warmup; i++) {
+      await projectRender(template, renderer, letters[i % letters.length]);
+      progress.tick();
+    }
+    const pid = await renderer.browserPid();
+    if (!pid) throw new Error('the renderer has no browser process');
+    const startMb = treeRssMb(pid);
+    const nodeRssStartMb = process.memoryUsage().rss / 2 ** 20;
+    const series = [startMb];
+    const times: number[] = [];
+    for (let i = 1; i <= count; i++) {
+      times.push((await timed(() => projectRender(template, renderer, letters[i % letters.length])))[0]);
+      if (i % every === 0 || i === count) series.push(treeRssMb(pid));
+      progress.tick();
+    }
+    if ((await renderer.browserPid()) !== pid) throw new Error('the browser was replaced during the memory run');
+    const endMb = series[series.length - 1];
+    return {
+      letters: count,
+      startMb,
+      endMb,
+      maxMb: Math.max(...series),
+      growthPct: ((endMb - startMb) / startMb) * 100,
+      series,
+      every,
+      nodeRssStartMb,
+      nodeRssEndMb: process.memoryUsage().rss / 2 ** 20,
+      renderMs: summarise(times),
+    };
+  } finally {
+    await renderer.close();
+  }
+}

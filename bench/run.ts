@@ -1,0 +1,394 @@
+/**
+ * Render and pipeline speed, side by side with the alternatives, measured in one run:
+ *   npm run bench                      the full run (a few minutes)
+ *   npm run bench -- --quick           small counts, for a quick check
+ *   npm run bench -- --letters 200     a shorter memory run
+ *   npm run bench -- --only render,e2e phases: render, weasyprint, memory, e2e, cold
+ *   npm run bench -- --write-docs      also refresh docs/bench.md and docs/bench-latest.json
+ *   npm run bench -- --profile         sample the Node process during the end-to-end throughput run
+ * Prints Markdown tables on stdout, progress on stderr, and writes bench/results/latest.json.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, totalmem, type } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import puppeteer from 'puppeteer-core';
+import { NunjucksLetterTemplate } from '../lambdas/adapters/templates/nunjucks-letter-template';
+import { type ColdResult, coldRuns } from './lib/cold';
+import { benchLetters, TEMPLATES_DIR } from './lib/letters';
+import { type PipelineResult, pipelineRun } from './lib/pipeline';
+import { Progress } from './lib/progress';
+import {
+  chromiumPath,
+  compareRenders,
+  type MemoryResult,
+  memoryRun,
+  type WeasyPrintResult,
+  weasyPrintPython,
+  weasyPrintRenders,
+} from './lib/render';
+import { round, type Summary, summarise } from './lib/stats';
+
+const PHASES = ['render', 'weasyprint', 'memory', 'e2e', 'cold'] as const;
+type Phase = (typeof PHASES)[number];
+
+interface Options {
+  quick: boolean;
+  letters: number;
+  only: Set<Phase>;
+  out: string;
+  writeDocs: boolean;
+  profile: boolean;
+}
+
+const RESULTS_FILE = fileURLToPath(new URL('./results/latest.json', import.meta.url));
+const DOCS_PAGE = fileURLToPath(new URL('../docs/bench.md', import.meta.url));
+const DOCS_JSON = fileURLToPath(new URL('../docs/bench-latest.json', import.meta.url));
+
+function usage(message?: string): never {
+  if (message) console.error(message);
+  console.error('usage: npm run bench -- [--quick] [--letters N] [--only render,weasyprint,memory,e2e,cold] [--out file.json] [--write-docs] [--profile]');
+  process.exit(2);
+}
+
+function parseArgs(argv: string[]): Options {
+  const options: Options = { quick: false, letters: 0, only: new Set(PHASES), out: RESULTS_FILE, writeDocs: false, profile: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => argv[++i] ?? usage(`${arg} needs a value`);
+    if (arg === '--quick') options.quick = true;
+    else if (arg === '--letters') {
+      options.letters = Number(value());
+      if (!Number.isInteger(options.letters) || options.letters < 1) usage('--letters takes a whole number of letters');
+    } else if (arg === '--only') {
+      const phases = value().split(',');
+      const unknown = phases.filter((p) => !PHASES.includes(p as Phase));
+      if (unknown.length) usage(`unknown phase: ${unknown.join(', ')}`);
+      options.only = new Set(phases as Phase[]);
+    } else if (arg === '--out') options.out = value();
+    else if (arg === '--write-docs') options.writeDocs = true;
+    else if (arg === '--profile') options.profile = true;
+    else if (arg === '--help' || arg === '-h') usage();
+    else usage(`unknown argument: ${arg}`);
+  }
+  return options;
+}
+
+function countsFor(options: Options) {
+  const q = options.quick;
+  return {
+    render: { warmup: q ? 3 : 10, runs: q ? 15 : 100, newBrowserRuns: q ? 4 : 20 },
+    weasyprint: { warmup: q ? 1 : 2, runs: q ? 4 : 20 },
+    memoryLetters: options.letters || (q ? 100 : 1000),
+    pipeline: { warmup: q ? 3 : 10, sequential: q ? 15 : 100, throughput: q ? 24 : 100, concurrency: 8 },
+    coldRuns: q ? 1 : 5,
+  };
+}
+
+/** The targets this machine is held to; each reads a measured value and says whether it is met. */
+interface Target {
+  target: string;
+  measured: string;
+  met: boolean;
+}
+
+interface RenderRow {
+  project: Summary;
+  floor: Summary;
+  newBrowser: Summary;
+  weasyprint?: Summary;
+  pages: { project: number; floor: number; newBrowser: number; weasyprint?: number };
+  bytes: { project: number; floor: number };
+  ratios: { projectOverFloor: number; newBrowserOverProject: number; weasyprintOverProject?: number };
+}
+
+interface Report {
+  generatedAt: string;
+  command: string;
+  quick: boolean;
+  machine: Record<string, string | number>;
+  counts: ReturnType<typeof countsFor>;
+  render?: Record<string, RenderRow>;
+  weasyprint: { available: boolean; version?: string; note: string };
+  memory?: MemoryResult;
+  pipeline?: PipelineResult;
+  cold?: ColdResult;
+  targets: Target[];
+}
+
+function git(args: string[]): string {
+  try {
+    return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function chromiumVersion(): Promise<string> {
+  const browser = await puppeteer.launch({ executablePath: await chromiumPath(), headless: 'shell', args: ['--no-sandbox'], pipe: true });
+  try {
+    return await browser.version();
+  } finally {
+    await browser.close();
+  }
+}
+
+async function machine(): Promise<Record<string, string | number>> {
+  const cpu = cpus();
+  return {
+    cpu: cpu[0]?.model.trim() ?? 'unknown',
+    cores: cpu.length,
+    memoryGiB: round(totalmem() / 2 ** 30, 1),
+    os: `${type()} ${release()}`,
+    node: process.version,
+    // Other work on the machine skews every number; recorded so a run can be judged.
+    loadAverageAtStart: loadavg().map((l) => l.toFixed(2)).join(' '),
+    chromium: await chromiumVersion(),
+    commit: `${git(['rev-parse', '--short', 'HEAD'])}${git(['status', '--porcelain', '--', 'lambdas', 'templates']) ? ' (with uncommitted changes)' : ''}`,
+  };
+}
+
+const ms = (x: number) => (Number.isFinite(x) ? (x >= 100 ? x.toFixed(0) : x.toFixed(1)) : 'n/a');
+const times = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? `${x.toFixed(2)}×` : 'n/a');
+const table = (head: string[], rows: string[][]) =>
+  [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+
+function renderTables(report: Report): string {
+  const out: string[] = [];
+  if (report.render) {
+    out.push('### Render, per letter, warm (ms)');
+    const rows: string[][] = [];
+    for (const [letter, r] of Object.entries(report.render)) {
+      rows.push([letter, 'project: template + ChromiumPdfRenderer (incl. pdf-lib metadata)', ms(r.project.median), ms(r.project.p95), String(r.pages.project), '1.00×']);
+      rows.push(['', 'Chromium floor: bare reused page, setContent + pdf', ms(r.floor.median), ms(r.floor.p95), String(r.pages.floor), times(r.floor.median / r.project.median)]);
+      rows.push(['', 'new browser per letter', ms(r.newBrowser.median), ms(r.newBrowser.p95), String(r.pages.newBrowser), times(r.ratios.newBrowserOverProject)]);
+      if (r.weasyprint) {
+        rows.push(['', `WeasyPrint ${report.weasyprint.version}, warm`, ms(r.weasyprint.median), ms(r.weasyprint.p95), String(r.pages.weasyprint), times(r.ratios.weasyprintOverProject)]);
+      } else {
+        rows.push(['', 'WeasyPrint', 'skipped', '', '', '']);
+      }
+    }
+    out.push(table(['letter', 'how', 'median', 'p95', 'pages', 'time ÷ project'], rows));
+    if (!report.weasyprint.available || report.weasyprint.note) out.push(`\nWeasyPrint: ${report.weasyprint.note}`);
+  }
+  if (report.memory) {
+    const m = report.memory;
+    out.push(`\n### Memory of the browser process tree over ${m.letters} letters (RSS summed over the browser and its children)`);
+    out.push(
+      table(
+        ['start (MiB)', 'end (MiB)', 'highest (MiB)', 'growth', 'render median / p95 (ms)'],
+        [[ms(m.startMb), ms(m.endMb), ms(m.maxMb), `${m.growthPct >= 0 ? '+' : ''}${m.growthPct.toFixed(1)}%`, `${ms(m.renderMs.median)} / ${ms(m.renderMs.p95)}`]],
+      ),
+    );
+  }
+  if (report.pipeline) {
+    const p = report.pipeline;
+    const first = Object.values(p.letters)[0];
+    out.push('\n### End to end on the local stack: approve → PDF in S3 → three emails accepted');
+    out.push(
+      table(
+        ['letter', 'latency median (ms)', 'p95 (ms)', 'approve request median (ms)', `letters/s, ${first?.throughput.concurrency ?? 8} in flight`, 'latency under load median (ms)', 'CPU per letter: Node / browser (ms)'],
+        Object.entries(p.letters).map(([letter, r]) => [
+          letter,
+          ms(r.latency.median),
+          ms(r.latency.p95),
+          ms(r.approveRequest.median),
+          r.throughput.lettersPerSecond.toFixed(1),
+          ms(r.throughput.latency.median),
+          `${ms(r.throughput.cpuMsPerLetter.node)} / ${ms(r.throughput.cpuMsPerLetter.browser)}`,
+        ]),
+      ),
+    );
+    out.push(`\n${first?.latency.n ?? 0} letters of each kind one at a time, then ${first?.throughput.letters ?? 0} of each with several in flight; all ${p.checked.letters} letters checked distributed with their PDF in S3 and ${p.checked.messages} emails in the outbox.`);
+    out.push('\nWhere a letter\'s time goes, one at a time (ms per letter inside each dependency; sends run in parallel, so parts overlap):');
+    const names = Object.keys(p.letters);
+    const stages = [...new Set(names.flatMap((n) => Object.keys(p.letters[n].stages)))].sort();
+    out.push(
+      table(
+        ['dependency', ...names.map((n) => `${n}: calls / ms`)],
+        stages.map((s) => [s, ...names.map((n) => {
+          const st = p.letters[n].stages[s];
+          return st ? `${st.callsPerLetter.toFixed(0)} / ${ms(st.msPerLetter)}` : '';
+        })]),
+      ),
+    );
+  }
+  const profiled = Object.entries(report.pipeline?.letters ?? {}).filter(([, r]) => r.throughput.profile);
+  if (profiled.length) {
+    out.push(`\nWhere the Node process's main thread spent the throughput run (sampled; % of wall time):`);
+    const components = [...new Set(profiled.flatMap(([, r]) => r.throughput.profile!.components.map((c) => c.component)))];
+    out.push(
+      table(
+        ['component', ...profiled.map(([n]) => `${n}: ms per letter (share)`)],
+        components.map((c) => [
+          c,
+          ...profiled.map(([, r]) => {
+            const found = r.throughput.profile!.components.find((x) => x.component === c);
+            return found ? `${ms(found.ms / r.throughput.letters)} (${(found.share * 100).toFixed(0)}%)` : '';
+          }),
+        ]),
+      ),
+    );
+  }
+  if (report.cold) {
+    const c = report.cold;
+    out.push('\n### Time to the first PDF from a cold process (ms, spawn to PDF)');
+    out.push(
+      table(
+        ['how', 'wall', 'loading modules', 'launch + first render'],
+        [
+          [`tsx, Chromium already unpacked (median of ${c.process.wallMs.n})`, ms(c.process.wallMs.median), ms(c.process.modulesMs.median), ms(c.process.launchAndRenderMs.median)],
+          [`esbuild bundle as deployed, Chromium already unpacked (median of ${c.bundle.wallMs.n})`, ms(c.bundle.wallMs.median), ms(c.bundle.modulesMs.median), ms(c.bundle.launchAndRenderMs.median)],
+          ['esbuild bundle, empty temp dir: @sparticuz/chromium unpacks first (once per machine or Lambda sandbox)', ms(c.unpack.wallMs), ms(c.unpack.modulesMs), ms(c.unpack.launchAndRenderMs)],
+        ],
+      ),
+    );
+  }
+  if (report.targets.length) {
+    out.push('\n### Targets');
+    out.push(table(['target', 'measured', 'met'], report.targets.map((t) => [t.target, t.measured, t.met ? 'yes' : '**no**'])));
+  }
+  return out.join('\n');
+}
+
+function targets(report: Report): Target[] {
+  const list: Target[] = [];
+  for (const [letter, r] of Object.entries(report.render ?? {})) {
+    list.push({ target: `${letter}: project render ≤ 1.2× the Chromium floor`, measured: times(r.ratios.projectOverFloor), met: r.ratios.projectOverFloor <= 1.2 });
+    if (r.ratios.weasyprintOverProject !== undefined) {
+      list.push({ target: `${letter}: ≥ 4× faster than WeasyPrint warm`, measured: `${times(r.ratios.weasyprintOverProject)} faster`, met: r.ratios.weasyprintOverProject >= 4 });
+    }
+  }
+  if (report.memory) {
+    list.push({ target: `browser memory growth ≤ 10% over ${report.memory.letters} letters`, measured: `${report.memory.growthPct.toFixed(1)}%`, met: report.memory.growthPct <= 10 });
+  }
+  for (const [letter, r] of Object.entries(report.pipeline?.letters ?? {})) {
+    list.push({ target: `${letter}: end to end median ≤ 250 ms`, measured: `${ms(r.latency.median)} ms`, met: r.latency.median <= 250 });
+    list.push({ target: `${letter}: ≥ 20 letters/s end to end`, measured: `${r.throughput.lettersPerSecond.toFixed(1)} letters/s`, met: r.throughput.lettersPerSecond >= 20 });
+  }
+  if (report.cold) {
+    const c = report.cold;
+    list.push({ target: 'cold first PDF ≤ 2 s (fresh process under tsx)', measured: `${ms(c.process.wallMs.median)} ms`, met: c.process.wallMs.median <= 2000 });
+    list.push({ target: 'cold first PDF ≤ 2 s (bundle, fresh process)', measured: `${ms(c.bundle.wallMs.median)} ms`, met: c.bundle.wallMs.median <= 2000 });
+    list.push({ target: 'cold first PDF ≤ 2 s including the one-time Chromium unpack', measured: `${ms(c.unpack.wallMs)} ms`, met: c.unpack.wallMs <= 2000 });
+  }
+  return list;
+}
+
+function machineLines(report: Report): string {
+  const m = report.machine;
+  return [
+    `- Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB RAM, ${m.os}`,
+    `- Node ${m.node}; Chromium ${m.chromium} (@sparticuz/chromium, headless shell)${report.weasyprint.version ? `; WeasyPrint ${report.weasyprint.version}` : ''}`,
+    `- Load average (1, 5, 15 min): ${m.loadAverageAtStart} at the start, ${m.loadAverageAtEnd} at the end`,
+    `- Commit ${m.commit}; ${report.generatedAt}`,
+    `- Command: \`${report.command}\``,
+  ].join('\n');
+}
+
+/** Replaces the generated part of docs/bench.md, between its markers, and copies the JSON beside it. */
+function writeDocs(report: Report, tables: string) {
+  const start = '<!-- bench:start -->';
+  const end = '<!-- bench:end -->';
+  const page = readFileSync(DOCS_PAGE, 'utf8');
+  const from = page.indexOf(start);
+  const to = page.indexOf(end);
+  if (from < 0 || to < from) throw new Error(`${DOCS_PAGE} has no ${start} … ${end} section to replace`);
+  const generated = `${start}\n${machineLines(report)}\n\n${tables}\n${end}`;
+  writeFileSync(DOCS_PAGE, page.slice(0, from) + generated + page.slice(to + end.length));
+  writeFileSync(DOCS_JSON, `${JSON.stringify(report, null, 2)}\n`);
+}
+
+async function main() {
+  const options = parseArgs(process.argv.slice(2));
+  const counts = countsFor(options);
+  const has = (phase: Phase) => options.only.has(phase);
+  // The AWS SDK warns about Node 20's support window on every run; it says nothing about speed.
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => {
+    if (!/NodeVersionSupport/.test(warning.name)) console.error(warning);
+  });
+
+  const python = has('weasyprint') ? weasyPrintPython() : undefined;
+  const report: Report = {
+    generatedAt: new Date().toISOString(),
+    command: ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
+    quick: options.quick,
+    machine: await machine(),
+    counts,
+    weasyprint: {
+      available: Boolean(python),
+      note: !has('weasyprint')
+        ? 'not run (--only).'
+        : python
+          ? ''
+          : 'skipped: no `weasyprint` on the PATH (Debian: apt-get install weasyprint).',
+    },
+    targets: [],
+  };
+
+  const template = new NunjucksLetterTemplate(TEMPLATES_DIR);
+  const letters = benchLetters(template);
+  const phaseCount = (has('render') ? 2 : 0) + (has('weasyprint') && python ? 1 : 0) + (has('memory') ? 1 : 0) + (has('e2e') ? 1 : 0) + (has('cold') ? 1 : 0);
+  const progress = new Progress(phaseCount);
+
+  if (has('render')) {
+    const samples = await compareRenders(template, letters, counts.render, progress);
+    report.render = {};
+    for (const [name, s] of samples) {
+      const row: RenderRow = {
+        project: summarise(s.project),
+        floor: summarise(s.floor),
+        newBrowser: summarise(s.newBrowser),
+        pages: s.pages,
+        bytes: s.bytes,
+        ratios: { projectOverFloor: 0, newBrowserOverProject: 0 },
+      };
+      row.ratios.projectOverFloor = row.project.median / row.floor.median;
+      row.ratios.newBrowserOverProject = row.newBrowser.median / row.project.median;
+      report.render[name] = row;
+    }
+  }
+
+  if (has('weasyprint') && python) {
+    progress.start('WeasyPrint on the same HTML', letters.length);
+    const weasy: WeasyPrintResult[] = [];
+    for (const letter of letters) {
+      weasy.push(await weasyPrintRenders(python, letter, counts.weasyprint.warmup, counts.weasyprint.runs));
+      progress.tick();
+    }
+    report.weasyprint.version = weasy[0]?.version;
+    report.weasyprint.note =
+      'the same HTML, fonts included as data: URLs. WeasyPrint ignores `unicode-range`, so only the first @font-face of each weight (Arimo latin-ext) is used; ' +
+      'text it lacks falls back to a system font, hence the different page count.';
+    letters.forEach((letter, i) => {
+      const row = report.render?.[letter.name];
+      if (!row) return;
+      row.weasyprint = summarise(weasy[i].samples);
+      row.pages.weasyprint = weasy[i].pages;
+      row.ratios.weasyprintOverProject = row.weasyprint.median / row.project.median;
+    });
+  }
+
+  if (has('memory')) report.memory = await memoryRun(template, letters, counts.memoryLetters, progress);
+  if (has('e2e')) report.pipeline = await pipelineRun(letters, counts.pipeline, options.profile, progress);
+  if (has('cold')) report.cold = await coldRuns(counts.coldRuns, progress);
+  progress.end();
+  report.machine.loadAverageAtEnd = loadavg().map((l) => l.toFixed(2)).join(' ');
+
+  report.targets = targets(report);
+  const tables = renderTables(report);
+  mkdirSync(fileURLToPath(new URL('./results', import.meta.url)), { recursive: true });
+  writeFileSync(options.out, `${JSON.stringify(report, null, 2)}\n`);
+  if (options.writeDocs) writeDocs(report, tables);
+  process.stdout.write(`${machineLines(report)}\n\n${tables}\n\nJSON: ${options.out}${options.writeDocs ? `; docs: ${DOCS_PAGE}` : ''}\n`);
+}
+
+main().then(
+  // Sockets and timers the emulators leave behind must not keep a finished run alive.
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
