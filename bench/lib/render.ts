@@ -49,9 +49,30 @@ export async function projectRender(template: NunjucksLetterTemplate, renderer: 
   return renderer.render(template.render(letter.content), letter.metadata);
 }
 
-async function floorRender(page: Page, html: string): Promise<Uint8Array> {
-  await page.setContent(html, { waitUntil: 'load' });
-  return page.pdf(PDF_OPTIONS);
+/**
+ * A bare page reused for the floor. setContent on a page that is never navigated gets slower
+ * with every call (about 0.1 ms each), so the floor gets a new page every 50 renders, untimed:
+ * otherwise the floor itself would drift upwards during the run.
+ */
+class FloorPage {
+  private page: Page | undefined;
+  private uses = 0;
+
+  constructor(private readonly browser: Browser) {}
+
+  /** Opens a new page when due; never inside a timed render. */
+  async ready(): Promise<void> {
+    if (this.page && this.uses < 50) return;
+    await this.page?.close();
+    this.page = await this.browser.newPage();
+    this.uses = 0;
+  }
+
+  async render(html: string): Promise<Uint8Array> {
+    this.uses += 1;
+    await this.page!.setContent(html, { waitUntil: 'load' });
+    return this.page!.pdf(PDF_OPTIONS);
+  }
 }
 
 /** The common approach: a browser launched for the letter and closed after it. */
@@ -82,7 +103,7 @@ export async function compareRenders(
   const executablePath = await chromiumPath();
   const renderer = new ChromiumPdfRenderer({ logger: quietLogger });
   const bare = await launchBare(executablePath);
-  const page = await bare.newPage();
+  const floor = new FloorPage(bare);
   const results = new Map<string, RenderSamples>();
   try {
     progress.start('warm renders: project vs Chromium floor', letters.length * (counts.warmup + counts.runs));
@@ -91,14 +112,18 @@ export async function compareRenders(
       let floorPdf: Uint8Array = new Uint8Array();
       for (let i = 0; i < counts.warmup; i++) {
         projectPdf = await projectRender(template, renderer, letter);
-        floorPdf = await floorRender(page, letter.html);
+        await floor.ready();
+        floorPdf = await floor.render(letter.html);
         progress.tick();
       }
       const project: number[] = [];
-      const floor: number[] = [];
+      const floorMs: number[] = [];
       for (let i = 0; i < counts.runs; i++) {
         const runProject = async () => project.push((await timed(() => projectRender(template, renderer, letter)))[0]);
-        const runFloor = async () => floor.push((await timed(() => floorRender(page, letter.html)))[0]);
+        const runFloor = async () => {
+          await floor.ready();
+          floorMs.push((await timed(() => floor.render(letter.html)))[0]);
+        };
         if (i % 2 === 0) {
           await runProject();
           await runFloor();
@@ -110,7 +135,7 @@ export async function compareRenders(
       }
       results.set(letter.name, {
         project,
-        floor,
+        floor: floorMs,
         newBrowser: [],
         pages: { project: projectPdf.pages, floor: await pageCount(floorPdf), newBrowser: 0 },
         bytes: { project: projectPdf.pdf.length, floor: floorPdf.length },
@@ -197,6 +222,9 @@ export interface MemoryResult {
   nodeRssStartMb: number;
   nodeRssEndMb: number;
   renderMs: Summary;
+  /** Render times of the first and last tenth of the run: a renderer that slows with use shows here. */
+  firstTenthMs: Summary;
+  lastTenthMs: Summary;
 }
 
 /**
@@ -237,6 +265,8 @@ export async function memoryRun(template: NunjucksLetterTemplate, letters: Bench
       nodeRssStartMb,
       nodeRssEndMb: process.memoryUsage().rss / 2 ** 20,
       renderMs: summarise(times),
+      firstTenthMs: summarise(times.slice(0, Math.max(1, Math.floor(count / 10)))),
+      lastTenthMs: summarise(times.slice(-Math.max(1, Math.floor(count / 10)))),
     };
   } finally {
     await renderer.close();
