@@ -6,7 +6,7 @@ const CLOCK_TICKS = 100; // USER_HZ; what /proc/<pid>/stat counts CPU time in on
 interface ProcStat {
   pid: number;
   ppid: number;
-  /** User plus system time of the process itself, in ms. */
+  /** User plus system time of the process and of the children it has reaped, in ms. */
   cpuMs: number;
   rssKb: number;
 }
@@ -23,7 +23,9 @@ function readStat(pid: number): ProcStat | undefined {
   return {
     pid,
     ppid: Number(fields[1]),
-    cpuMs: ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS,
+    // utime, stime, cutime, cstime: renderers of closed pages have exited, but their time stays
+    // counted in the browser that reaped them.
+    cpuMs: ((Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * 1000) / CLOCK_TICKS,
     rssKb: Number(fields[21]) * PAGE_KB,
   };
 }
@@ -60,7 +62,7 @@ export function treeRssMb(rootPid: number): number {
   return processTree(rootPid).reduce((sum, p) => sum + p.rssKb, 0) / 1024;
 }
 
-/** CPU time of a process tree's live members in ms (time of exited members is not included). */
+/** CPU time of a process tree in ms, exited members included once their parent has reaped them. */
 export function treeCpuMs(rootPid: number): number {
   return processTree(rootPid).reduce((sum, p) => sum + p.cpuMs, 0);
 }
