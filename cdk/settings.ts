@@ -28,7 +28,7 @@ const DEFAULTS = {
   mailFrom: 'letters@example.gov.uk',
   cognitoDomainPrefix: 'inspection-letters',
   authCallbackPath: '/auth/callback',
-  signOutPath: '/sign-in',
+  signOutPath: '/signed-out',
   archiveLockMode: 'GOVERNANCE',
   // Seven years: the usual retention for inspection records; a deployment sets its own.
   archiveRetentionDays: 2557,

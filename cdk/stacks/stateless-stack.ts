@@ -226,7 +226,11 @@ export class StatelessStack extends Stack {
       .addEnvironment('AUTH_MODE', 'apigateway')
       .addEnvironment('JWT_ISSUER', issuer)
       .addEnvironment('JWT_AUDIENCE', client.userPoolClientId)
-      .addEnvironment('JWT_JWKS_URL', `${issuer}/.well-known/jwks.json`);
+      .addEnvironment('JWT_JWKS_URL', `${issuer}/.well-known/jwks.json`)
+      // The forms send people to the hosted UI to sign in, and back to /auth/callback.
+      .addEnvironment('SIGN_IN_MODE', 'cognito')
+      .addEnvironment('COGNITO_HOSTED_UI_URL', `https://${settings.cognitoDomainPrefix}.auth.${this.region}.amazoncognito.com`)
+      .addEnvironment('COGNITO_CLIENT_ID', client.userPoolClientId);
 
     const authorizer = new HttpUserPoolAuthorizer('Cognito', stateful.userPool, {
       userPoolClients: [client],

@@ -269,6 +269,11 @@ describe('InspectionLetters stacks', () => {
       });
       expect(JSON.stringify(vars('api').JWT_ISSUER)).toContain('https://cognito-idp.eu-west-2.amazonaws.com/');
       expect(JSON.stringify(vars('api').JWT_JWKS_URL)).toContain('/.well-known/jwks.json');
+      expect(vars('api')).toMatchObject({
+        SIGN_IN_MODE: 'cognito',
+        COGNITO_HOSTED_UI_URL: 'https://inspection-letters.auth.eu-west-2.amazoncognito.com',
+        COGNITO_CLIENT_ID: { Ref: expect.stringMatching(/^FormsClient/) },
+      });
       expect(vars('render')).toMatchObject({ DISTRIBUTE_QUEUE_URL: { Ref: expect.stringMatching(/^DistributeQueue/) }, MAX_RECEIVE_COUNT: '3' });
       expect(vars('render').RENDER_QUEUE_URL).toBeUndefined();
       expect(vars('distribute')).toMatchObject({
