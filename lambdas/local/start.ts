@@ -12,7 +12,7 @@ console.log(`Inspection letters is running on this machine (data in ${dataDir}/)
   API            ${stack.url}/api/letters   (OpenAPI: ${stack.url}/api/openapi.json)
   Health         ${stack.url}/health
   Local tokens   POST ${stack.url}/dev/token  {"role": "inspector" | "manager" | "reader", "name": "..."}
-  Outbox         ${stack.url}/dev/outbox  (emails the local SES received)
+  Outbox         ${stack.url}/dev/outbox.html  (emails the local SES received; JSON at /dev/outbox)
 
 Press Ctrl-C to stop.`);
 
