@@ -8,6 +8,7 @@ import { loadConfig } from '../config';
 import type { Role } from '../core/letter';
 import { ROLES } from '../core/roles';
 import { createApiHandler } from '../handlers/http/api';
+import type { OutboxEntry } from '../handlers/http/pages/page-routes';
 import { createDistributeHandler } from '../handlers/queue/distribute-letter';
 import { createRenderHandler } from '../handlers/queue/render-letter';
 import { buildDependencies, type Dependencies, type Overrides } from '../wiring';
@@ -30,15 +31,7 @@ export interface LocalStackOptions {
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 }
 
-export interface OutboxMessage {
-  messageId: string;
-  from: string;
-  to: string[];
-  cc: string[];
-  subject: string;
-  at: number;
-  attachments: { filename: string | null; contentType: string; size: number; sha256: string }[];
-}
+export type OutboxMessage = OutboxEntry;
 
 export interface LocalStack {
   url: string;

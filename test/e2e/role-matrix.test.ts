@@ -1,0 +1,140 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient, exampleLetter, startTestStack, submittedLetter, type TestStack } from '../support/stack';
+
+let stack: TestStack;
+let inspector: ApiClient;
+let manager: ApiClient;
+let reader: ApiClient;
+let anonymous: ApiClient;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  inspector = await stack.as('inspector', 'Ivy Inspector');
+  manager = await stack.as('manager', 'Mo Manager');
+  reader = await stack.as('reader', 'Rhys Reader');
+  anonymous = new ApiClient(stack.url, undefined);
+});
+
+afterAll(async () => {
+  await stack?.destroy();
+});
+
+type Who = 'inspector' | 'manager' | 'reader' | 'nobody';
+const client = (who: Who) => ({ inspector, manager, reader, nobody: anonymous })[who];
+
+/** Each route, how to call it on a letter prepared for it, and what each role gets. */
+const ROUTES: {
+  name: string;
+  prepare: () => Promise<{ id: string; version: number; findingId?: string }>;
+  call: (c: ApiClient, l: { id: string; version: number; findingId?: string }) => Promise<{ status: number }>;
+  expect: Record<Who, number>;
+}[] = [
+  {
+    name: 'POST /api/letters',
+    prepare: async () => ({ id: '', version: 0 }),
+    call: (c) => c.post('/api/letters', exampleLetter()),
+    expect: { inspector: 201, manager: 201, reader: 403, nobody: 401 },
+  },
+  {
+    name: 'GET /api/letters',
+    prepare: async () => ({ id: '', version: 0 }),
+    call: (c) => c.get('/api/letters'),
+    expect: { inspector: 200, manager: 200, reader: 200, nobody: 401 },
+  },
+  {
+    name: 'GET /api/letters/{id} (draft)',
+    prepare: () => inspector.createLetter(),
+    call: (c, l) => c.get(`/api/letters/${l.id}`),
+    expect: { inspector: 200, manager: 200, reader: 403, nobody: 401 },
+  },
+  {
+    name: 'GET /api/letters/{id} (approved)',
+    prepare: async () => {
+      const l = await submittedLetter(inspector);
+      return (await manager.post(`/api/letters/${l.id}/approve`, { version: l.version })).body;
+    },
+    call: (c, l) => c.get(`/api/letters/${l.id}`),
+    expect: { inspector: 200, manager: 200, reader: 200, nobody: 401 },
+  },
+  {
+    name: 'PATCH /api/letters/{id}',
+    prepare: () => inspector.createLetter(),
+    call: (c, l) => c.patch(`/api/letters/${l.id}`, { summary: 'Changed.' }, { 'If-Match': String(l.version) }),
+    expect: { inspector: 200, manager: 200, reader: 403, nobody: 401 },
+  },
+  {
+    name: 'POST /api/letters/{id}/findings',
+    prepare: () => inspector.createLetter(),
+    call: (c, l) => c.post(`/api/letters/${l.id}/findings`, { category: 'strength', text: 'Added.' }),
+    expect: { inspector: 201, manager: 201, reader: 403, nobody: 401 },
+  },
+  {
+    name: 'PATCH /api/letters/{id}/findings/{findingId}',
+    prepare: async () => {
+      const l = await inspector.createLetter();
+      return { ...l, findingId: l.findings[0].id };
+    },
+    call: (c, l) => c.patch(`/api/letters/${l.id}/findings/${l.findingId}`, { text: 'Edited.' }),
+    expect: { inspector: 200, manager: 200, reader: 403, nobody: 401 },
+  },
+  {
+    name: 'DELETE /api/letters/{id}/findings/{findingId}',
+    prepare: async () => {
+      const l = await inspector.createLetter();
+      return { ...l, findingId: l.findings[0].id };
+    },
+    call: (c, l) => c.delete(`/api/letters/${l.id}/findings/${l.findingId}`),
+    expect: { inspector: 200, manager: 200, reader: 403, nobody: 401 },
+  },
+  {
+    name: 'POST /api/letters/{id}/submit',
+    prepare: () => inspector.createLetter(),
+    call: (c, l) => c.post(`/api/letters/${l.id}/submit`),
+    expect: { inspector: 200, manager: 200, reader: 403, nobody: 401 },
+  },
+  {
+    name: 'POST /api/letters/{id}/return',
+    prepare: () => submittedLetter(inspector),
+    call: (c, l) => c.post(`/api/letters/${l.id}/return`, { comment: 'Returned.' }),
+    expect: { inspector: 403, manager: 200, reader: 403, nobody: 401 },
+  },
+  {
+    name: 'POST /api/letters/{id}/approve',
+    prepare: () => submittedLetter(inspector),
+    call: (c, l) => c.post(`/api/letters/${l.id}/approve`, { version: l.version }),
+    expect: { inspector: 403, manager: 202, reader: 403, nobody: 401 },
+  },
+  {
+    name: 'GET /api/letters/{id}/pdf (not yet rendered)',
+    prepare: () => inspector.createLetter(),
+    call: (c, l) => c.get(`/api/letters/${l.id}/pdf`),
+    expect: { inspector: 409, manager: 409, reader: 409, nobody: 401 },
+  },
+  {
+    name: 'GET /api/openapi.json',
+    prepare: async () => ({ id: '', version: 0 }),
+    call: (c) => c.get('/api/openapi.json'),
+    expect: { inspector: 200, manager: 200, reader: 200, nobody: 401 },
+  },
+];
+
+describe('the role matrix', () => {
+  for (const route of ROUTES) {
+    for (const who of ['inspector', 'manager', 'reader', 'nobody'] as const) {
+      it(`${route.name} as ${who} answers ${route.expect[who]}`, async () => {
+        const letter = await route.prepare();
+        const before = letter.id ? (await manager.get(`/api/letters/${letter.id}`)).body : undefined;
+
+        const response = await route.call(client(who), letter);
+
+        expect(response.status).toBe(route.expect[who]);
+        if (response.status >= 400 && before) {
+          const after = (await manager.get(`/api/letters/${letter.id}`)).body;
+          expect(after.version).toBe(before.version);
+          expect(after.status).toBe(before.status);
+          expect(after.findings).toEqual(before.findings);
+        }
+      });
+    }
+  }
+});
