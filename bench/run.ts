@@ -77,7 +77,8 @@ function parseArgs(argv: string[]): Options {
 function countsFor(options: Options) {
   const q = options.quick;
   return {
-    render: { warmup: q ? 3 : 10, runs: q ? 15 : 100, newBrowserRuns: q ? 4 : 20 },
+    // Renders are cheap and their ratio is a target: even a quick run takes enough of them to be steady.
+    render: { warmup: q ? 5 : 10, runs: q ? 40 : 100, newBrowserRuns: q ? 4 : 20 },
     weasyprint: { warmup: q ? 1 : 2, runs: q ? 4 : 20 },
     memoryLetters: options.letters || (q ? 100 : 1000),
     pipeline: { warmup: q ? 3 : 10, sequential: q ? 15 : 100, throughput: q ? 24 : 100, concurrency: 8 },
