@@ -55,6 +55,8 @@ export interface LetterRepository {
 
   /** Takes the right to send to one recipient: only one worker ever holds it. */
   claimDelivery(id: string, role: RecipientRole, claim: string, from: DeliveryState[], at: string): Promise<boolean>;
+  /** Claims several recipients in one write, all or none: the common case of a fresh letter. */
+  claimDeliveries(id: string, roles: RecipientRole[], claim: string, from: DeliveryState[], at: string): Promise<boolean>;
   /** Records the outcome of a claimed send; ignored unless `claim` still holds it. */
   recordDelivery(id: string, role: RecipientRole, claim: string, outcome: Partial<Delivery>, entry: HistoryEntry): Promise<Letter>;
   /** Puts failed recipients back to pending so a new distribute job sends to them; returns the roles reset. */

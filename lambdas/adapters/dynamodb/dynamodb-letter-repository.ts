@@ -276,13 +276,19 @@ export class DynamoDbLetterRepository implements LetterRepository {
     return { items, nextCursor: startKey ? encodeCursor(index, startKey) : undefined };
   }
 
-  async claimDelivery(id: string, role: RecipientRole, claim: string, from: DeliveryState[], at: string): Promise<boolean> {
+  claimDelivery(id: string, role: RecipientRole, claim: string, from: DeliveryState[], at: string): Promise<boolean> {
+    return this.claimDeliveries(id, [role], claim, from, at);
+  }
+
+  async claimDeliveries(id: string, roles: RecipientRole[], claim: string, from: DeliveryState[], at: string): Promise<boolean> {
     const u = new Update();
-    const state = u.name('deliveries', role, 'state');
-    u.when(`${state} IN (${from.map((s) => u.value(s)).join(', ')})`);
-    u.set(['deliveries', role, 'state'], 'sending').set(['deliveries', role, 'claim'], claim).set(['deliveries', role, 'updatedAt'], at);
-    const attempts = u.name('deliveries', role, 'attempts');
-    u.setRaw(`${attempts} = ${attempts} + ${u.value(1)}`);
+    for (const role of roles) {
+      const state = u.name('deliveries', role, 'state');
+      u.when(`${state} IN (${from.map((s) => u.value(s)).join(', ')})`);
+      u.set(['deliveries', role, 'state'], 'sending').set(['deliveries', role, 'claim'], claim).set(['deliveries', role, 'updatedAt'], at);
+      const attempts = u.name('deliveries', role, 'attempts');
+      u.setRaw(`${attempts} = ${attempts} + ${u.value(1)}`);
+    }
     try {
       await this.apply(id, u);
       return true;

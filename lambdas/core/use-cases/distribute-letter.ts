@@ -42,14 +42,27 @@ export async function distributeLetter(
 ): Promise<DistributionResult> {
   const letter = await loadLetter(ctx, letterId);
   const result: DistributionResult = { sent: [], failed: [], waiting: [] };
+  // Every write returns the letter as it then stood; the last write to land sees every recipient.
+  const seen: Letter[] = [letter];
+  const record = async (...args: Parameters<typeof recordOutcome>) => {
+    seen.push(await recordOutcome(...args));
+  };
   if ((letter.status !== 'rendered' && letter.status !== 'distributed') || !letter.pdf || !letter.approval) return result;
 
   const now = ctx.clock.now();
   const claimed: { role: RecipientRole; claim: string }[] = [];
+  const pending = RECIPIENT_ROLES.filter((r) => letter.deliveries?.[r]?.state === 'pending');
+  // One write claims every pending recipient; if another worker took some meanwhile, claim one by one.
+  const together = randomUUID();
+  const claimedTogether = pending.length > 1 && (await ctx.letters.claimDeliveries(letterId, pending, together, ['pending'], now.toISOString()));
   for (const role of RECIPIENT_ROLES) {
     const delivery = letter.deliveries?.[role];
     if (!delivery) continue;
     if (delivery.state === 'pending') {
+      if (claimedTogether) {
+        claimed.push({ role, claim: together });
+        continue;
+      }
       const claim = randomUUID();
       if (await ctx.letters.claimDelivery(letterId, role, claim, ['pending'], now.toISOString())) claimed.push({ role, claim });
     } else if (delivery.state === 'sending') {
@@ -76,11 +89,11 @@ export async function distributeLetter(
       for (const { role, claim } of claimed) await record(ctx, letterId, role, claim, { state: 'pending', lastError: 'Archived PDF did not match its SHA-256' });
       throw new RetryLaterError(`archived PDF for ${letterId} does not match its recorded SHA-256`);
     }
-    await Promise.all(claimed.map(({ role, claim }) => sendOne(ctx, letter, role, claim, pdf, options.finalAttempt, result)));
+    await Promise.all(claimed.map(({ role, claim }) => sendOne(ctx, letter, role, claim, pdf, options.finalAttempt, result, record)));
   }
 
-  const latest = await loadLetter(ctx, letterId);
-  if (latest.status === 'rendered' && RECIPIENT_ROLES.every((r) => DONE.has(latest.deliveries?.[r]?.state ?? ''))) {
+  const allDone = (l: Letter) => l.status === 'rendered' && RECIPIENT_ROLES.every((r) => DONE.has(l.deliveries?.[r]?.state ?? ''));
+  if (seen.some(allDone)) {
     try {
       await ctx.letters.transition(letterId, { from: ['rendered'], to: 'distributed', entry: entry(ctx, 'system', 'distributed') });
     } catch (error) {
@@ -99,6 +112,7 @@ async function sendOne(
   pdf: Buffer,
   finalAttempt: boolean,
   result: DistributionResult,
+  record: (...args: Parameters<typeof recordOutcome>) => Promise<void>,
 ) {
   const snapshot = letter.approval!.snapshot;
   const note = coveringEmail(snapshot, role, letter.pdf!);
@@ -126,7 +140,7 @@ async function sendOne(
   }
 }
 
-function record(ctx: DistributionContext, letterId: string, role: RecipientRole, claim: string, outcome: Partial<Delivery>) {
+function recordOutcome(ctx: DistributionContext, letterId: string, role: RecipientRole, claim: string, outcome: Partial<Delivery>) {
   const action = outcome.state === 'sent' ? 'delivery-sent' : outcome.state === 'failed' ? 'delivery-failed' : 'delivery-deferred';
   const detail = outcome.state === 'sent' ? `${role}: ${outcome.messageId}` : `${role}: ${outcome.lastError ?? ''}`;
   return ctx.letters.recordDelivery(letterId, role, claim, outcome, entry(ctx, 'system', action, detail));
