@@ -121,10 +121,10 @@ describe('many letters at once', () => {
     expect(Date.now() - started).toBeLessThan(60_000);
   }, 120_000);
 
-  it('refuses a second approval of the same version, rendering once', async () => {
+  it("refuses another manager's second approval of the same version, rendering once", async () => {
     const letter = await submittedLetter(inspector, { recipients: recipientsFor('lateapproval'), authority: { name: 'Late Approval Council' } });
     await approve(manager, letter);
-    const again = await manager.post(`/api/letters/${letter.id}/approve`, { version: letter.version });
+    const again = await (await stack.as('manager', 'A Later Manager')).post(`/api/letters/${letter.id}/approve`, { version: letter.version });
     expect(again.status).toBe(409);
     await stack.queue.idle();
     const after = (await manager.get(`/api/letters/${letter.id}`)).body;

@@ -193,6 +193,20 @@ describe('workflow', () => {
     expect(after.body.history.filter((h: any) => h.action === 'approved')).toHaveLength(1);
   });
 
+  it('lets the approving manager repeat an approval safely: one approval, the render queued again', async () => {
+    const letter = await submittedLetter(inspector);
+    const first = await manager.post(`/api/letters/${letter.id}/approve`, { version: letter.version });
+    const again = await manager.post(`/api/letters/${letter.id}/approve`, { version: letter.version });
+    expect([first.status, again.status]).toEqual([202, 202]);
+    const other = await (await stack.as('manager', 'Another Manager')).post(`/api/letters/${letter.id}/approve`, { version: letter.version });
+    expect(other.status).toBe(409);
+    await stack.queue.idle();
+    const after = await manager.get(`/api/letters/${letter.id}`);
+    expect(after.body.history.filter((h: any) => h.action === 'approved')).toHaveLength(1);
+    expect(after.body.history.filter((h: any) => h.action === 'rendered')).toHaveLength(1);
+    expect(after.body.status).toBe('distributed');
+  });
+
   it('refuses to submit a letter with no findings', async () => {
     const letter = await inspector.createLetter({ findings: [] });
     const response = await inspector.post(`/api/letters/${letter.id}/submit`);

@@ -71,11 +71,18 @@ export async function returnLetter(ctx: LetterContext, actor: Actor, id: string,
  * 1. Check the role, that the letter is submitted and still at the version approved.
  * 2. Freeze a snapshot of its content in the same conditional write that approves it, so
  *    of managers approving at once exactly one succeeds.
- * 3. Queue the render of that snapshot.
+ * 3. Queue the render of that snapshot. A repeat of the same approval by the same manager
+ *    queues it again, so a client can retry safely.
  */
 export async function approveLetter(ctx: LetterContext, actor: Actor, id: string, version: number): Promise<Letter> {
   authorise(actor, 'approve');
   const letter = await loadLetter(ctx, id);
+  if (letter.status === 'approved' && letter.approval?.version === version && letter.approval.by === actor.id) {
+    // The same manager asking again, say after a lost answer or a failed enqueue: queue the
+    // render once more. The render stage does nothing for a letter already rendered.
+    await ctx.jobs.enqueue('render', { letterId: id });
+    return letter;
+  }
   requireStatus(letter, ['submitted'], 'approved');
   requireVersion(letter, version);
   const approved = entry(ctx, actor, 'approved', `version ${version}`);
