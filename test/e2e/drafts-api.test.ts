@@ -258,6 +258,9 @@ describe('search', () => {
     expect(response.status).toBe(422);
     const fields = response.body.errors.map((e: any) => e.field).sort();
     expect(fields).toEqual(['colour', 'from', 'limit', 'status']);
+    const repeated = await manager.get('/api/letters?status=draft&status=submitted');
+    expect(repeated.status).toBe(422);
+    expect(repeated.body.errors).toEqual([{ field: 'status', message: 'must be given once' }]);
     const cursor = await manager.get('/api/letters?cursor=bm9uc2Vuc2U');
     expect(cursor.status).toBe(400);
     expect(cursor.body.errors).toEqual([expect.objectContaining({ field: 'cursor' })]);

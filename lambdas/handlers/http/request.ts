@@ -35,6 +35,11 @@ export async function jsonBody<S extends z.ZodType>(c: Context, schema: S, optio
 }
 
 export function queryParams<S extends z.ZodType>(c: Context, schema: S): z.infer<S> {
+  // A parameter given twice is ambiguous: refuse it rather than pick one silently.
+  const repeated = Object.entries(c.req.queries()).filter(([, values]) => values.length > 1);
+  if (repeated.length) {
+    throw new ValidationError(repeated.map(([name]) => ({ field: name, message: 'must be given once' })));
+  }
   const parsed = schema.safeParse(c.req.query(), { reportInput: true });
   if (!parsed.success) throw new ValidationError(fieldProblems(parsed.error));
   return parsed.data;
