@@ -1,5 +1,5 @@
 import { MessageRejected, SESServiceException } from '@aws-sdk/client-ses';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import type { Mailer, OutgoingEmail, PdfRenderer } from '../../lambdas/core/port
 import type { OutboxMessage } from '../../lambdas/local/local-stack';
 import { addressesOf, approve, archivedObject, eventually, recipientsFor, sentTo, sha256 } from '../support/pipeline-helpers';
 import { type ApiClient, exampleLetter, startTestStack, submittedLetter, type TestStack } from '../support/stack';
+import { startProcess } from '../support/start-process';
 
 /**
  * Every letter ends distributed, exactly once per recipient, or visibly failed and
@@ -17,7 +18,6 @@ import { type ApiClient, exampleLetter, startTestStack, submittedLetter, type Te
  * twice, or the process itself.
  */
 
-const ROOT = join(import.meta.dirname, '..', '..');
 
 /** A port nothing listens on: connections to it are refused, as by a stopped service. */
 async function deadPort(): Promise<number> {
@@ -441,29 +441,10 @@ describe('the local stack killed with SIGKILL while letters are in flight', () =
 
   /** Starts `npm start`'s command on the shared data folder and waits until it is healthy. */
   async function start(): Promise<{ process: ChildProcess; url: string }> {
-    const proc = spawn(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'lambdas/local/start.ts'], {
-      cwd: ROOT,
-      env: { ...process.env, PORT: '0', DATA_DIR: dataDir, POWERTOOLS_LOG_LEVEL: 'ERROR' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    child = proc;
-    let output = '';
-    proc.stdout!.on('data', (d) => (output += d));
-    proc.stderr!.on('data', (d) => (output += d));
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no URL printed in 60 s:\n${output}`)), 60_000);
-      proc.stdout!.on('data', () => {
-        const match = /Health\s+(http:\/\/127\.0\.0\.1:\d+)\/health/.exec(output);
-        if (match) {
-          clearTimeout(timer);
-          resolve(match[1]);
-        }
-      });
-      proc.once('exit', (code) => reject(new Error(`exited with ${code}:\n${output}`)));
-    });
-    await eventually(async () => ((await fetch(`${url}/health`)).status === 200 ? true : undefined), 'the stack to be healthy');
-    return { process: proc, url };
+    const started = await startProcess({ dataDir, detached: true, logLevel: 'ERROR' });
+    child = started.process;
+    await eventually(async () => ((await fetch(`${started.url}/health`)).status === 200 ? true : undefined), 'the stack to be healthy');
+    return started;
   }
 
   const call = async (url: string, token: string, method: string, path: string, body?: unknown) => {

@@ -1,36 +1,13 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FIXTURES } from '../support/stack';
+import { startProcess } from '../support/start-process';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const dataDir = mkdtempSync(join(tmpdir(), 'letters-start-'));
-
-/** Runs `npm start`'s command as a person would, and waits for the URL it prints. */
-async function start(): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'lambdas/local/start.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: '0', DATA_DIR: dataDir, POWERTOOLS_LOG_LEVEL: 'WARN' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no URL printed in 30 s:\n${output}`)), 30_000);
-    child.stdout!.on('data', () => {
-      const match = /Health\s+(http:\/\/127\.0\.0\.1:\d+)\/health/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`exited with ${code}:\n${output}`)));
-  });
-  return { child, url, output: () => output };
-}
+const start = () => startProcess({ dataDir, timeoutMs: 30_000 });
 
 function stop(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => {
@@ -58,7 +35,7 @@ describe('npm start', () => {
     expect(created.status).toBe(201);
     const { id } = await created.json();
 
-    expect(await stop(first.child)).toBe(0);
+    expect(await stop(first.process)).toBe(0);
     await expect(fetch(`${first.url}/health`)).rejects.toThrow();
 
     const second = await start();
@@ -68,7 +45,7 @@ describe('npm start', () => {
       expect(read.status).toBe(200);
       expect((await read.json()).authority.name).toBe('Durham County Council');
     } finally {
-      expect(await stop(second.child)).toBe(0);
+      expect(await stop(second.process)).toBe(0);
     }
   });
 });
