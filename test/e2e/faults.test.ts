@@ -18,7 +18,6 @@ import { startProcess } from '../support/start-process';
  * twice, or the process itself.
  */
 
-
 /** A port nothing listens on: connections to it are refused, as by a stopped service. */
 async function deadPort(): Promise<number> {
   const server = createServer();
