@@ -71,7 +71,7 @@ try {
     const same = message?.attachments[0]?.sha256 === current.pdf.sha256 ? 'attachment SHA-256 matches the archive' : 'ATTACHMENT DIFFERS';
     console.log(`   ${role.padEnd(15)} ${delivery.email.padEnd(36)} ${delivery.state.padEnd(9)} ${delivery.messageId}  ${same}`);
   }
-  console.log(`\nThe outbox: ${baseUrl}/dev/outbox   The letter: ${baseUrl}/letters/${letter.id}`);
+  console.log(`\nThe outbox: ${baseUrl}/dev/outbox.html   The letter: ${baseUrl}/letters/${letter.id}`);
 } finally {
   await started?.stop();
 }
