@@ -2,14 +2,10 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChromiumPdfRenderer } from '../../lambdas/adapters/chromium/chromium-pdf-renderer';
+import { formatDateRange, formatLongDate, formatMonth, inspectionDatesPhrase, surnameOf } from '../../lambdas/core/letter-text';
 import {
-  formatDateRange,
-  formatLongDate,
-  formatMonth,
-  inspectionDatesPhrase,
   letterPdfMetadata,
   NunjucksLetterTemplate,
-  surnameOf,
 } from '../../lambdas/adapters/templates/nunjucks-letter-template';
 import { LetterInput } from '../../lambdas/core/letter-schema';
 import type { Finding, LetterContent } from '../../lambdas/core/letter';
