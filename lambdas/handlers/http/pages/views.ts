@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import nunjucks from 'nunjucks';
+import { formatLongDate, formatMonth } from '../../../core/letter-text';
 
 export interface ViewPaths {
   /** govuk-frontend's `dist` folder: holds `govuk/template.njk`, the macros and the compiled assets. */
@@ -30,14 +31,15 @@ export function resolveViewPaths(config: { GOVUK_FRONTEND_DIR?: string; TEMPLATE
   return { govukFrontendDir, pagesDir };
 }
 
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
-
-/** "2011-03-09" → "9 March 2011"; dates are calendar dates, so no time zone is involved. */
+/** "2011-03-09" → "9 March 2011", "2010-03" → "March 2010", as the letter writes them; anything else as it is. */
 export function longDate(iso: unknown): string {
-  const m = typeof iso === 'string' ? /^(\d{4})-(\d{2})(?:-(\d{2}))?$/.exec(iso) : null;
-  if (!m) return String(iso ?? '');
-  const month = MONTHS[Number(m[2]) - 1] ?? m[2];
-  return m[3] ? `${Number(m[3])} ${month} ${m[1]}` : `${month} ${m[1]}`;
+  try {
+    if (typeof iso === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(iso)) return formatLongDate(iso);
+    if (typeof iso === 'string' && /^\d{4}-\d{2}$/.test(iso)) return formatMonth(iso);
+  } catch {
+    // Not a real month: show what was stored.
+  }
+  return String(iso ?? '');
 }
 
 const LONDON = new Intl.DateTimeFormat('en-GB', {
