@@ -77,7 +77,7 @@ class Watch {
       const [id, change] = args as [string, { to: string }];
       if (change.to === 'distributed') this.waiting.get(id)?.(performance.now());
     });
-    for (const method of ['get', 'claimDelivery', 'recordDelivery'] as const) this.wrap(deps.letters, method, `dynamodb: ${method}`);
+    for (const method of ['get', 'claimDeliveries', 'recordDelivery'] as const) this.wrap(deps.letters, method, `dynamodb: ${method}`);
     this.wrap(deps.renderer, 'render', 'renderer.render (Chromium + pdf-lib)');
     this.wrap(deps.template, 'render', 'template.render');
     this.wrap(deps.archive, 'put', 's3: put');

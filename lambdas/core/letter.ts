@@ -91,9 +91,6 @@ export function contentOf(letter: Letter): LetterContent & { findings: Finding[]
   return { ...letter.facts, findings: orderedFindings(letter.findings) };
 }
 
-/** Statuses in which the letter's words may still change. */
-export const isEditable = (letter: Letter) => letter.status === 'draft';
-
 /** Once approved, the archived letter is the approval snapshot; reads of it are audited. */
 export const isApprovedOrLater = (letter: Letter) =>
   letter.status === 'approved' || letter.status === 'rendered' || letter.status === 'distributed';

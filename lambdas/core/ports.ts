@@ -53,9 +53,7 @@ export interface LetterRepository {
   appendAudit(id: string, entry: HistoryEntry): Promise<void>;
   list(query: LetterQuery): Promise<LetterPage>;
 
-  /** Takes the right to send to one recipient: only one worker ever holds it. */
-  claimDelivery(id: string, role: RecipientRole, claim: string, from: DeliveryState[], at: string): Promise<boolean>;
-  /** Claims several recipients in one write, all or none: the common case of a fresh letter. */
+  /** Takes the right to send to these recipients, all or none, in one write: only one worker ever holds it. */
   claimDeliveries(id: string, roles: RecipientRole[], claim: string, from: DeliveryState[], at: string): Promise<boolean>;
   /** Records the outcome of a claimed send; ignored unless `claim` still holds it. */
   recordDelivery(id: string, role: RecipientRole, claim: string, outcome: Partial<Delivery>, entry: HistoryEntry): Promise<Letter>;

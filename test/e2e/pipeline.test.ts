@@ -226,7 +226,7 @@ describe('delivery events from SES', () => {
       deliveries: { ...letter.deliveries, director: { ...letter.deliveries.director, state: 'pending', messageId: undefined, role: 'director', attempts: 1 } },
       entry: { at: new Date().toISOString(), by: 'test', role: 'system', action: 'test-reset' },
     });
-    expect(await stack.deps.letters.claimDelivery(letter.id, 'director', 'claim-1', ['pending'], new Date().toISOString())).toBe(true);
+    expect(await stack.deps.letters.claimDeliveries(letter.id, ['director'], 'claim-1', ['pending'], new Date().toISOString())).toBe(true);
 
     const early = await createDeliveryEventHandler(stack.deps)(
       snsEvent({ eventType: 'Delivery', mail: { messageId: 'ses-early-1' }, delivery: { timestamp: '2030-01-01T00:00:00.000Z' } }),

@@ -276,10 +276,6 @@ export class DynamoDbLetterRepository implements LetterRepository {
     return { items, nextCursor: startKey ? encodeCursor(index, startKey) : undefined };
   }
 
-  claimDelivery(id: string, role: RecipientRole, claim: string, from: DeliveryState[], at: string): Promise<boolean> {
-    return this.claimDeliveries(id, [role], claim, from, at);
-  }
-
   async claimDeliveries(id: string, roles: RecipientRole[], claim: string, from: DeliveryState[], at: string): Promise<boolean> {
     const u = new Update();
     for (const role of roles) {

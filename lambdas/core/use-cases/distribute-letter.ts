@@ -50,22 +50,11 @@ export async function distributeLetter(
   if ((letter.status !== 'rendered' && letter.status !== 'distributed') || !letter.pdf || !letter.approval) return result;
 
   const now = ctx.clock.now();
-  const claimed: { role: RecipientRole; claim: string }[] = [];
   const pending = RECIPIENT_ROLES.filter((r) => letter.deliveries?.[r]?.state === 'pending');
-  // One write claims every pending recipient; if another worker took some meanwhile, claim one by one.
-  const together = randomUUID();
-  const claimedTogether = pending.length > 1 && (await ctx.letters.claimDeliveries(letterId, pending, together, ['pending'], now.toISOString()));
+  const claimed = await claimPending(ctx, letterId, pending, now.toISOString());
   for (const role of RECIPIENT_ROLES) {
     const delivery = letter.deliveries?.[role];
-    if (!delivery) continue;
-    if (delivery.state === 'pending') {
-      if (claimedTogether) {
-        claimed.push({ role, claim: together });
-        continue;
-      }
-      const claim = randomUUID();
-      if (await ctx.letters.claimDelivery(letterId, role, claim, ['pending'], now.toISOString())) claimed.push({ role, claim });
-    } else if (delivery.state === 'sending') {
+    if (delivery?.state === 'sending') {
       const age = (now.getTime() - Date.parse(delivery.updatedAt)) / 1000;
       // On the last receive nothing will look at this recipient again: give it up as failed
       // now rather than leave it sending for ever behind a dead-lettered job.
@@ -102,6 +91,19 @@ export async function distributeLetter(
   }
   if (result.waiting.length) throw new RetryLaterError(`recipients to try again: ${result.waiting.join(', ')}`);
   return result;
+}
+
+/** One write claims every pending recipient; if another worker took some meanwhile, the rest are claimed one by one. */
+async function claimPending(ctx: DistributionContext, letterId: string, roles: RecipientRole[], at: string) {
+  if (roles.length === 0) return [];
+  const together = randomUUID();
+  if (await ctx.letters.claimDeliveries(letterId, roles, together, ['pending'], at)) return roles.map((role) => ({ role, claim: together }));
+  const claimed: { role: RecipientRole; claim: string }[] = [];
+  for (const role of roles) {
+    const claim = randomUUID();
+    if (await ctx.letters.claimDeliveries(letterId, [role], claim, ['pending'], at)) claimed.push({ role, claim });
+  }
+  return claimed;
 }
 
 async function sendOne(

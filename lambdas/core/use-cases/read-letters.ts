@@ -2,7 +2,7 @@ import { letterFileName } from '../covering-email';
 import { ConflictError, ForbiddenError } from '../errors';
 import { type Actor, isApprovedOrLater, type Letter, type LetterStatus } from '../letter';
 import type { LetterPage } from '../ports';
-import { authorise, entry, type LetterContext, loadLetter } from './context';
+import { type ArchiveContext, authorise, entry, type LetterContext, loadLetter } from './context';
 
 const ARCHIVED: LetterStatus[] = ['approved', 'rendered', 'distributed'];
 
@@ -49,7 +49,7 @@ export async function listLetters(ctx: LetterContext, actor: Actor, search: Lett
  * 2. Record the retrieval in the history, then sign the link.
  */
 export async function retrievePdf(
-  ctx: LetterContext & { archive: { presignedGetUrl(key: string, expires: number, name: string): Promise<string> }; presignExpiresSeconds: number },
+  ctx: LetterContext & Pick<ArchiveContext, 'archive' | 'presignExpiresSeconds'>,
   actor: Actor,
   id: string,
 ): Promise<string> {

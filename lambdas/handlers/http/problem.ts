@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
-import { AppError, type FieldProblem } from '../../core/errors';
+import type { AppError, FieldProblem } from '../../core/errors';
 
 export const PROBLEM_TYPE = 'application/problem+json';
 
@@ -59,4 +59,3 @@ export function internalErrorResponse(c: Context, correlationId: string): Respon
   return c.body(JSON.stringify(body), 500, { 'Content-Type': PROBLEM_TYPE });
 }
 
-export { AppError };
