@@ -6,7 +6,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { runtimeClosure } from '../../cdk/constructs/chromium-layer';
 import { defineInspectionLetters, STACK_NAMES } from '../../cdk/inspection-letters';
 import { PROJECT_ROOT } from '../../cdk/paths';
@@ -101,7 +101,7 @@ describe('InspectionLetters stacks', () => {
       walk(synth.app);
       expect(acknowledgements.length).toBeGreaterThan(0);
       for (const a of acknowledgements) {
-        expect(a.reason, `${a.path} ${a.id}`).toMatch(/\w+ \w+ \w+ \w+/);
+        expect(a.reason).toMatch(/\w+ \w+ \w+ \w+/);
       }
     });
   });
@@ -131,7 +131,7 @@ describe('InspectionLetters stacks', () => {
 
     it('locks, versions, encrypts, logs and retains the archive bucket', () => {
       const archive = Object.entries(stateful.findResources('AWS::S3::Bucket')).find(([, b]: any) => b.Properties.ObjectLockEnabled);
-      expect(archive, 'archive bucket with Object Lock').toBeDefined();
+      expect(archive).toBeDefined();
       const [archiveId, bucket] = archive as [string, any];
       expect(bucket.DeletionPolicy).toBe('Retain');
       expect(bucket.UpdateReplacePolicy).toBe('Retain');
@@ -221,8 +221,8 @@ describe('InspectionLetters stacks', () => {
       const expected = { api: 'x86_64', render: 'x86_64', distribute: 'arm64', events: 'arm64' } as const;
       for (const [name, arch] of Object.entries(expected)) {
         const { props } = fn(name as keyof typeof expected);
-        expect(props.Runtime, name).toBe('nodejs22.x');
-        expect(props.Architectures, name).toEqual([arch]);
+        expect(props.Runtime).toBe('nodejs22.x');
+        expect(props.Architectures).toEqual([arch]);
         expect(props.TracingConfig).toEqual({ Mode: 'Active' });
         expect(props.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
         expect(props.Environment.Variables.POWERTOOLS_SERVICE_NAME).toBe('inspection-letters');
@@ -238,11 +238,11 @@ describe('InspectionLetters stacks', () => {
       expect(layer.Properties.CompatibleRuntimes).toEqual(['nodejs22.x']);
       for (const name of ['render', 'api'] as const) {
         const { props } = fn(name);
-        expect(props.Layers, name).toEqual([{ Ref: layerId }]);
-        expect(props.MemorySize, name).toBeGreaterThanOrEqual(1600);
+        expect(props.Layers).toEqual([{ Ref: layerId }]);
+        expect(props.MemorySize).toBeGreaterThanOrEqual(1600);
         expect(props.Environment.Variables.CHROMIUM_SINGLE_PROCESS).toBe('true');
       }
-      for (const name of ['distribute', 'events'] as const) expect(fn(name).props.Layers, name).toBeUndefined();
+      for (const name of ['distribute', 'events'] as const) expect(fn(name).props.Layers).toBeUndefined();
       expect(fn('render').props.Timeout).toBeGreaterThanOrEqual(60);
       expect(fn('api').props.Timeout).toBeLessThanOrEqual(29);
     });
@@ -250,8 +250,8 @@ describe('InspectionLetters stacks', () => {
     it('ships the templates, fonts and GOV.UK Frontend where the handlers look for them', () => {
       for (const name of ['api', 'render', 'distribute', 'events'] as const) {
         const vars = fn(name).props.Environment.Variables;
-        expect(vars.TEMPLATES_DIR, name).toBe('/var/task/templates');
-        expect(vars.FONTS_DIR, name).toBe('/var/task/node_modules/@fontsource/arimo');
+        expect(vars.TEMPLATES_DIR).toBe('/var/task/templates');
+        expect(vars.FONTS_DIR).toBe('/var/task/node_modules/@fontsource/arimo');
       }
       expect(fn('api').props.Environment.Variables.GOVUK_FRONTEND_DIR).toBe('/var/task/node_modules/govuk-frontend/dist');
     });
@@ -259,7 +259,7 @@ describe('InspectionLetters stacks', () => {
     it('passes the configuration each handler reads', () => {
       const vars = (name: 'api' | 'render' | 'distribute' | 'events') => fn(name).props.Environment.Variables;
       for (const name of ['api', 'render', 'distribute', 'events'] as const) {
-        expect(Object.keys(vars(name)), name).toEqual(expect.arrayContaining(['TABLE_NAME', 'ARCHIVE_BUCKET', 'AUTH_MODE']));
+        expect(Object.keys(vars(name))).toEqual(expect.arrayContaining(['TABLE_NAME', 'ARCHIVE_BUCKET', 'AUTH_MODE']));
       }
       expect(vars('api')).toMatchObject({
         AUTH_MODE: 'apigateway',
@@ -345,9 +345,9 @@ describe('InspectionLetters stacks', () => {
       for (const route of routes) {
         const path = route.RouteKey.split(' ')[1];
         if (path === '/api' || path.startsWith('/api/')) {
-          expect(route, route.RouteKey).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
+          expect(route).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
         } else {
-          expect(route.AuthorizationType, route.RouteKey).toBe('NONE');
+          expect(route.AuthorizationType).toBe('NONE');
         }
       }
       // One integration, the api function, behind every route.
@@ -386,15 +386,11 @@ describe('InspectionLetters stacks', () => {
               a.Threshold === 0 &&
               a.ComparisonOperator === 'GreaterThanThreshold' &&
               JSON.stringify(a.Dimensions).includes(dlq),
-          ),
-          dlq,
-        ).toBe(true);
+          )).toBe(true);
       }
       for (const name of ['api', 'render', 'distribute', 'events'] as const) {
         expect(
-          alarms.some((a) => a.MetricName === 'Errors' && a.Namespace === 'AWS/Lambda' && JSON.stringify(a.Dimensions).includes(fn(name).id)),
-          name,
-        ).toBe(true);
+          alarms.some((a) => a.MetricName === 'Errors' && a.Namespace === 'AWS/Lambda' && JSON.stringify(a.Dimensions).includes(fn(name).id))).toBe(true);
       }
       const duration = alarms.find((a) => a.MetricName === 'Duration');
       expect(duration).toMatchObject({ ExtendedStatistic: 'p95', Namespace: 'AWS/Lambda' });
@@ -451,9 +447,9 @@ describe('InspectionLetters stacks', () => {
       expect(service('events', 'sqs:')).toEqual(['sqs:SendMessage']);
 
       expect(service('distribute', 'ses:')).toEqual(['ses:SendRawEmail']);
-      for (const name of ['api', 'render', 'events'] as const) expect(service(name, 'ses:'), name).toEqual([]);
+      for (const name of ['api', 'render', 'events'] as const) expect(service(name, 'ses:')).toEqual([]);
       for (const name of ['api', 'render', 'distribute', 'events'] as const) {
-        expect(service(name, 'logs:'), name).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+        expect(service(name, 'logs:')).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
       }
     });
 
@@ -474,9 +470,9 @@ describe('InspectionLetters stacks', () => {
       for (const name of ['api', 'render', 'distribute', 'events'] as const) {
         const logs = actionsOf(name).filter((a) => a.action.startsWith('logs:'));
         const own = synth.stateless.getLogicalId(synth.stateless.functions[name].logGroup.node.defaultChild as any);
-        for (const { statement } of logs) expect(statement.Resource, name).toEqual({ 'Fn::GetAtt': [own, 'Arn'] });
+        for (const { statement } of logs) expect(statement.Resource).toEqual({ 'Fn::GetAtt': [own, 'Arn'] });
         const role = statelessResources[synth.stateless.getLogicalId(synth.stateless.functions[name].role!.node.defaultChild as any)];
-        expect(role.Properties.ManagedPolicyArns, name).toBeUndefined();
+        expect(role.Properties.ManagedPolicyArns).toBeUndefined();
       }
     });
   });

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ChromiumPdfRenderer } from '../../lambdas/adapters/chromium/chromium-pdf-renderer';
 import type { Mailer, OutgoingEmail, PdfRenderer } from '../../lambdas/core/ports';
 import type { OutboxMessage } from '../../lambdas/local/local-stack';
@@ -130,7 +130,7 @@ describe('faults on the local stack', () => {
     const outbox = await stack.outbox();
     for (const address of addresses) {
       const messages = sentTo(outbox, address);
-      expect(messages, address).toHaveLength(1);
+      expect(messages).toHaveLength(1);
       expect(messages[0].attachments.map((a) => a.sha256)).toEqual([pdfSha]);
     }
   }
@@ -529,8 +529,8 @@ describe('the local stack killed with SIGKILL while letters are in flight', () =
         const recorded = l.deliveries[role].messageId;
         const seenBefore = sentTo(before, address);
         const seenAfter = sentTo(after, address);
-        expect(seenBefore.length, address).toBeLessThanOrEqual(1);
-        expect(seenAfter.length, address).toBeLessThanOrEqual(1);
+        expect(seenBefore.length).toBeLessThanOrEqual(1);
+        expect(seenAfter.length).toBeLessThanOrEqual(1);
         // After the restart, only what was recorded was sent, and only with the archived bytes.
         for (const m of seenAfter) {
           expect(m.messageId).toBe(recorded);
@@ -539,7 +539,7 @@ describe('the local stack killed with SIGKILL while letters are in flight', () =
         if (unknown.get(l.id)?.includes(role)) continue;
         // Everyone else got exactly one copy, across both runs. (A copy sent in the instant
         // between the last look at the outbox and the kill is seen only as its recorded id.)
-        expect(seenBefore.length + seenAfter.length, address).toBeLessThanOrEqual(1);
+        expect(seenBefore.length + seenAfter.length).toBeLessThanOrEqual(1);
         if (seenBefore.length === 1) expect(seenBefore[0].messageId).toBe(recorded);
       }
     }

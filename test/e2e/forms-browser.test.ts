@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createApp } from '../../lambdas/handlers/http/app';
 import {
   axeViolations,
@@ -503,9 +503,9 @@ describe('the pages’ HTTP surface', () => {
       ['/assets/images/govuk-icon-180.png', 'image/png'],
     ]) {
       const response = await fetch(`${stack.url}${path}`);
-      expect(response.status, path).toBe(200);
-      expect(response.headers.get('content-type'), path).toBe(type);
-      expect(response.headers.get('cache-control'), path).toMatch(/^public, max-age=\d{6,}/);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe(type);
+      expect(response.headers.get('cache-control')).toMatch(/^public, max-age=\d{6,}/);
       const etag = response.headers.get('etag')!;
       expect((await fetch(`${stack.url}${path}`, { headers: { 'If-None-Match': etag } })).status).toBe(304);
     }

@@ -1,7 +1,7 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { SNSEvent } from 'aws-lambda';
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createDeliveryEventHandler } from '../../lambdas/handlers/events/record-delivery-event';
 import { readPdf } from '../support/pdf-text';
 import { type ApiClient, startTestStack, submittedLetter, type TestStack } from '../support/stack';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { ChromiumPdfRenderer, chromiumArgs } from '../../lambdas/adapters/chromium/chromium-pdf-renderer';
 import { letterPdfMetadata, NunjucksLetterTemplate } from '../../lambdas/adapters/templates/nunjucks-letter-template';
 import { LetterInput } from '../../lambdas/core/letter-schema';
@@ -180,7 +180,7 @@ navigator.sendBeacon && navigator.sendBeacon('${origin}/beacon');
     const html = template.render(content);
     await renderer.render(html, letterPdfMetadata(content));
     const pid = await renderer.browserPid();
-    expect(pid).toBeTypeOf('number');
+    expect(typeof pid).toBe('number');
 
     // Act
     process.kill(pid as number, 'SIGKILL');
@@ -191,7 +191,7 @@ navigator.sendBeacon && navigator.sendBeacon('${origin}/beacon');
     expect(after.pages).toBe(2);
     expect(again.pages).toBe(2);
     const newPid = await renderer.browserPid();
-    expect(newPid).toBeTypeOf('number');
+    expect(typeof newPid).toBe('number');
     expect(newPid).not.toBe(pid);
     expect(warnings.some((w) => /^browser (disconnected|lost)/.test(w.message))).toBe(true);
     expect((await readPdf(after.pdf)).text).toContain('Dear Mr Williams');

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { actorFromClaims } from '../../lambdas/adapters/auth/jwt-authenticator';
 import { UlidGenerator } from '../../lambdas/adapters/ids';
 import { archiveKeys } from '../../lambdas/core/archive-keys';
