@@ -132,8 +132,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const body = await readBody(req);
     if (body === 'too-large') return problem(res, 413, 'Payload too large', 'The body is too large.', [{ field: 'body', message: 'is too large' }]);
     if (path === '/health' && !ready) return problem(res, 503, 'Starting', 'The local stack is still starting.');
-    // Local-only routes: they exist in no Lambda.
+    // Local-only routes: they exist in no Lambda. Only a loopback Host reaches them, so a web page a
+    // developer visits cannot use them through DNS rebinding (its requests carry its own host name).
+    if (path.startsWith('/dev/') && !isLoopbackHost(req.headers.host)) {
+      return problem(res, 421, 'Misdirected request', 'Local-only routes answer only requests addressed to a loopback host.', [
+        { field: 'Host', message: 'must be a loopback host such as 127.0.0.1 or localhost' },
+      ]);
+    }
     if (path === '/dev/token' && req.method === 'POST') {
+      // JSON only: a cross-site form can post text/plain or form data without a preflight, never JSON.
+      if (!/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) {
+        return problem(res, 415, 'Unsupported media type', 'Send the body as application/json.', [{ field: 'Content-Type', message: 'must be application/json' }]);
+      }
       let data: unknown;
       try {
         data = JSON.parse(body.toString('utf8'));
@@ -187,6 +197,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       deps.clients.ses.destroy();
     },
   };
+}
+
+const LOOPBACK_HOST = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\])(:\d{1,5})?$/i;
+
+/** Whether a request's Host header names this machine's loopback interface. */
+export function isLoopbackHost(host: string | undefined): boolean {
+  return host !== undefined && LOOPBACK_HOST.test(host);
 }
 
 /**

@@ -394,6 +394,21 @@ const CASES: Case[] = [
   { name: 'a malformed letter id', send: () => get(inspector, '/api/letters/not-an-id'), status: 404 },
   { name: 'a lower-case letter id', send: () => get(inspector, `/api/letters/${fx.draft.id.toLowerCase()}`), status: 404 },
   { name: 'an over-long letter id', send: () => get(inspector, `/api/letters/${'A'.repeat(2_000)}`), status: 404 },
+  // Local-only routes: a page on another site reaches them only through DNS rebinding, under its own host name.
+  {
+    name: 'a token asked for under a foreign Host',
+    send: () => raw('POST', '/dev/token', { Host: 'attacker.example', 'Content-Type': 'application/json' }, JSON.stringify({ role: 'manager', name: 'Mallory' })),
+    status: 421,
+    fields: ['Host'],
+  },
+  { name: 'the outbox read under a foreign Host', send: () => raw('GET', '/dev/outbox', { Host: 'rebound.attacker.example:3000' }), status: 421, fields: ['Host'] },
+  { name: 'the dead letters read under a foreign Host', send: () => raw('GET', '/dev/dead-letters', { Host: 'attacker.example' }), status: 421, fields: ['Host'] },
+  {
+    name: 'a token asked for with a text/plain body',
+    send: () => raw('POST', '/dev/token', { 'Content-Type': 'text/plain' }, JSON.stringify({ role: 'manager', name: 'Mallory' })),
+    status: 415,
+    fields: ['Content-Type'],
+  },
   { name: 'an id with a NUL byte', send: () => raw('GET', `/api/letters/${fx.draft.id}%00`), status: 404 },
   { name: 'encoded path traversal in an id', send: () => get(inspector, '/api/letters/..%2F..%2Fetc%2Fpasswd'), status: 404 },
   { name: 'double-encoded path traversal in an id', send: () => raw('GET', '/api/letters/..%252F..%252Fetc%252Fpasswd'), status: 404 },

@@ -455,7 +455,7 @@ describe('the local stack killed with SIGKILL while letters are in flight', () =
     return { status: response.status, body: (await response.json()) as any };
   };
   const tokenFor = async (url: string, role: string, name: string) =>
-    ((await (await fetch(`${url}/dev/token`, { method: 'POST', body: JSON.stringify({ role, name }) })).json()) as { token: string }).token;
+    ((await (await fetch(`${url}/dev/token`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ role, name }) })).json()) as { token: string }).token;
   const outboxOf = async (url: string) => ((await (await fetch(`${url}/dev/outbox`)).json()) as { messages: OutboxMessage[] }).messages;
 
   it('ends every letter distributed exactly once per recipient, or visibly failed and redistributable', async () => {

@@ -25,7 +25,7 @@ describe('npm start', () => {
     expect(first.output()).toContain('/dev/outbox');
 
     const { token } = await (
-      await fetch(`${first.url}/dev/token`, { method: 'POST', body: JSON.stringify({ role: 'inspector', name: 'Simon Rushall' }) })
+      await fetch(`${first.url}/dev/token`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ role: 'inspector', name: 'Simon Rushall' }) })
     ).json();
     const created = await fetch(`${first.url}/api/letters`, {
       method: 'POST',
