@@ -8,7 +8,6 @@ import { loadConfig } from '../config';
 import type { Role } from '../core/letter';
 import { ROLES } from '../core/roles';
 import { createApiHandler } from '../handlers/http/api';
-import type { OutboxEntry } from '../handlers/http/pages/page-routes';
 import { createDistributeHandler } from '../handlers/queue/distribute-letter';
 import { createRenderHandler } from '../handlers/queue/render-letter';
 import { buildDependencies, type Dependencies, type Overrides } from '../wiring';
@@ -16,6 +15,7 @@ import { type Emulators, startEmulators } from './emulators';
 import { invokeApi, readBody } from './http-bridge';
 import { InProcessQueue, type QueueOptions } from './in-process-queue';
 import { LOCAL_AUDIENCE, LOCAL_ISSUER, LocalIssuer } from './local-issuer';
+import { localPages, type OutboxEntry } from './local-pages';
 
 export interface LocalStackOptions {
   dataDir: string;
@@ -93,7 +93,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   });
   const deps = buildDependencies(loadConfig(), { jobs: queue, logger, wrapMailer: options.wrapMailer, wrapRenderer: options.wrapRenderer });
   // The pages sign people in with the local issuer and show the local outbox; neither exists in a Lambda.
-  const api = createApiHandler({ ...deps, signIn: (role, name) => issuer.issue(role, name), outbox: () => outbox() });
+  const api = createApiHandler({ ...deps, extensions: [localPages({ issue: (role, name) => issuer.issue(role, name), outbox: () => outbox() })] });
   queue.register('render', createRenderHandler(deps));
   queue.register('distribute', createDistributeHandler(deps));
   await resumeUnfinishedWork(deps, queue);

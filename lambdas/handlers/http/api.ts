@@ -2,11 +2,11 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'a
 import { handle } from 'hono/aws-lambda';
 import { loadConfig } from '../../config';
 import { buildDependencies } from '../../wiring';
-import { type ApiDependencies, createApp } from './app';
+import { type AppDependencies, createApp } from './app';
 
 export type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
 
-export function createApiHandler(deps: ApiDependencies): ApiHandler {
+export function createApiHandler(deps: AppDependencies): ApiHandler {
   return handle(createApp(deps)) as unknown as ApiHandler;
 }
 

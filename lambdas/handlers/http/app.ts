@@ -1,25 +1,16 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { randomUUID } from 'node:crypto';
 import { type Context, Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import { AppError, MalformedRequestError, UnauthorizedError } from '../../core/errors';
 import type { Actor } from '../../core/letter';
 import type { Authenticator } from '../../core/ports';
-import type { ArchiveContext } from '../../core/use-cases/context';
+import type { ApiDependencies, ApiEnv } from './api-context';
 import { letterRoutes } from './letter-routes';
-import { type PageHooks, pageRoutes } from './pages/page-routes';
+import { type PageOptions, pageRoutes } from './pages/page-routes';
 import { internalErrorResponse, problemResponse } from './problem';
 
-export interface ApiDependencies extends ArchiveContext, PageHooks {
-  authenticator: Authenticator;
-  logger: Logger;
-}
-
-/** What every request carries through the app. */
-export type ApiEnv = {
-  Bindings: { event?: { requestContext?: { requestId?: string; authorizer?: { jwt?: { claims?: Record<string, unknown> } } } } };
-  Variables: { correlationId: string; actor: Actor };
-};
+/** The API's dependencies and the pages' options: the local stack adds its own pages here. */
+export type AppDependencies = ApiDependencies & PageOptions;
 
 const CORRELATION_ID = /^[\w-]{8,64}$/;
 
@@ -36,7 +27,7 @@ export async function authenticate(c: Context<ApiEnv>, authenticator: Authentica
   return authenticator.authenticate({ bearerToken, verifiedClaims });
 }
 
-export function createApp(deps: ApiDependencies): Hono<ApiEnv> {
+export function createApp(deps: AppDependencies): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
 
   app.use(async (c, next) => {

@@ -7,7 +7,7 @@ import { getLetter, listLetters, retrievePdf } from '../../core/use-cases/read-l
 import { approveLetter, returnLetter, submitLetter } from '../../core/use-cases/review-letters';
 import { redistributeLetter } from '../../core/use-cases/distribute-letter';
 import { previewHtml, previewPdf } from '../../core/use-cases/render-letter';
-import type { ApiDependencies, ApiEnv } from './app';
+import type { ApiDependencies, ApiEnv } from './api-context';
 import { letterSummaryView, letterView } from './letter-view';
 import { ListQuery, openApiDocument } from './openapi';
 import { idParam, ifMatch, jsonBody, queryParams } from './request';

@@ -1,7 +1,7 @@
 import { type Actor, type DeliveryState, isApprovedOrLater, type Letter, type LetterStatus, orderedFindings } from '../../../core/letter';
 import { FINDING_CATEGORIES, RECIPIENT_ROLES } from '../../../core/letter-schema';
 import { can } from '../../../core/roles';
-import { CATEGORY_LABELS } from './forms';
+import { CATEGORY_LABELS } from './finding-form';
 import { dateTime, longDate } from './views';
 
 export interface Tag {

@@ -1,0 +1,16 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Actor } from '../../core/letter';
+import type { Authenticator } from '../../core/ports';
+import type { ArchiveContext } from '../../core/use-cases/context';
+
+/** What the API's routes are built with: the use cases' context, who is calling, and the log. */
+export interface ApiDependencies extends ArchiveContext {
+  authenticator: Authenticator;
+  logger: Logger;
+}
+
+/** What every request carries through the app. */
+export type ApiEnv = {
+  Bindings: { event?: { requestContext?: { requestId?: string; authorizer?: { jwt?: { claims?: Record<string, unknown> } } } } };
+  Variables: { correlationId: string; actor: Actor };
+};

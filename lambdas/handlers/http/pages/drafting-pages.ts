@@ -1,0 +1,181 @@
+import type { Hono } from 'hono';
+import { ForbiddenError, NotFoundError, PreconditionFailedError, ValidationError } from '../../../core/errors';
+import type { Letter } from '../../../core/letter';
+import { LIMITS } from '../../../core/letter-schema';
+import { can } from '../../../core/roles';
+import { addFinding, createLetter, removeFinding, updateFinding, updateLetter } from '../../../core/use-cases/draft-letters';
+import { getLetter } from '../../../core/use-cases/read-letters';
+import { submitLetter } from '../../../core/use-cases/review-letters';
+import { idParam } from '../request';
+import { FINDING_FIELDS, parseFindingForm } from './finding-form';
+import { addProblems, type FormErrors, type FormValues, versionOf } from './form-fields';
+import { changedFacts, formFromFacts, LETTER_FIELDS, LETTER_SECTIONS, parseLetterForm } from './letter-form';
+import type { PageContext, PageEnv, PageKit } from './page-kit';
+
+const redirectToLetter = (c: PageContext, id: string) => c.redirect(`/letters/${id}`, 303);
+
+/** Drafting: creating a letter, changing its facts, adding, changing and removing findings, submitting it. */
+export function draftingPages(pages: Hono<PageEnv>, kit: PageKit) {
+  const { deps } = kit;
+
+  // ----- The letter's facts -------------------------------------------------------------------
+
+  const letterForm = (c: PageContext, data: { values: FormValues; errors?: FormErrors; letter?: Letter; conflict?: boolean }, status = 200) =>
+    kit.render(c, 'letter-form.njk', {
+      title: data.letter ? 'Change the letter’s details' : 'Create a letter',
+      sections: LETTER_SECTIONS,
+      action: data.letter ? `/letters/${data.letter.id}/edit` : '/letters/new',
+      ...data,
+    }, status);
+
+  pages.get('/letters/new', (c) => {
+    const { role } = c.get('actor');
+    if (!can(role, 'create')) throw new ForbiddenError(`The ${role} role cannot create letters.`);
+    return letterForm(c, { values: {} });
+  });
+
+  pages.post('/letters/new', async (c) => {
+    const values = c.get('form');
+    const { facts, errors } = parseLetterForm(values);
+    if (!facts) return letterForm(c, { values, errors }, 422);
+    try {
+      const letter = await createLetter(deps, c.get('actor'), { ...facts, findings: [] });
+      return c.redirect(`/letters/${letter.id}?done=created`, 303);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      addProblems(errors, error.fields, LETTER_FIELDS, 'authority-name');
+      return letterForm(c, { values, errors }, 422);
+    }
+  });
+
+  pages.get('/letters/:id/edit', async (c) => {
+    const letter = await getLetter(deps, c.get('actor'), idParam(c, 'id'));
+    if (letter.status !== 'draft') return redirectToLetter(c, letter.id);
+    return letterForm(c, { values: { ...formFromFacts(letter.facts), version: String(letter.version) }, letter });
+  });
+
+  pages.post('/letters/:id/edit', async (c) => {
+    const id = idParam(c, 'id');
+    const values = c.get('form');
+    const current = await getLetter(deps, c.get('actor'), id);
+    const { facts, errors } = parseLetterForm(values);
+    if (!facts) return letterForm(c, { values, errors, letter: current }, 422);
+    const patch = changedFacts(current.facts, facts);
+    if (Object.keys(patch).length === 0) return c.redirect(`/letters/${id}?done=unchanged`, 303);
+    try {
+      await updateLetter(deps, c.get('actor'), id, versionOf(values) ?? 0, patch);
+      return c.redirect(`/letters/${id}?done=saved`, 303);
+    } catch (error) {
+      if (error instanceof PreconditionFailedError) {
+        // Someone saved the letter since this form was opened: keep what this person typed, tell
+        // them, and let a second save (now at the current version) replace the other change.
+        errors.add(
+          'form',
+          `Someone else changed this letter while you were editing it. Your changes have not been saved yet. Check them and save again to replace the other changes, or open the letter to see them.`,
+          `/letters/${id}`,
+        );
+        return letterForm(c, { values: { ...values, version: String(current.version) }, errors, letter: current, conflict: true }, 409);
+      }
+      if (error instanceof ValidationError) {
+        addProblems(errors, error.fields, LETTER_FIELDS, 'authority-name');
+        return letterForm(c, { values, errors, letter: current }, 422);
+      }
+      return kit.actionFailed(c, id, error);
+    }
+  });
+
+  // ----- Findings -----------------------------------------------------------------------------
+
+  const findingForm = (c: PageContext, letter: Letter, data: { values: FormValues; errors?: FormErrors; findingId?: string }, status = 200) =>
+    kit.render(c, 'finding-form.njk', {
+      title: data.findingId ? 'Change a finding' : 'Add a finding',
+      letter,
+      maxlength: LIMITS.findingText,
+      action: data.findingId ? `/letters/${letter.id}/findings/${data.findingId}/edit` : `/letters/${letter.id}/findings/new`,
+      ...data,
+    }, status);
+
+  const findingOf = (letter: Letter, findingId: string) => {
+    const finding = letter.findings.find((f) => f.id === findingId);
+    if (!finding) throw new NotFoundError(`The letter has no finding with the id ${JSON.stringify(findingId)}.`);
+    return finding;
+  };
+
+  /** The letter, and whether this person may still change its findings. */
+  const editableLetter = async (c: PageContext) => {
+    const letter = await getLetter(deps, c.get('actor'), idParam(c, 'id'));
+    return { letter, editable: letter.status === 'draft' && can(c.get('actor').role, 'edit') };
+  };
+
+  pages.get('/letters/:id/findings/new', async (c) => {
+    const { letter, editable } = await editableLetter(c);
+    if (!editable) return redirectToLetter(c, letter.id);
+    return findingForm(c, letter, { values: { category: c.req.query('category') ?? '' } });
+  });
+
+  pages.post('/letters/:id/findings/new', async (c) => {
+    const id = idParam(c, 'id');
+    const values = c.get('form');
+    const { finding, errors } = parseFindingForm(values);
+    if (!finding) return findingForm(c, await getLetter(deps, c.get('actor'), id), { values, errors }, 422);
+    try {
+      await addFinding(deps, c.get('actor'), id, finding);
+      return c.redirect(`/letters/${id}?done=finding-added#${finding.category}`, 303);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) return kit.actionFailed(c, id, error);
+      addProblems(errors, error.fields, FINDING_FIELDS, 'text');
+      return findingForm(c, await getLetter(deps, c.get('actor'), id), { values, errors }, 422);
+    }
+  });
+
+  pages.get('/letters/:id/findings/:findingId/edit', async (c) => {
+    const { letter, editable } = await editableLetter(c);
+    const finding = findingOf(letter, idParam(c, 'findingId'));
+    if (!editable) return redirectToLetter(c, letter.id);
+    return findingForm(c, letter, { values: { category: finding.category, text: finding.text }, findingId: finding.id });
+  });
+
+  pages.post('/letters/:id/findings/:findingId/edit', async (c) => {
+    const [id, findingId] = [idParam(c, 'id'), idParam(c, 'findingId')];
+    const values = c.get('form');
+    const { finding, errors } = parseFindingForm(values);
+    if (!finding) return findingForm(c, await getLetter(deps, c.get('actor'), id), { values, errors, findingId }, 422);
+    try {
+      await updateFinding(deps, c.get('actor'), id, findingId, undefined, finding);
+      return c.redirect(`/letters/${id}?done=finding-saved#${finding.category}`, 303);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) return kit.actionFailed(c, id, error);
+      addProblems(errors, error.fields, FINDING_FIELDS, 'text');
+      return findingForm(c, await getLetter(deps, c.get('actor'), id), { values, errors, findingId }, 422);
+    }
+  });
+
+  pages.get('/letters/:id/findings/:findingId/remove', async (c) => {
+    const { letter, editable } = await editableLetter(c);
+    const finding = findingOf(letter, idParam(c, 'findingId'));
+    if (!editable) return redirectToLetter(c, letter.id);
+    return kit.render(c, 'finding-remove.njk', { title: 'Remove this finding?', letter, finding });
+  });
+
+  pages.post('/letters/:id/findings/:findingId/remove', async (c) => {
+    const [id, findingId] = [idParam(c, 'id'), idParam(c, 'findingId')];
+    try {
+      await removeFinding(deps, c.get('actor'), id, findingId, undefined);
+    } catch (error) {
+      return kit.actionFailed(c, id, error);
+    }
+    return c.redirect(`/letters/${id}?done=finding-removed#findings`, 303);
+  });
+
+  // ----- Submitting ---------------------------------------------------------------------------
+
+  pages.post('/letters/:id/submit', async (c) => {
+    const id = idParam(c, 'id');
+    try {
+      await submitLetter(deps, c.get('actor'), id, versionOf(c.get('form')));
+    } catch (error) {
+      return kit.actionFailed(c, id, error);
+    }
+    return c.redirect(`/letters/${id}?done=submitted`, 303);
+  });
+}

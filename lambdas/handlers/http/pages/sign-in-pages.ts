@@ -1,0 +1,59 @@
+import type { Hono } from 'hono';
+import { AppError } from '../../../core/errors';
+import type { PageEnv, PageKit } from './page-kit';
+import { cognitoAuthorizeUrl, cognitoLogoutUrl, endSession, exchangeCognitoCode, safeReturnPath, SignInFailedError, startSession } from './session';
+
+const NO_PICKER = 'Signing in with a role picker is only available on the local stack.';
+
+/**
+ * Signing in and out. On AWS the Cognito hosted UI signs people in (authorization code with
+ * PKCE); where sign-in is local, a page extension shows its own form at /sign-in.
+ */
+export function signInPages(pages: Hono<PageEnv>, kit: PageKit) {
+  const { deps } = kit;
+  const fetcher = deps.fetch ?? fetch;
+  const localSignIn = deps.extensions?.find((e) => e.signIn)?.signIn;
+
+  pages.get('/', (c) => c.redirect('/letters', 302));
+
+  pages.get('/sign-in', (c) => {
+    if (kit.signInMode() === 'cognito') {
+      const settings = kit.cognito();
+      if (!settings) return kit.errorPage(c, 500, 'Sign-in is not set up', 'This service has no sign-in configured. Contact its administrators.');
+      return c.redirect(cognitoAuthorizeUrl(c, settings, safeReturnPath(c.req.query('next'))), 302);
+    }
+    if (!localSignIn) return kit.errorPage(c, 404, 'Page not found', NO_PICKER);
+    return localSignIn.show(c, kit);
+  });
+
+  pages.post('/sign-in', (c) => {
+    if (kit.signInMode() !== 'local' || !localSignIn) return kit.errorPage(c, 404, 'Page not found', NO_PICKER);
+    return localSignIn.submit(c, kit);
+  });
+
+  pages.get('/auth/callback', async (c) => {
+    const settings = kit.cognito();
+    if (kit.signInMode() !== 'cognito' || !settings) return kit.errorPage(c, 404, 'Page not found', 'There is nothing here.');
+    try {
+      const { idToken, next } = await exchangeCognitoCode(c, settings, fetcher);
+      // The same check every page makes: the token must be one the API itself accepts.
+      await deps.authenticator.authenticate({ bearerToken: idToken });
+      startSession(c, idToken);
+      return c.redirect(next, 303);
+    } catch (error) {
+      if (error instanceof SignInFailedError || (error instanceof AppError && error.status < 500)) {
+        return kit.errorPage(c, 400, 'Sign-in failed', `${error.message} Try signing in again.`, { signInAgain: true });
+      }
+      throw error;
+    }
+  });
+
+  pages.get('/sign-out', (c) => {
+    endSession(c);
+    const settings = kit.cognito();
+    if (kit.signInMode() === 'cognito' && settings) return c.redirect(cognitoLogoutUrl(c, settings), 302);
+    return c.redirect('/signed-out', 302);
+  });
+
+  pages.get('/signed-out', (c) => kit.render(c, 'signed-out.njk', { title: 'You have signed out' }));
+}
