@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -498,9 +499,7 @@ describe('the pages’ HTTP surface', () => {
     for (const [path, type] of [
       ['/assets/govuk-frontend.min.css', 'text/css; charset=utf-8'],
       ['/assets/govuk-frontend.min.js', 'text/javascript; charset=utf-8'],
-      ['/assets/fonts/bold-b542beb274-v2.woff2', 'font/woff2'],
-      ['/assets/images/favicon.svg', 'image/svg+xml'],
-      ['/assets/images/govuk-icon-180.png', 'image/png'],
+      ['/assets/favicon.svg', 'image/svg+xml'],
     ]) {
       const response = await fetch(`${stack.url}${path}`);
       expect(response.status).toBe(200);
@@ -509,10 +508,35 @@ describe('the pages’ HTTP surface', () => {
       const etag = response.headers.get('etag')!;
       expect((await fetch(`${stack.url}${path}`, { headers: { 'If-None-Match': etag } })).status).toBe(304);
     }
-    const font = await fetch(`${stack.url}/assets/fonts/bold-b542beb274-v2.woff2`);
-    expect(Buffer.from(await font.arrayBuffer()).subarray(0, 4).toString('latin1')).toBe('wOF2');
+    // A service off GOV.UK uses neither its typeface nor its crown.
+    for (const path of ['/assets/fonts/bold-b542beb274-v2.woff2', '/assets/images/favicon.svg', '/assets/images/govuk-icon-180.png']) {
+      expect({ path, status: (await fetch(`${stack.url}${path}`)).status }).toEqual({ path, status: 404 });
+    }
+    const css = await (await fetch(`${stack.url}/assets/govuk-frontend.min.css`)).text();
+    expect(css).not.toMatch(/GDS Transport|@font-face/);
+    expect(css).toContain(`govuk-frontend ${createRequire(import.meta.url)('govuk-frontend/package.json').version},`);
     expect((await fetch(`${stack.url}/assets/../package.json`)).status).toBe(404);
     expect((await fetch(`${stack.url}/assets/%2e%2e%2fpackage.json`)).status).toBe(404);
+  });
+
+  it('shows the inspectorate’s own name, with no GOV.UK crown, logotype or typeface', async () => {
+    const reader = await openPage(browser);
+    try {
+      const { page } = reader;
+      await signIn(page, stack.url, 'reader', 'Rita Records');
+      expect(await page.title()).toBe('Letters – Inspection letters – Ofsted');
+      expect(await text(page, '.govuk-generic-header')).toBe('Ofsted');
+      expect(await text(page, '.govuk-service-navigation__service-name')).toBe('Inspection letters');
+      expect(await page.$$('.govuk-header, .govuk-header__logotype, .govuk-footer__crown, .govuk-footer__copyright-logo, .govuk-logo-dot')).toHaveLength(0);
+      expect(await page.content()).not.toContain('GOV.UK');
+      const fonts = await page.evaluate(() => ({
+        text: ['.govuk-generic-header', 'h1', '.govuk-label', '.govuk-button', '.govuk-footer'].map((s) => getComputedStyle(document.querySelector(s)!).fontFamily),
+        loaded: performance.getEntriesByType('resource').map((r) => r.name).filter((n) => /\.woff2?$/.test(n)),
+      }));
+      expect(fonts).toEqual({ text: Array(5).fill('arial, sans-serif'), loaded: [] });
+    } finally {
+      await reader.close();
+    }
   });
 
   it('sends security headers with every page', async () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { ViewPaths } from './views';
 
@@ -13,18 +13,12 @@ export interface Asset {
 const TYPES: Record<string, string> = {
   '.css': 'text/css; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
   '.map': 'application/json; charset=utf-8',
-  '.woff2': 'font/woff2',
-  '.woff': 'font/woff',
   '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/manifest+json; charset=utf-8',
 };
 
-// Fonts carry a hash in their names and the stylesheets and scripts are linked with `?v=<hash>`,
-// so a browser may keep them for a year; the rest (icons, manifest) only change with an upgrade.
+// The stylesheets and scripts are linked with `?v=<hash>`, so a browser may keep them for a
+// year; the rest (source maps, the icon) may change under the same name.
 const FOREVER = 'public, max-age=31536000, immutable';
 const A_WEEK = 'public, max-age=604800';
 
@@ -36,23 +30,20 @@ export interface AssetStore {
 
 /**
  * The files under `/assets/`, read once into memory from a fixed list: no request path ever
- * reaches the file system, so nothing outside these folders can be served.
+ * reaches the file system, so nothing outside these folders can be served. The stylesheet is
+ * our build of govuk-frontend's (templates/pages/assets): no GOV.UK typeface, so no fonts, and
+ * none of the package's GOV.UK icons.
  */
 export function loadAssets(paths: ViewPaths): AssetStore {
   const govuk = join(paths.govukFrontendDir, 'govuk');
+  const ours = join(paths.pagesDir, 'assets');
   const sources: [string, string, string][] = [
-    ['govuk-frontend.min.css', join(govuk, 'govuk-frontend.min.css'), FOREVER],
-    ['govuk-frontend.min.css.map', join(govuk, 'govuk-frontend.min.css.map'), A_WEEK],
+    ['govuk-frontend.min.css', join(ours, 'govuk-frontend.min.css'), FOREVER],
     ['govuk-frontend.min.js', join(govuk, 'govuk-frontend.min.js'), FOREVER],
     ['govuk-frontend.min.js.map', join(govuk, 'govuk-frontend.min.js.map'), A_WEEK],
-    ['manifest.json', join(govuk, 'assets', 'manifest.json'), A_WEEK],
-    ['application.css', join(paths.pagesDir, 'assets', 'application.css'), FOREVER],
+    ['application.css', join(ours, 'application.css'), FOREVER],
+    ['favicon.svg', join(ours, 'favicon.svg'), A_WEEK],
   ];
-  for (const folder of ['fonts', 'images']) {
-    for (const name of readdirSync(join(govuk, 'assets', folder))) {
-      sources.push([`${folder}/${name}`, join(govuk, 'assets', folder, name), folder === 'fonts' ? FOREVER : A_WEEK]);
-    }
-  }
   const assets = new Map<string, Asset>();
   const versioned = createHash('sha256');
   for (const [path, file, cacheControl] of sources) {
