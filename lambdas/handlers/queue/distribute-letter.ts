@@ -1,8 +1,8 @@
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSEvent } from 'aws-lambda';
 import { loadConfig, required } from '../../config';
 import { distributeLetter } from '../../core/use-cases/distribute-letter';
 import { buildDependencies, type Dependencies } from '../../wiring';
-import { eachJob, receiveCount } from './sqs-jobs';
+import { jobHandler, receiveCount } from './sqs-jobs';
 
 export type DistributeDependencies = Pick<
   Dependencies,
@@ -10,21 +10,20 @@ export type DistributeDependencies = Pick<
 >;
 
 export function createDistributeHandler(deps: DistributeDependencies) {
-  return (event: SQSEvent): Promise<SQSBatchResponse> =>
-    eachJob(event, deps.logger, (letterId, record) =>
-      // On the last receive, a recipient still throttled is marked failed rather than left pending.
-      distributeLetter(deps, letterId, { finalAttempt: receiveCount(record) >= deps.maxReceiveCount }),
-    );
+  return jobHandler(deps.logger, (letterId, record) =>
+    // On the last receive, a recipient still throttled is marked failed rather than left pending.
+    distributeLetter(deps, letterId, { finalAttempt: receiveCount(record) >= deps.maxReceiveCount }),
+  );
 }
 
 let cached: ReturnType<typeof createDistributeHandler> | undefined;
 
 /** SQS distribute queue → one SES message per statutory recipient. */
-export const handler = (event: SQSEvent) => {
+export const handler = (event: SQSEvent, context?: Context) => {
   if (!cached) {
     const config = loadConfig();
     required(config, 'MAIL_FROM');
     cached = createDistributeHandler(buildDependencies(config));
   }
-  return cached(event);
+  return cached(event, context);
 };

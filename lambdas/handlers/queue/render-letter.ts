@@ -1,8 +1,8 @@
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSEvent } from 'aws-lambda';
 import { loadConfig } from '../../config';
 import { renderLetter } from '../../core/use-cases/render-letter';
 import { buildDependencies, type Dependencies } from '../../wiring';
-import { eachJob } from './sqs-jobs';
+import { jobHandler } from './sqs-jobs';
 
 export type RenderDependencies = Pick<
   Dependencies,
@@ -10,13 +10,13 @@ export type RenderDependencies = Pick<
 >;
 
 export function createRenderHandler(deps: RenderDependencies) {
-  return (event: SQSEvent): Promise<SQSBatchResponse> => eachJob(event, deps.logger, (letterId) => renderLetter(deps, letterId));
+  return jobHandler(deps.logger, (letterId) => renderLetter(deps, letterId));
 }
 
 let cached: ReturnType<typeof createRenderHandler> | undefined;
 
 /** SQS render queue → the approved letter rendered into the archive. */
-export const handler = (event: SQSEvent) => {
+export const handler = (event: SQSEvent, context?: Context) => {
   cached ??= createRenderHandler(buildDependencies(loadConfig()));
-  return cached(event);
+  return cached(event, context);
 };
