@@ -1,17 +1,13 @@
 import type { LetterContent, PdfRecord } from './letter';
 import type { RecipientRole } from './letter-schema';
-import { councilSlug, formatLongDate, surnameOf } from './letter-text';
+import { councilSlug, formatLongDate, salutationOf } from './letter-text';
 
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-function salutation(content: LetterContent, role: RecipientRole): string {
-  if (role === 'director') {
-    const d = content.recipients.director;
-    return `Dear ${d.honorific} ${surnameOf(d.name)}`;
-  }
-  return `Dear ${content.recipients[role].name}`;
-}
+// The addressee is greeted as the letter greets them; the copies' recipients by name.
+const salutation = (content: LetterContent, role: RecipientRole) =>
+  role === 'director' ? salutationOf(content.recipients.director) : `Dear ${content.recipients[role].name}`;
 
 /** A file name a person recognises: council and letter date. */
 export function letterFileName(content: Pick<LetterContent, 'authority' | 'letterDate'>): string {

@@ -178,7 +178,7 @@ export const LetterPatch = z
   .openapi('LetterPatch');
 
 export const ReturnInput = z.strictObject({ comment: text(LIMITS.comment) }).openapi('ReturnInput');
-export const ApproveInput = z.strictObject({ version: z.number().int().positive() }).openapi('ApproveInput');
+export const ApproveInput = z.strictObject({ version: z.number().int().positive().optional() }).openapi('ApproveInput');
 
 export type LetterFacts = z.infer<typeof LetterFacts>;
 export type LetterInput = z.infer<typeof LetterInput>;

@@ -91,6 +91,11 @@ export function surnameOf(name: string): string {
   return words.slice(first).join(' ');
 }
 
+/** How the letter greets its addressee: "Dear Mr van der Berg". */
+export function salutationOf(person: { honorific: string; name: string }): string {
+  return `Dear ${person.honorific} ${surnameOf(person.name)}`;
+}
+
 /** "Ynys Môn / Anglesey" → "ynys-mon-anglesey": a council's name in S3 keys and file names. */
 export function councilSlug(name: string): string {
   return (

@@ -90,7 +90,3 @@ export function orderedFindings(findings: Finding[]): Finding[] {
 export function contentOf(letter: Letter): LetterContent & { findings: Finding[] } {
   return { ...letter.facts, findings: orderedFindings(letter.findings) };
 }
-
-/** Once approved, the archived letter is the approval snapshot; reads of it are audited. */
-export const isApprovedOrLater = (letter: Letter) =>
-  letter.status === 'approved' || letter.status === 'rendered' || letter.status === 'distributed';

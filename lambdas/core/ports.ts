@@ -1,5 +1,6 @@
 import type { RecipientRole } from './letter-schema';
 import type { Actor, Delivery, DeliveryState, Finding, HistoryEntry, Letter, LetterContent, LetterStatus, PdfRecord } from './letter';
+import type { WriteGuard } from './transitions';
 
 /** Thrown by a repository when a conditional write finds the letter not as expected. */
 export class ConditionNotMetError extends Error {
@@ -25,10 +26,8 @@ export interface LetterPage {
   nextCursor?: string;
 }
 
-export interface TransitionChange {
-  from: LetterStatus[];
-  to: LetterStatus;
-  expectedVersion?: number;
+/** What a write sets besides the status and version its guard gives. */
+export interface LetterChange {
   entry: HistoryEntry;
   approval?: Letter['approval'];
   returnComment?: string | null;
@@ -36,37 +35,67 @@ export interface TransitionChange {
   deliveries?: Letter['deliveries'];
 }
 
+/** A delivery event reported by the mail service, read from its wire format at the edge. */
+export interface MailEvent {
+  messageId: string;
+  state: DeliveryState;
+  detail?: string;
+  at: string;
+}
+
+/** The letter and recipient a mail service message id was sent for. */
+export interface MessageLink {
+  letterId: string;
+  role: RecipientRole;
+  messageId: string;
+}
+
 /**
  * Letters are stored one item each; every change is one conditional write on that item, so
- * concurrent editors never lose each other's work. Reads of archived letters are audited as
- * separate items, merged into `history` by `get`.
+ * concurrent editors never lose each other's work. Each letter write is held to a guard from the
+ * table of actions (statuses, next status, version) and throws ConditionNotMetError when the
+ * letter is not as the guard expects. Reads of archived letters are audited as separate items,
+ * merged into `history` by `get`.
  */
 export interface LetterRepository {
   create(letter: Letter): Promise<void>;
   get(id: string): Promise<Letter | undefined>;
-  /** Replaces the facts of a draft at the expected version. */
-  replaceFacts(id: string, expectedVersion: number, facts: Letter['facts'], entry: HistoryEntry): Promise<Letter>;
-  addFinding(id: string, finding: Finding, maxFindings: number, entry: HistoryEntry): Promise<Letter>;
-  replaceFinding(id: string, finding: Finding, expectedVersion: number | undefined, entry: HistoryEntry): Promise<Letter>;
-  removeFinding(id: string, findingId: string, expectedVersion: number | undefined, entry: HistoryEntry): Promise<Letter>;
-  transition(id: string, change: TransitionChange): Promise<Letter>;
+  replaceFacts(id: string, guard: WriteGuard, facts: Letter['facts'], entry: HistoryEntry): Promise<Letter>;
+  /** Adds a finding, on condition the letter holds fewer than `maxFindings`. */
+  addFinding(id: string, guard: WriteGuard, finding: Finding, maxFindings: number, entry: HistoryEntry): Promise<Letter>;
+  /** Replaces or removes a finding, on condition it exists. */
+  replaceFinding(id: string, guard: WriteGuard, finding: Finding, entry: HistoryEntry): Promise<Letter>;
+  removeFinding(id: string, guard: WriteGuard, findingId: string, entry: HistoryEntry): Promise<Letter>;
+  /** Moves the letter to the guard's next status with the change's fields. */
+  transition(id: string, guard: WriteGuard, change: LetterChange): Promise<Letter>;
   appendAudit(id: string, entry: HistoryEntry): Promise<void>;
   list(query: LetterQuery): Promise<LetterPage>;
 
   /** Takes the right to send to these recipients, all or none, in one write: only one worker ever holds it. */
   claimDeliveries(id: string, roles: RecipientRole[], claim: string, from: DeliveryState[], at: string): Promise<boolean>;
-  /** Records the outcome of a claimed send; ignored unless `claim` still holds it. */
+  /** Records the outcome of a claimed send; refused (ConditionNotMetError) unless `claim` still holds it. */
   recordDelivery(id: string, role: RecipientRole, claim: string, outcome: Partial<Delivery>, entry: HistoryEntry): Promise<Letter>;
-  /** Puts failed recipients back to pending so a new distribute job sends to them; returns the roles reset. */
-  requeueFailedDeliveries(id: string, roles: RecipientRole[], entry: HistoryEntry): Promise<Letter>;
-  /** Records a delivery event reported by the mail service for a message id. */
-  recordDeliveryEvent(messageId: string, state: DeliveryState, detail: string | undefined, at: string): Promise<'applied' | 'held'>;
+  /** Puts failed recipients back to pending, on condition each of them is still failed. */
+  requeueFailedDeliveries(id: string, guard: WriteGuard, roles: RecipientRole[], entry: HistoryEntry): Promise<Letter>;
+
+  /** The letter and recipient a message id was recorded for, if it has been. */
+  findMessage(messageId: string): Promise<MessageLink | undefined>;
+  /** Keeps an event for a message id not yet recorded; false if the id was recorded meanwhile. */
+  holdEvent(messageId: string, event: MailEvent): Promise<boolean>;
+  /** Records a message id's letter and recipient, returning the events held for it, oldest first. */
+  linkMessage(link: MessageLink): Promise<MailEvent[]>;
+  /** Sets the recipient's state from an event, on condition the message is still the recipient's latest; undefined if not. */
+  applyDeliveryEvent(link: MessageLink, event: MailEvent, entry: HistoryEntry): Promise<Letter | undefined>;
 }
 
 /** The HTML the letter is printed from. Pure: the same content gives the same HTML. */
 export interface LetterTemplate {
   readonly templateId: string;
   readonly templateVersion: string;
+  /** The font release the template inlines, for the manifest: `@fontsource/arimo@5.3.0`. */
+  readonly fonts: string;
+  /** The Content-Security-Policy the template's HTML carries; whoever serves the HTML sends it as a header too. */
+  readonly contentSecurityPolicy: string;
   render(content: LetterContent, options?: { draft?: boolean }): string;
   /** What the PDF says about itself: title, author, subject, keywords, language. */
   pdfMetadata(content: LetterContent): PdfMetadata;
@@ -83,10 +112,12 @@ export interface PdfMetadata {
   subject: string;
   keywords: string[];
   lang: string;
+  /** The date the PDF says it was made; the letter's own date makes a re-render byte-for-byte identical. */
+  creationDate?: Date;
 }
 
 export interface PdfRenderer {
-  /** Identifies the renderer (browser version, fonts) for the manifest. */
+  /** Identifies the renderer (the browser's version) for the manifest. */
   fingerprint(): Promise<string>;
   render(html: string, metadata: PdfMetadata): Promise<RenderedPdf>;
   close(): Promise<void>;

@@ -56,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
     await writeFile(outputPath, pdf);
     const sha256 = createHash('sha256').update(pdf).digest('hex');
     console.log(`${outputPath}: ${pages} page${pages === 1 ? '' : 's'}, ${pdf.length} bytes, sha256 ${sha256}`);
-    console.log(`template ${template.templateId} ${template.templateVersion}; ${await renderer.fingerprint()}; ${Date.now() - started} ms`);
+    console.log(`template ${template.templateId} ${template.templateVersion}; ${template.fonts}; ${await renderer.fingerprint()}; ${Date.now() - started} ms`);
     return 0;
   } finally {
     await renderer.close();

@@ -2,14 +2,19 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { SNSEvent } from 'aws-lambda';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Mailer, OutgoingEmail } from '../../lambdas/core/ports';
 import { createDeliveryEventHandler } from '../../lambdas/handlers/events/record-delivery-event';
 import { readPdf } from '../support/pdf-text';
+import { recipientsFor } from '../support/pipeline-helpers';
 import { type ApiClient, startTestStack, submittedLetter, type TestStack } from '../support/stack';
 
 let stack: TestStack;
 let inspector: ApiClient;
 let manager: ApiClient;
 let reader: ApiClient;
+
+/** Runs after SES has taken a message and before the send is recorded, when a test sets it. */
+let afterSesAccepts: ((email: OutgoingEmail, messageId: string) => Promise<void>) | undefined;
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
@@ -27,7 +32,15 @@ async function approveAndSettle(letter: { id: string; version: number }) {
 }
 
 beforeAll(async () => {
-  stack = await startTestStack();
+  stack = await startTestStack({
+    wrapMailer: (ses: Mailer): Mailer => ({
+      async send(email) {
+        const messageId = await ses.send(email);
+        await afterSesAccepts?.(email, messageId);
+        return messageId;
+      },
+    }),
+  });
   inspector = await stack.as('inspector', 'Simon Rushall');
   manager = await stack.as('manager', 'Mary Manager');
   reader = await stack.as('reader', 'Rita Records');
@@ -68,7 +81,8 @@ describe('an approved letter', () => {
       pdf: { sha256: letter.pdf.sha256, pages: 2, bytes: letter.pdf.bytes },
     });
     expect(manifest.templateVersion).toMatch(/\S+/);
-    expect(manifest.renderer).toMatch(/Chrome\/\d+.*arimo/);
+    expect(manifest.renderer).toMatch(/^HeadlessChrome\/\d+/);
+    expect(manifest.fonts).toMatch(/^@fontsource\/arimo@\d+\.\d+\.\d+$/);
 
     const html = (await archived(letter.pdf.key.replace('letter.pdf', 'letter.html'))).toString('utf8');
     expect(sha256(Buffer.from(html))).toBe(manifest.html.sha256);
@@ -169,10 +183,17 @@ describe('previews', () => {
     expect((await reader.get(`/api/letters/${letter.id}/preview`)).status).toBe(403);
   });
 
-  it('answers 409 for the archived PDF of a letter not yet rendered, and 404 for an unknown one', async () => {
+  it('answers staff 409 for the archived PDF of a letter not yet rendered, and a reader 404, as for an unknown one', async () => {
     const letter = await inspector.createLetter();
-    expect((await reader.get(`/api/letters/${letter.id}/pdf`)).status).toBe(409);
+    const staff = await manager.get(`/api/letters/${letter.id}/pdf`);
+    expect(staff.status).toBe(409);
+    expect(staff.body.detail).toBe('The letter is draft; only a rendered or distributed letter can be retrieved.');
+    expect((await reader.get(`/api/letters/${letter.id}/pdf`)).status).toBe(404);
+    expect((await reader.get(`/api/letters/${letter.id}`)).status).toBe(404);
     expect((await reader.get('/api/letters/01ARZ3NDEKTSV4RRFFQ69G5FAV/pdf')).status).toBe(404);
+    // Nothing was recorded: the reader learnt nothing and retrieved nothing.
+    const history = (await manager.get(`/api/letters/${letter.id}`)).body.history;
+    expect(history.map((h: any) => h.action)).toEqual(['created']);
   });
 });
 
@@ -217,29 +238,34 @@ describe('delivery events from SES', () => {
     expect(after.deliveries.chiefExecutive.state).toBe('sent');
   });
 
-  it('holds an event that arrives before its message id is recorded, and applies it then', async () => {
-    const letter = await approveAndSettle(await submittedLetter(inspector));
-    // Model a send whose record has not been written yet: claim a recipient by hand.
-    await stack.deps.letters.transition(letter.id, {
-      from: ['distributed'],
-      to: 'rendered',
-      deliveries: { ...letter.deliveries, director: { ...letter.deliveries.director, state: 'pending', messageId: undefined, role: 'director', attempts: 1 } },
-      entry: { at: new Date().toISOString(), by: 'test', role: 'system', action: 'test-reset' },
-    });
-    expect(await stack.deps.letters.claimDeliveries(letter.id, ['director'], 'claim-1', ['pending'], new Date().toISOString())).toBe(true);
+  it('holds an event that overtakes the record of its message id, and applies it once the id is recorded', async () => {
+    const recipients = recipientsFor('early event');
+    const handle = createDeliveryEventHandler(stack.deps);
+    const seenWhileHeld: any[] = [];
+    // SES can report a delivery before the worker has recorded the message id: the send and its
+    // record are two writes. The event is handed to the events handler in between.
+    afterSesAccepts = async (email, messageId) => {
+      if (email.to !== recipients.director.email) return;
+      afterSesAccepts = undefined;
+      await handle(snsEvent({ eventType: 'Delivery', mail: { messageId }, delivery: { timestamp: new Date().toISOString() } }));
+      seenWhileHeld.push((await manager.get(`/api/letters/${email.headers['X-Letter-Id']}`)).body);
+    };
+    try {
+      const letter = await approveAndSettle(await submittedLetter(inspector, { recipients }));
 
-    const early = await createDeliveryEventHandler(stack.deps)(
-      snsEvent({ eventType: 'Delivery', mail: { messageId: 'ses-early-1' }, delivery: { timestamp: '2030-01-01T00:00:00.000Z' } }),
-    );
-    expect(early).toBeUndefined();
-    expect((await stack.deps.letters.get(letter.id))!.deliveries!.director!.state).toBe('sending');
-
-    await stack.deps.letters.recordDelivery(letter.id, 'director', 'claim-1', { state: 'sent', messageId: 'ses-early-1' }, {
-      at: new Date().toISOString(),
-      by: 'system',
-      role: 'system',
-      action: 'delivery-sent',
-    });
-    expect((await stack.deps.letters.get(letter.id))!.deliveries!.director!.state).toBe('delivered');
+      // While the id was unrecorded the event changed nothing: it was held, not lost or misapplied.
+      expect(seenWhileHeld).toHaveLength(1);
+      expect(seenWhileHeld[0].deliveries.director).toMatchObject({ state: 'sending', messageId: null });
+      expect(seenWhileHeld[0].history.map((h: any) => h.action)).not.toContain('delivery-delivered');
+      // Once recorded, the held event was applied to that recipient only.
+      expect(letter.deliveries.director.state).toBe('delivered');
+      expect(letter.deliveries.chiefExecutive.state).toBe('sent');
+      expect(letter.deliveries.dfe.state).toBe('sent');
+      expect(letter.history.filter((h: any) => h.action === 'delivery-delivered')).toEqual([
+        expect.objectContaining({ by: 'mail service', detail: 'director' }),
+      ]);
+    } finally {
+      afterSesAccepts = undefined;
+    }
   });
 });

@@ -234,7 +234,7 @@ navigator.sendBeacon && navigator.sendBeacon('${origin}/beacon');
     }
   });
 
-  it('names the browser and fonts it prints with', async () => {
-    expect(await renderer.fingerprint()).toMatch(/^HeadlessChrome\/\d+\.\d+\.\d+\.\d+; @fontsource\/arimo@\d+\.\d+\.\d+$/);
+  it('names the browser it prints with', async () => {
+    expect(await renderer.fingerprint()).toMatch(/^HeadlessChrome\/\d+\.\d+\.\d+\.\d+$/);
   });
 });

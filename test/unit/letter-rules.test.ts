@@ -7,7 +7,7 @@ import { archiveKeys } from '../../lambdas/core/archive-keys';
 import { coveringEmail, letterFileName } from '../../lambdas/core/covering-email';
 import { LetterInput } from '../../lambdas/core/letter-schema';
 import { can } from '../../lambdas/core/roles';
-import { parseSesEvent } from '../../lambdas/core/use-cases/record-delivery-event';
+import { parseSesEvent } from '../../lambdas/handlers/events/ses-event';
 
 const example = () => JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'durham-2011-03-09.json'), 'utf8'));
 

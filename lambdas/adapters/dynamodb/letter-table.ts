@@ -1,4 +1,5 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import type { Finding, HistoryEntry, Letter } from '../../core/letter';
 
 /**
  * One table holds letters (one item each), audit entries of reads (one item each, beside their
@@ -28,6 +29,37 @@ export const authorityKey = (name: string) => name.trim().replace(/\s+/g, ' ').t
 
 /** Newest first by letter date; the id, which sorts by creation time, breaks ties and makes the key unique. */
 export const listSortKey = (letterDate: string, id: string) => `${letterDate}#${id}`;
+
+/** A letter as stored: its keys for the table and the indexes beside its fields. */
+export interface LetterItem extends Omit<Letter, 'findings'> {
+  pk: string;
+  sk: string;
+  listPk: string;
+  listSk: string;
+  authorityKey: string;
+  /** Findings by id, so that concurrent edits of different findings never collide. */
+  findings: Record<string, Finding>;
+}
+
+/** The keys that place a letter in the search indexes. */
+export function listingKeys(letter: Pick<Letter, 'id' | 'facts'>) {
+  return {
+    listPk: LIST_PARTITION,
+    listSk: listSortKey(letter.facts.letterDate, letter.id),
+    authorityKey: authorityKey(letter.facts.authority.name),
+  };
+}
+
+export function toItem(letter: Letter): LetterItem {
+  return { ...keys.letter(letter.id), ...letter, ...listingKeys(letter), findings: Object.fromEntries(letter.findings.map((f) => [f.id, f])) };
+}
+
+/** The letter an item holds, with the audit entries stored beside it merged into its history. */
+export function toLetter(item: LetterItem, audit: HistoryEntry[] = []): Letter {
+  const { pk: _pk, sk: _sk, listPk: _lp, listSk: _ls, authorityKey: _ak, findings, ...rest } = item;
+  const history = [...(rest.history ?? []), ...audit].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  return { ...rest, findings: Object.values(findings ?? {}), history };
+}
 
 /** The table definition the local stack creates; the CDK stack declares the same. */
 export function letterTableDefinition(tableName: string): CreateTableCommandInput {

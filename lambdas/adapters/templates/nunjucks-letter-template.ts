@@ -5,12 +5,19 @@ import { dirname, join } from 'node:path';
 import nunjucks from 'nunjucks';
 import type { FindingCategory } from '../../core/letter-schema';
 import type { LetterContent } from '../../core/letter';
-import { formatDateRange, formatLongDate, formatMonth, inspectionDatesPhrase, surnameOf } from '../../core/letter-text';
+import { formatDateRange, formatLongDate, formatMonth, inspectionDatesPhrase, salutationOf } from '../../core/letter-text';
 import type { LetterTemplate, PdfMetadata } from '../../core/ports';
 
 const TEMPLATE_ID = 'ucra-annual';
 const LANG = 'en-GB';
 const ISSUER = 'Ofsted';
+
+/**
+ * What the letter's HTML may load: inline styles and data: fonts and images, nothing else; no
+ * script, frame, fetch or remote resource. Carried in the letter's own meta tag and, where the
+ * letter is served, in the header too.
+ */
+const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; font-src data:; img-src data:; base-uri 'none'; form-action 'none'";
 
 /** The sections of the letter, in the order they are printed. */
 const SECTIONS: { category: FindingCategory; heading: string }[] = [
@@ -27,9 +34,9 @@ export function letterTitle(content: LetterContent): string {
 /**
  * The document properties of a letter's PDF; pure, so the archive can record them too. The
  * creation date is the letter's own date, which makes a re-render of the same letter
- * byte-for-byte identical (renderers that do not know the field ignore it).
+ * byte-for-byte identical.
  */
-export function letterPdfMetadata(content: LetterContent): PdfMetadata & { creationDate: Date } {
+export function letterPdfMetadata(content: LetterContent): PdfMetadata {
   return {
     creationDate: new Date(`${content.letterDate}T00:00:00Z`),
     title: letterTitle(content),
@@ -57,7 +64,7 @@ function paragraphs(text: string): string[] {
 }
 
 /** Everything the template prints, worked out in code so the template only lays it out. */
-export function letterView(content: LetterContent) {
+export function letterTemplateData(content: LetterContent) {
   const { director, chiefExecutive, dfe } = content.recipients;
   const findings = content.findings as { id?: string; category: FindingCategory; text: string }[];
   const prev = content.inspection.previousInspection;
@@ -73,7 +80,7 @@ export function letterView(content: LetterContent) {
       organisation: director.organisation,
       address: director.address,
     },
-    salutation: `Dear ${director.honorific} ${surnameOf(director.name)}`,
+    salutation: salutationOf(director),
     authorityName: content.authority.name,
     inspectionDates: inspectionDatesPhrase(content.inspection.startDate, content.inspection.endDate),
     summary: paragraphs(content.summary),
@@ -151,6 +158,8 @@ export interface NunjucksLetterTemplateOptions {
 export class NunjucksLetterTemplate implements LetterTemplate {
   readonly templateId = TEMPLATE_ID;
   readonly templateVersion: string;
+  readonly fonts: string;
+  readonly contentSecurityPolicy = CONTENT_SECURITY_POLICY;
   private readonly env: nunjucks.Environment;
   private readonly styles: string;
 
@@ -165,10 +174,11 @@ export class NunjucksLetterTemplate implements LetterTemplate {
       trimBlocks: true,
       lstripBlocks: true,
     });
+    this.fonts = fonts.version;
     this.templateVersion = versionOf(dir, fonts.version);
   }
 
-  pdfMetadata(content: LetterContent): PdfMetadata & { creationDate: Date } {
+  pdfMetadata(content: LetterContent): PdfMetadata {
     return letterPdfMetadata(content);
   }
 
@@ -177,11 +187,12 @@ export class NunjucksLetterTemplate implements LetterTemplate {
       throw new Error(`template ${this.templateId} cannot render a letter for template ${content.templateId}`);
     }
     return this.env.render('letter.njk', {
-      ...letterView(content),
+      ...letterTemplateData(content),
       draft: options.draft === true,
       styles: this.styles,
       templateId: this.templateId,
       templateVersion: this.templateVersion,
+      contentSecurityPolicy: this.contentSecurityPolicy,
     });
   }
 }

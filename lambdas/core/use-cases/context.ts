@@ -1,7 +1,19 @@
-import { ConflictError, ForbiddenError, NotFoundError, PreconditionFailedError } from '../errors';
-import type { Actor, HistoryEntry, Letter, LetterStatus } from '../letter';
-import type { ArchiveStore, Clock, IdGenerator, JobQueue, LetterRepository, LetterTemplate, Mailer, PdfRenderer } from '../ports';
-import { type Action, can } from '../roles';
+import { ConflictError, NotFoundError } from '../errors';
+import type { Actor, HistoryEntry, Letter } from '../letter';
+import {
+  type ArchiveStore,
+  type Clock,
+  ConditionNotMetError,
+  type IdGenerator,
+  type JobQueue,
+  type LetterRepository,
+  type LetterTemplate,
+  type Mailer,
+  type PdfRenderer,
+} from '../ports';
+import { check, guard, isArchived, type LetterAction, type WriteGuard } from '../transitions';
+
+export { authorise } from '../transitions';
 
 /** What the drafting and review use cases need. */
 export interface LetterContext {
@@ -28,46 +40,56 @@ export interface DistributionContext extends LetterContext {
   staleClaimSeconds: number;
 }
 
-export function authorise(actor: Actor, action: Action): void {
-  if (!can(actor.role, action)) throw new ForbiddenError(`The ${actor.role} role cannot ${action} letters.`);
-}
-
 export function entry(ctx: { clock: Clock }, actor: Actor | 'system', action: string, detail?: string): HistoryEntry {
   const at = ctx.clock.now().toISOString();
   if (actor === 'system') return { at, by: 'system', role: 'system', action, ...(detail ? { detail } : {}) };
   return { at, by: actor.name, role: actor.role, action, ...(detail ? { detail } : {}) };
 }
 
-export async function loadLetter(ctx: LetterContext, id: string): Promise<Letter> {
+/**
+ * Reads a letter, as `reader` sees it when one is given: a reader asking for a letter that is not
+ * archived gets the same 404 as for one that does not exist, so cannot learn that a draft exists.
+ */
+export async function loadLetter(ctx: Pick<LetterContext, 'letters'>, id: string, reader?: Actor): Promise<Letter> {
   const letter = await ctx.letters.get(id);
-  if (!letter) throw new NotFoundError(`No letter has the id ${JSON.stringify(id)}.`);
+  if (!letter || (reader?.role === 'reader' && !isArchived(letter.status))) {
+    throw new NotFoundError(`No letter has the id ${JSON.stringify(id)}.`);
+  }
   return letter;
 }
 
-export function requireStatus(letter: Letter, allowed: LetterStatus[], doing: string): void {
-  if (!allowed.includes(letter.status)) {
-    throw new ConflictError(`The letter is ${letter.status}; only a ${allowed.join(' or ')} letter can be ${doing}.`);
-  }
+export function findingOf(letter: Letter, findingId: string) {
+  const finding = letter.findings.find((f) => f.id === findingId);
+  if (!finding) throw new NotFoundError(`The letter has no finding with the id ${JSON.stringify(findingId)}.`);
+  return finding;
 }
 
-export function requireVersion(letter: Letter, expected: number | undefined): void {
-  if (expected !== undefined && letter.version !== expected) throw new PreconditionFailedError(letter.version);
+/** What the caller expected of the letter when it asked: the version it read, the finding it named. */
+export interface Expected {
+  version?: number;
+  findingId?: string;
 }
 
 /**
- * A conditional write was refused: read the letter again and say why, the way a client
- * would have been told had it asked a moment later.
+ * The one way a use case changes a letter: a conditional write held to the table of actions (the
+ * statuses the action starts from, the status it moves to, the version read). When another
+ * request got there first the write is refused whole, and the letter is read again to say why,
+ * the way the client would have been told had it asked a moment later.
  */
-export async function explainRefusal(
-  ctx: LetterContext,
+export async function writeOrExplain(
+  ctx: Pick<LetterContext, 'letters'>,
   id: string,
-  expect: { status: LetterStatus[]; doing: string; version?: number; findingId?: string },
-): Promise<never> {
-  const letter = await loadLetter(ctx, id);
-  requireStatus(letter, expect.status, expect.doing);
-  requireVersion(letter, expect.version);
-  if (expect.findingId && !letter.findings.some((f) => f.id === expect.findingId)) {
-    throw new NotFoundError(`The letter has no finding with the id ${JSON.stringify(expect.findingId)}.`);
+  action: LetterAction,
+  expected: Expected,
+  write: (guard: WriteGuard) => Promise<Letter>,
+): Promise<Letter> {
+  try {
+    return await write(guard(action, expected.version));
+  } catch (error) {
+    if (!(error instanceof ConditionNotMetError)) throw error;
+    const now = await loadLetter(ctx, id);
+    check(now, action, expected.version);
+    if (expected.findingId) findingOf(now, expected.findingId);
+    throw new ConflictError('The letter changed while this request was made; read it again and retry.');
   }
-  throw new ConflictError('The letter changed while this request was made; read it again and retry.');
 }

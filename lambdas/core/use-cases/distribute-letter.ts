@@ -1,10 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { coveringEmail } from '../covering-email';
-import { ConflictError } from '../errors';
 import type { Actor, Delivery, Letter } from '../letter';
 import { RECIPIENT_ROLES, type RecipientRole } from '../letter-schema';
 import { ConditionNotMetError, RetryableSendError } from '../ports';
-import { authorise, type DistributionContext, entry, type LetterContext, loadLetter } from './context';
+import { allowedFrom, check, guard } from '../transitions';
+import { authorise, type DistributionContext, entry, type LetterContext, loadLetter, writeOrExplain } from './context';
+import { applyHeldEvents } from './record-delivery-event';
 
 /** Thrown when some recipient should be tried again later; the queue redelivers the job. */
 export class RetryLaterError extends Error {
@@ -14,78 +15,72 @@ export class RetryLaterError extends Error {
   }
 }
 
-export interface DistributionResult {
-  sent: RecipientRole[];
-  failed: RecipientRole[];
-  waiting: RecipientRole[];
-}
+type Outcome = 'sent' | 'failed' | 'waiting';
+
+export type DistributionResult = Record<Outcome, RecipientRole[]>;
 
 const DONE = new Set(['sent', 'delivered']);
+const everyoneSent = (l: Letter) => allowedFrom('distribute', l.status) && RECIPIENT_ROLES.every((r) => DONE.has(l.deliveries?.[r]?.state ?? ''));
 
 /**
  * Sends the archived letter to each statutory recipient, each exactly once.
- * 1. For each recipient still pending, claim the send with a conditional write: of any number of
- *    workers holding the same job, one wins each recipient.
- * 2. Send the archived bytes (checked against their SHA-256) with one message per recipient.
- * 3. Record the message id, or the failure: permanent ones mark the recipient failed; throttling
- *    and outages release it to pending and the job is retried later.
- * 4. A claim left by a worker that died between sending and recording is not sent again: after
+ * 1. Claim every recipient still pending with a conditional write: of any number of workers
+ *    holding the same job, one wins each recipient.
+ * 2. A claim left by a worker that died between sending and recording is not sent again: after
  *    `staleClaimSeconds`, or on the job's last attempt, it is marked failed with "outcome unknown",
  *    for a person to check and redistribute. That is the one window where a message may have gone
  *    without being recorded.
+ * 3. Send the archived bytes (checked against their SHA-256) with one message per recipient.
+ * 4. Record each message id, or the failure: permanent ones mark the recipient failed; throttling
+ *    and outages release it to pending and the job is retried later.
  * 5. Once every recipient is sent, the letter is distributed.
  */
-export async function distributeLetter(
-  ctx: DistributionContext,
-  letterId: string,
-  options: { finalAttempt: boolean },
-): Promise<DistributionResult> {
+export async function distributeLetter(ctx: DistributionContext, letterId: string, options: { finalAttempt: boolean }): Promise<DistributionResult> {
   const letter = await loadLetter(ctx, letterId);
   const result: DistributionResult = { sent: [], failed: [], waiting: [] };
+  // Copies go out while the letter is rendered, and again after a redistribution: the statuses redistribution starts from.
+  if (!allowedFrom('redistribute', letter.status) || !letter.pdf || !letter.approval) return result;
   // Every write returns the letter as it then stood; the last write to land sees every recipient.
   const seen: Letter[] = [letter];
-  const record = async (...args: Parameters<typeof recordOutcome>) => {
-    seen.push(await recordOutcome(...args));
+  const settle = (role: RecipientRole, outcome: Outcome, after?: Letter) => {
+    result[outcome].push(role);
+    if (after) seen.push(after);
   };
-  if ((letter.status !== 'rendered' && letter.status !== 'distributed') || !letter.pdf || !letter.approval) return result;
 
   const now = ctx.clock.now();
   const pending = RECIPIENT_ROLES.filter((r) => letter.deliveries?.[r]?.state === 'pending');
   const claimed = await claimPending(ctx, letterId, pending, now.toISOString());
   for (const role of RECIPIENT_ROLES) {
     const delivery = letter.deliveries?.[role];
-    if (delivery?.state === 'sending') {
-      const age = (now.getTime() - Date.parse(delivery.updatedAt)) / 1000;
-      // On the last receive nothing will look at this recipient again: give it up as failed
-      // now rather than leave it sending for ever behind a dead-lettered job.
-      if ((age >= ctx.staleClaimSeconds || options.finalAttempt) && delivery.claim) {
-        await record(ctx, letterId, role, delivery.claim, {
-          state: 'failed',
-          lastError: 'Outcome unknown: the worker stopped between sending and recording. Check whether the recipient received it before redistributing.',
-        });
-        result.failed.push(role);
-      } else {
-        result.waiting.push(role);
-      }
+    if (delivery?.state !== 'sending') continue;
+    const age = (now.getTime() - Date.parse(delivery.updatedAt)) / 1000;
+    // On the last receive nothing will look at this recipient again: give it up as failed
+    // now rather than leave it sending for ever behind a dead-lettered job.
+    if ((age >= ctx.staleClaimSeconds || options.finalAttempt) && delivery.claim) {
+      const lastError =
+        'Outcome unknown: the worker stopped between sending and recording. Check whether the recipient received it before redistributing.';
+      settle(role, 'failed', await recordOutcome(ctx, { letterId, role, claim: delivery.claim }, { state: 'failed', lastError }));
+    } else {
+      settle(role, 'waiting');
     }
   }
 
   if (claimed.length) {
     const pdf = await ctx.archive.get(letter.pdf.key);
-    const digest = createHash('sha256').update(pdf).digest('hex');
-    if (digest !== letter.pdf.sha256) {
+    if (createHash('sha256').update(pdf).digest('hex') !== letter.pdf.sha256) {
       // Never send bytes other than the ones archived: release the claims and let the job retry.
-      for (const { role, claim } of claimed) await record(ctx, letterId, role, claim, { state: 'pending', lastError: 'Archived PDF did not match its SHA-256' });
+      for (const claim of claimed) await recordOutcome(ctx, claim, { state: 'pending', lastError: 'Archived PDF did not match its SHA-256' });
       throw new RetryLaterError(`archived PDF for ${letterId} does not match its recorded SHA-256`);
     }
-    await Promise.all(claimed.map(({ role, claim }) => sendOne(ctx, letter, role, claim, pdf, options.finalAttempt, result, record)));
+    const sends = await Promise.all(claimed.map((claim) => sendOne(ctx, { letter, pdf, claim, finalAttempt: options.finalAttempt })));
+    for (const { role, outcome, after } of sends) settle(role, outcome, after);
   }
 
-  const allDone = (l: Letter) => l.status === 'rendered' && RECIPIENT_ROLES.every((r) => DONE.has(l.deliveries?.[r]?.state ?? ''));
-  if (seen.some(allDone)) {
+  if (seen.some(everyoneSent)) {
     try {
-      await ctx.letters.transition(letterId, { from: ['rendered'], to: 'distributed', entry: entry(ctx, 'system', 'distributed') });
+      await ctx.letters.transition(letterId, guard('distribute'), { entry: entry(ctx, 'system', 'distributed') });
     } catch (error) {
+      // Another worker's last send got there first.
       if (!(error instanceof ConditionNotMetError)) throw error;
     }
   }
@@ -93,33 +88,41 @@ export async function distributeLetter(
   return result;
 }
 
+interface Claim {
+  letterId: string;
+  role: RecipientRole;
+  /** Proves this worker holds the send: only its holder records the outcome. */
+  claim: string;
+}
+
 /** One write claims every pending recipient; if another worker took some meanwhile, the rest are claimed one by one. */
-async function claimPending(ctx: DistributionContext, letterId: string, roles: RecipientRole[], at: string) {
+async function claimPending(ctx: DistributionContext, letterId: string, roles: RecipientRole[], at: string): Promise<Claim[]> {
   if (roles.length === 0) return [];
   const together = randomUUID();
-  if (await ctx.letters.claimDeliveries(letterId, roles, together, ['pending'], at)) return roles.map((role) => ({ role, claim: together }));
-  const claimed: { role: RecipientRole; claim: string }[] = [];
+  if (await ctx.letters.claimDeliveries(letterId, roles, together, ['pending'], at)) return roles.map((role) => ({ letterId, role, claim: together }));
+  const claimed: Claim[] = [];
   for (const role of roles) {
     const claim = randomUUID();
-    if (await ctx.letters.claimDeliveries(letterId, [role], claim, ['pending'], at)) claimed.push({ role, claim });
+    if (await ctx.letters.claimDeliveries(letterId, [role], claim, ['pending'], at)) claimed.push({ letterId, role, claim });
   }
   return claimed;
 }
 
-async function sendOne(
-  ctx: DistributionContext,
-  letter: Letter,
-  role: RecipientRole,
-  claim: string,
-  pdf: Buffer,
-  finalAttempt: boolean,
-  result: DistributionResult,
-  record: (...args: Parameters<typeof recordOutcome>) => Promise<void>,
-) {
+interface Send {
+  letter: Letter;
+  pdf: Buffer;
+  claim: Claim;
+  finalAttempt: boolean;
+}
+
+/** Sends one recipient's copy and records what became of it. */
+async function sendOne(ctx: DistributionContext, { letter, pdf, claim, finalAttempt }: Send): Promise<{ role: RecipientRole; outcome: Outcome; after: Letter }> {
+  const { role } = claim;
   const snapshot = letter.approval!.snapshot;
   const note = coveringEmail(snapshot, role, letter.pdf!);
+  let messageId: string;
   try {
-    const messageId = await ctx.mailer.send({
+    messageId = await ctx.mailer.send({
       from: ctx.mailFrom,
       to: snapshot.recipients[role].email,
       subject: note.subject,
@@ -128,21 +131,19 @@ async function sendOne(
       attachment: { filename: note.filename, contentType: 'application/pdf', content: pdf },
       headers: { 'X-Letter-Id': letter.id, 'X-Letter-Recipient': role, 'X-Letter-Sha256': letter.pdf!.sha256 },
     });
-    await record(ctx, letter.id, role, claim, { state: 'sent', messageId, lastError: undefined });
-    result.sent.push(role);
   } catch (error) {
-    const reason = `${(error as Error).name}: ${(error as Error).message}`.slice(0, 500);
-    if (error instanceof RetryableSendError && !finalAttempt) {
-      await record(ctx, letter.id, role, claim, { state: 'pending', lastError: reason });
-      result.waiting.push(role);
-    } else {
-      await record(ctx, letter.id, role, claim, { state: 'failed', lastError: reason });
-      result.failed.push(role);
-    }
+    const lastError = `${(error as Error).name}: ${(error as Error).message}`.slice(0, 500);
+    const retry = error instanceof RetryableSendError && !finalAttempt;
+    const after = await recordOutcome(ctx, claim, { state: retry ? 'pending' : 'failed', lastError });
+    return { role, outcome: retry ? 'waiting' : 'failed', after };
   }
+  const after = await recordOutcome(ctx, claim, { state: 'sent', messageId, lastError: undefined });
+  // The mail service may have reported on the message before its id was recorded.
+  const latest = await applyHeldEvents(ctx, { letterId: letter.id, role, messageId });
+  return { role, outcome: 'sent', after: latest ?? after };
 }
 
-function recordOutcome(ctx: DistributionContext, letterId: string, role: RecipientRole, claim: string, outcome: Partial<Delivery>) {
+function recordOutcome(ctx: DistributionContext, { letterId, role, claim }: Claim, outcome: Partial<Delivery>): Promise<Letter> {
   const action = outcome.state === 'sent' ? 'delivery-sent' : outcome.state === 'failed' ? 'delivery-failed' : 'delivery-deferred';
   const detail = outcome.state === 'sent' ? `${role}: ${outcome.messageId}` : `${role}: ${outcome.lastError ?? ''}`;
   return ctx.letters.recordDelivery(letterId, role, claim, outcome, entry(ctx, 'system', action, detail));
@@ -156,17 +157,10 @@ function recordOutcome(ctx: DistributionContext, letterId: string, role: Recipie
 export async function redistributeLetter(ctx: LetterContext, actor: Actor, id: string): Promise<Letter> {
   authorise(actor, 'redistribute');
   const letter = await loadLetter(ctx, id);
+  check(letter, 'redistribute');
   const failed = RECIPIENT_ROLES.filter((r) => letter.deliveries?.[r]?.state === 'failed');
-  if ((letter.status !== 'rendered' && letter.status !== 'distributed') || failed.length === 0) {
-    throw new ConflictError('No recipient of this letter has a failed delivery to retry.');
-  }
-  let updated: Letter;
-  try {
-    updated = await ctx.letters.requeueFailedDeliveries(id, failed, entry(ctx, actor, 'redistributed', failed.join(', ')));
-  } catch (error) {
-    if (error instanceof ConditionNotMetError) throw new ConflictError('The deliveries changed meanwhile; read the letter again.');
-    throw error;
-  }
+  const requeued = entry(ctx, actor, 'redistributed', failed.join(', '));
+  const updated = await writeOrExplain(ctx, id, 'redistribute', {}, (guard) => ctx.letters.requeueFailedDeliveries(id, guard, failed, requeued));
   await ctx.jobs.enqueue('distribute', { letterId: id });
   return updated;
 }

@@ -1,15 +1,8 @@
-import { ConflictError, NotFoundError, ValidationError } from '../errors';
+import { ConflictError, ValidationError } from '../errors';
 import type { Actor, Finding, Letter } from '../letter';
-import {
-  dateRuleIssues,
-  type FindingInput,
-  type FindingPatch,
-  LIMITS,
-  type LetterInput,
-  type LetterPatch,
-} from '../letter-schema';
-import { ConditionNotMetError } from '../ports';
-import { authorise, entry, explainRefusal, type LetterContext, loadLetter, requireStatus, requireVersion } from './context';
+import { dateRuleIssues, type FindingInput, type FindingPatch, LIMITS, type LetterInput, type LetterPatch } from '../letter-schema';
+import { check } from '../transitions';
+import { authorise, entry, findingOf, type LetterContext, loadLetter, writeOrExplain } from './context';
 
 /**
  * Creates a draft.
@@ -42,34 +35,17 @@ export async function createLetter(ctx: LetterContext, actor: Actor, input: Lett
  * 2. Merge the changed fields and check the dates still agree.
  * 3. Write on condition that nobody changed the letter since.
  */
-export async function updateLetter(
-  ctx: LetterContext,
-  actor: Actor,
-  id: string,
-  expectedVersion: number,
-  patch: LetterPatch,
-): Promise<Letter> {
+export async function updateLetter(ctx: LetterContext, actor: Actor, id: string, version: number, patch: LetterPatch): Promise<Letter> {
   authorise(actor, 'edit');
   const letter = await loadLetter(ctx, id);
-  requireStatus(letter, ['draft'], 'edited');
-  requireVersion(letter, expectedVersion);
+  check(letter, 'edit', version);
   const facts = { ...letter.facts, ...patch };
   const problems = dateRuleIssues(facts);
   if (problems.length) {
     throw new ValidationError(problems.map((p) => ({ field: p.path.join('.'), message: p.message })));
   }
-  const changed = Object.keys(patch).join(', ');
-  try {
-    return await ctx.letters.replaceFacts(id, expectedVersion, facts, {
-      ...entry(ctx, actor, 'edited', changed),
-      version: expectedVersion + 1,
-    });
-  } catch (error) {
-    if (error instanceof ConditionNotMetError) {
-      return explainRefusal(ctx, id, { status: ['draft'], doing: 'edited', version: expectedVersion });
-    }
-    throw error;
-  }
+  const edited = { ...entry(ctx, actor, 'edited', Object.keys(patch).join(', ')), version: version + 1 };
+  return writeOrExplain(ctx, id, 'edit', { version }, (guard) => ctx.letters.replaceFacts(id, guard, facts, edited));
 }
 
 function checkTotalText(findings: Finding[]) {
@@ -84,32 +60,20 @@ function checkTotalText(findings: Finding[]) {
 /**
  * Adds a finding. Needs no version: several inspectors may add findings at once and all land.
  * 1. Check the role and that the letter is a draft with room for another finding.
- * 2. Add it in one conditional write that leaves other findings alone.
+ * 2. Add it in one conditional write that leaves other findings alone and holds the count.
  */
 export async function addFinding(ctx: LetterContext, actor: Actor, id: string, input: FindingInput): Promise<{ letter: Letter; finding: Finding }> {
   authorise(actor, 'edit');
   const letter = await loadLetter(ctx, id);
-  requireStatus(letter, ['draft'], 'edited');
+  check(letter, 'edit');
   if (letter.findings.length >= LIMITS.findings) {
     throw new ConflictError(`The letter already has ${LIMITS.findings} findings, the most it can hold.`);
   }
   const finding: Finding = { id: ctx.ids.next(), ...input };
   checkTotalText([...letter.findings, finding]);
-  try {
-    const updated = await ctx.letters.addFinding(id, finding, LIMITS.findings, entry(ctx, actor, 'finding-added', `${finding.category} ${finding.id}`));
-    return { letter: updated, finding };
-  } catch (error) {
-    if (error instanceof ConditionNotMetError) {
-      await explainRefusal(ctx, id, { status: ['draft'], doing: 'edited' });
-    }
-    throw error;
-  }
-}
-
-function findFinding(letter: Letter, findingId: string): Finding {
-  const finding = letter.findings.find((f) => f.id === findingId);
-  if (!finding) throw new NotFoundError(`The letter has no finding with the id ${JSON.stringify(findingId)}.`);
-  return finding;
+  const added = entry(ctx, actor, 'finding-added', `${finding.category} ${finding.id}`);
+  const updated = await writeOrExplain(ctx, id, 'edit', {}, (guard) => ctx.letters.addFinding(id, guard, finding, LIMITS.findings, added));
+  return { letter: updated, finding };
 }
 
 /** Edits one finding; If-Match is optional here, since edits of other findings do not collide. */
@@ -118,43 +82,24 @@ export async function updateFinding(
   actor: Actor,
   id: string,
   findingId: string,
-  expectedVersion: number | undefined,
+  version: number | undefined,
   patch: FindingPatch,
 ): Promise<Letter> {
   authorise(actor, 'edit');
   const letter = await loadLetter(ctx, id);
-  requireStatus(letter, ['draft'], 'edited');
-  requireVersion(letter, expectedVersion);
-  const finding = { ...findFinding(letter, findingId), ...patch };
+  check(letter, 'edit', version);
+  const finding = { ...findingOf(letter, findingId), ...patch };
   checkTotalText(letter.findings.map((f) => (f.id === findingId ? finding : f)));
-  try {
-    return await ctx.letters.replaceFinding(id, finding, expectedVersion, entry(ctx, actor, 'finding-edited', findingId));
-  } catch (error) {
-    if (error instanceof ConditionNotMetError) {
-      return explainRefusal(ctx, id, { status: ['draft'], doing: 'edited', version: expectedVersion, findingId });
-    }
-    throw error;
-  }
+  const edited = entry(ctx, actor, 'finding-edited', findingId);
+  return writeOrExplain(ctx, id, 'edit', { version, findingId }, (guard) => ctx.letters.replaceFinding(id, guard, finding, edited));
 }
 
-export async function removeFinding(
-  ctx: LetterContext,
-  actor: Actor,
-  id: string,
-  findingId: string,
-  expectedVersion: number | undefined,
-): Promise<Letter> {
+/** Removes one finding; If-Match is optional, as for edits. */
+export async function removeFinding(ctx: LetterContext, actor: Actor, id: string, findingId: string, version: number | undefined): Promise<Letter> {
   authorise(actor, 'edit');
   const letter = await loadLetter(ctx, id);
-  requireStatus(letter, ['draft'], 'edited');
-  requireVersion(letter, expectedVersion);
-  findFinding(letter, findingId);
-  try {
-    return await ctx.letters.removeFinding(id, findingId, expectedVersion, entry(ctx, actor, 'finding-removed', findingId));
-  } catch (error) {
-    if (error instanceof ConditionNotMetError) {
-      return explainRefusal(ctx, id, { status: ['draft'], doing: 'edited', version: expectedVersion, findingId });
-    }
-    throw error;
-  }
+  check(letter, 'edit', version);
+  findingOf(letter, findingId);
+  const removed = entry(ctx, actor, 'finding-removed', findingId);
+  return writeOrExplain(ctx, id, 'edit', { version, findingId }, (guard) => ctx.letters.removeFinding(id, guard, findingId, removed));
 }

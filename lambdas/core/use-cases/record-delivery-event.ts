@@ -1,56 +1,47 @@
-import type { DeliveryState } from '../letter';
-import type { LetterRepository } from '../ports';
+import type { HistoryEntry, Letter } from '../letter';
+import type { LetterRepository, MailEvent, MessageLink } from '../ports';
 
-export interface MailEvent {
-  messageId: string;
-  state: DeliveryState;
-  detail?: string;
-  at: string;
-}
+export type { MailEvent } from '../ports';
+
+type Ctx = { letters: LetterRepository };
 
 /**
- * Reads an SES event (configuration set event publishing, or identity notifications) into the
- * delivery state it means. Events that change nothing for a recipient (Send, Open, a transient
- * bounce SES keeps retrying) give undefined.
+ * Applies one mail event to the recipient its message went to.
+ * 1. Find the letter and recipient the message id was recorded for.
+ * 2. None yet: the event overtook the write that records the id (sending and recording are two
+ *    writes). Hold it beside the message id; the send applies it once the id is recorded.
+ * 3. Otherwise change that recipient's state, if the message is still the recipient's latest:
+ *    an event about a message since replaced by a redistribution is history, not state.
  */
-export function parseSesEvent(message: unknown, receivedAt: string): MailEvent | undefined {
-  const event = message as {
-    eventType?: string;
-    notificationType?: string;
-    mail?: { messageId?: string; timestamp?: string };
-    bounce?: { bounceType?: string; bounceSubType?: string; timestamp?: string; bouncedRecipients?: { diagnosticCode?: string }[] };
-    complaint?: { complaintFeedbackType?: string; timestamp?: string };
-    delivery?: { timestamp?: string; smtpResponse?: string };
-    reject?: { reason?: string };
-  };
-  const type = event?.eventType ?? event?.notificationType;
-  const messageId = event?.mail?.messageId;
-  if (!type || typeof messageId !== 'string') return undefined;
-  switch (type) {
-    case 'Delivery':
-      return { messageId, state: 'delivered', at: event.delivery?.timestamp ?? receivedAt };
-    case 'Bounce':
-      if (event.bounce?.bounceType !== 'Permanent') return undefined;
-      return {
-        messageId,
-        state: 'bounced',
-        detail: `${event.bounce.bounceSubType ?? 'Permanent'}: ${event.bounce.bouncedRecipients?.[0]?.diagnosticCode ?? 'no diagnostic'}`.slice(0, 500),
-        at: event.bounce.timestamp ?? receivedAt,
-      };
-    case 'Complaint':
-      return { messageId, state: 'complained', detail: event.complaint?.complaintFeedbackType, at: event.complaint?.timestamp ?? receivedAt };
-    case 'Reject':
-      return { messageId, state: 'failed', detail: `Rejected: ${event.reject?.reason ?? 'no reason given'}`, at: receivedAt };
-    default:
-      return undefined;
+export async function recordDeliveryEvent(ctx: Ctx, event: MailEvent): Promise<'applied' | 'held' | 'superseded'> {
+  let link = await ctx.letters.findMessage(event.messageId);
+  if (!link) {
+    if (await ctx.letters.holdEvent(event.messageId, event)) return 'held';
+    // The id was recorded between the look-up and the hold.
+    link = await ctx.letters.findMessage(event.messageId);
+    if (!link) throw new Error(`message ${event.messageId} is neither linked nor open to hold events`);
   }
+  return (await applyEvent(ctx, link, event)) ? 'applied' : 'superseded';
 }
 
 /**
- * Applies one mail event to the recipient it concerns. An event can arrive before the message id
- * is recorded (the send and the record are two writes); it is then held and applied when the
- * id is recorded.
+ * Records which letter and recipient a message id belongs to, and applies the events that
+ * arrived before it. Returns the letter after the last event applied, if any.
  */
-export function recordDeliveryEvent(ctx: { letters: LetterRepository }, event: MailEvent): Promise<'applied' | 'held'> {
-  return ctx.letters.recordDeliveryEvent(event.messageId, event.state, event.detail, event.at);
+export async function applyHeldEvents(ctx: Ctx, link: MessageLink): Promise<Letter | undefined> {
+  const held = await ctx.letters.linkMessage(link);
+  let latest: Letter | undefined;
+  for (const event of held) latest = (await applyEvent(ctx, link, event)) ?? latest;
+  return latest;
+}
+
+function applyEvent(ctx: Ctx, link: MessageLink, event: MailEvent): Promise<Letter | undefined> {
+  const entry: HistoryEntry = {
+    at: event.at,
+    by: 'mail service',
+    role: 'system',
+    action: `delivery-${event.state}`,
+    detail: `${link.role}${event.detail ? `: ${event.detail}` : ''}`,
+  };
+  return ctx.letters.applyDeliveryEvent(link, event, entry);
 }

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { archiveKeys } from '../archive-keys';
-import { ConflictError } from '../errors';
-import { type Actor, contentOf, type Delivery, type Letter } from '../letter';
+import { type Actor, contentOf, type Delivery } from '../letter';
 import { RECIPIENT_ROLES } from '../letter-schema';
 import { ConditionNotMetError } from '../ports';
+import { allowedFrom, check, guard, isArchived } from '../transitions';
 import { type ArchiveContext, authorise, entry, loadLetter } from './context';
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
@@ -19,11 +19,11 @@ export type RenderOutcome = 'rendered' | 'already-rendered' | 'not-approved';
  */
 export async function renderLetter(ctx: ArchiveContext, letterId: string): Promise<RenderOutcome> {
   const letter = await loadLetter(ctx, letterId);
-  if (letter.status === 'rendered' || letter.status === 'distributed') {
+  if (isArchived(letter.status)) {
     await ctx.jobs.enqueue('distribute', { letterId });
     return 'already-rendered';
   }
-  if (letter.status !== 'approved' || !letter.approval) return 'not-approved';
+  if (!allowedFrom('render', letter.status) || !letter.approval) return 'not-approved';
 
   const snapshot = letter.approval.snapshot;
   const html = ctx.template.render(snapshot);
@@ -43,6 +43,7 @@ export async function renderLetter(ctx: ArchiveContext, letterId: string): Promi
     approvedAt: letter.approval.at,
     renderedAt,
     renderer: await ctx.renderer.fingerprint(),
+    fonts: ctx.template.fonts,
     pdf: { key: keys.pdf, sha256: record.sha256, bytes: record.bytes, pages },
     html: { key: keys.html, sha256: sha256(htmlBytes), bytes: htmlBytes.length },
   };
@@ -60,9 +61,7 @@ export async function renderLetter(ctx: ArchiveContext, letterId: string): Promi
     ]),
   );
   try {
-    await ctx.letters.transition(letterId, {
-      from: ['approved'],
-      to: 'rendered',
+    await ctx.letters.transition(letterId, guard('render'), {
       pdf: record,
       deliveries,
       entry: entry(ctx, 'system', 'rendered', `${pages} pages, sha256 ${record.sha256}`),
@@ -75,17 +74,11 @@ export async function renderLetter(ctx: ArchiveContext, letterId: string): Promi
   return 'rendered';
 }
 
-function requirePreviewable(letter: Letter) {
-  if (letter.status !== 'draft' && letter.status !== 'submitted') {
-    throw new ConflictError(`The letter is ${letter.status}; its archived PDF is at /api/letters/${letter.id}/pdf.`);
-  }
-}
-
 /** The draft as HTML, marked DRAFT, exactly as the template will print it. */
 export async function previewHtml(ctx: ArchiveContext, actor: Actor, id: string): Promise<string> {
   authorise(actor, 'preview');
   const letter = await loadLetter(ctx, id);
-  requirePreviewable(letter);
+  check(letter, 'preview');
   return ctx.template.render(contentOf(letter), { draft: true });
 }
 
@@ -93,7 +86,7 @@ export async function previewHtml(ctx: ArchiveContext, actor: Actor, id: string)
 export async function previewPdf(ctx: ArchiveContext, actor: Actor, id: string): Promise<Buffer> {
   authorise(actor, 'preview');
   const letter = await loadLetter(ctx, id);
-  requirePreviewable(letter);
+  check(letter, 'preview');
   const content = contentOf(letter);
   const metadata = ctx.template.pdfMetadata(content);
   const { pdf } = await ctx.renderer.render(ctx.template.render(content, { draft: true }), {

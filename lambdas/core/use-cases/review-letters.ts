@@ -1,47 +1,18 @@
-import { ValidationError } from '../errors';
-import { type Actor, contentOf, type Letter, type LetterStatus } from '../letter';
-import { ConditionNotMetError } from '../ports';
-import { authorise, entry, explainRefusal, type LetterContext, loadLetter, requireStatus, requireVersion } from './context';
-
-async function move(
-  ctx: LetterContext,
-  id: string,
-  from: LetterStatus,
-  doing: string,
-  expectedVersion: number | undefined,
-  write: () => Promise<Letter>,
-): Promise<Letter> {
-  try {
-    return await write();
-  } catch (error) {
-    if (error instanceof ConditionNotMetError) {
-      return explainRefusal(ctx, id, { status: [from], doing, version: expectedVersion });
-    }
-    throw error;
-  }
-}
+import { type Actor, contentOf, type Letter } from '../letter';
+import { check } from '../transitions';
+import { authorise, entry, type LetterContext, loadLetter, writeOrExplain } from './context';
 
 /**
  * Sends a draft for review.
- * 1. Check the role and that the letter is a draft with at least one finding.
+ * 1. Check the role, that the letter is a draft with at least one finding, at the version read.
  * 2. Move it to submitted, clearing any earlier return comment.
  */
-export async function submitLetter(ctx: LetterContext, actor: Actor, id: string, expectedVersion?: number): Promise<Letter> {
+export async function submitLetter(ctx: LetterContext, actor: Actor, id: string, version?: number): Promise<Letter> {
   authorise(actor, 'submit');
-  const letter = await loadLetter(ctx, id);
-  requireStatus(letter, ['draft'], 'submitted');
-  requireVersion(letter, expectedVersion);
-  if (letter.findings.length === 0) {
-    throw new ValidationError([{ field: 'findings', message: 'must have at least one finding before the letter is submitted' }]);
-  }
-  return move(ctx, id, 'draft', 'submitted', expectedVersion, () =>
-    ctx.letters.transition(id, {
-      from: ['draft'],
-      to: 'submitted',
-      expectedVersion,
-      returnComment: null,
-      entry: entry(ctx, actor, 'submitted'),
-    }),
+  check(await loadLetter(ctx, id), 'submit', version);
+  const submitted = entry(ctx, actor, 'submitted');
+  return writeOrExplain(ctx, id, 'submit', { version }, (guard) =>
+    ctx.letters.transition(id, guard, { returnComment: null, entry: submitted }),
   );
 }
 
@@ -50,19 +21,12 @@ export async function submitLetter(ctx: LetterContext, actor: Actor, id: string,
  * 1. Check the role is a manager's and the letter is submitted.
  * 2. Move it back to draft, keeping the comment on the letter and in its history.
  */
-export async function returnLetter(ctx: LetterContext, actor: Actor, id: string, comment: string, expectedVersion?: number): Promise<Letter> {
+export async function returnLetter(ctx: LetterContext, actor: Actor, id: string, comment: string, version?: number): Promise<Letter> {
   authorise(actor, 'return');
-  const letter = await loadLetter(ctx, id);
-  requireStatus(letter, ['submitted'], 'returned');
-  requireVersion(letter, expectedVersion);
-  return move(ctx, id, 'submitted', 'returned', expectedVersion, () =>
-    ctx.letters.transition(id, {
-      from: ['submitted'],
-      to: 'draft',
-      expectedVersion,
-      returnComment: comment,
-      entry: entry(ctx, actor, 'returned', comment),
-    }),
+  check(await loadLetter(ctx, id), 'return', version);
+  const returned = entry(ctx, actor, 'returned', comment);
+  return writeOrExplain(ctx, id, 'return', { version }, (guard) =>
+    ctx.letters.transition(id, guard, { returnComment: comment, entry: returned }),
   );
 }
 
@@ -83,17 +47,11 @@ export async function approveLetter(ctx: LetterContext, actor: Actor, id: string
     await ctx.jobs.enqueue('render', { letterId: id });
     return letter;
   }
-  requireStatus(letter, ['submitted'], 'approved');
-  requireVersion(letter, version);
+  check(letter, 'approve', version);
   const approved = entry(ctx, actor, 'approved', `version ${version}`);
-  const result = await move(ctx, id, 'submitted', 'approved', version, () =>
-    ctx.letters.transition(id, {
-      from: ['submitted'],
-      to: 'approved',
-      expectedVersion: version,
-      approval: { by: actor.id, byName: actor.name, at: approved.at, version, snapshot: contentOf(letter) },
-      entry: approved,
-    }),
+  const approval = { by: actor.id, byName: actor.name, at: approved.at, version, snapshot: contentOf(letter) };
+  const result = await writeOrExplain(ctx, id, 'approve', { version }, (guard) =>
+    ctx.letters.transition(id, guard, { approval, entry: approved }),
   );
   await ctx.jobs.enqueue('render', { letterId: id });
   return result;

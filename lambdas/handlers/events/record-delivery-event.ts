@@ -2,8 +2,9 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SNSEvent } from 'aws-lambda';
 import { loadConfig } from '../../config';
 import type { LetterRepository } from '../../core/ports';
-import { parseSesEvent, recordDeliveryEvent } from '../../core/use-cases/record-delivery-event';
+import { recordDeliveryEvent } from '../../core/use-cases/record-delivery-event';
 import { buildDependencies } from '../../wiring';
+import { parseSesEvent } from './ses-event';
 
 export function createDeliveryEventHandler(deps: { letters: LetterRepository; logger: Logger }) {
   return async (event: SNSEvent): Promise<void> => {

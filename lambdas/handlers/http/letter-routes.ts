@@ -8,16 +8,22 @@ import { approveLetter, returnLetter, submitLetter } from '../../core/use-cases/
 import { redistributeLetter } from '../../core/use-cases/distribute-letter';
 import { previewHtml, previewPdf } from '../../core/use-cases/render-letter';
 import type { ApiDependencies, ApiEnv } from './api-context';
-import { letterSummaryView, letterView } from './letter-view';
+import { letterResponse, letterSummaryResponse } from './letter-view';
 import { ListQuery, openApiDocument } from './openapi';
-import { idParam, ifMatch, jsonBody, queryParams } from './request';
+import { idParam, ifMatch, jsonBody, queryParams, versionFromBodyOrIfMatch } from './request';
 
 const EmptyBody = z.strictObject({});
 const PreviewQuery = z.strictObject({ format: z.enum(['html', 'pdf']).default('html') });
 
+/**
+ * The letter's own policy travels in its meta tag; the header says the same, in case it is
+ * ignored, and adds what a meta tag cannot say: only our own pages may frame the preview.
+ */
+export const previewPolicy = (template: { contentSecurityPolicy: string }) => `${template.contentSecurityPolicy}; frame-ancestors 'self'`;
+
 function sendLetter(c: Context<ApiEnv>, letter: Letter, status: 200 | 201 | 202 = 200) {
   c.header('ETag', `"${letter.version}"`);
-  return c.json(letterView(letter), status);
+  return c.json(letterResponse(letter), status);
 }
 
 /** The JSON API: each route parses, calls one use case and maps its result. */
@@ -35,7 +41,7 @@ export function letterRoutes(deps: ApiDependencies) {
 
   api.get('/letters', async (c) => {
     const page = await listLetters(deps, c.get('actor'), queryParams(c, ListQuery));
-    return c.json({ items: page.items.map(letterSummaryView), nextCursor: page.nextCursor ?? null });
+    return c.json({ items: page.items.map(letterSummaryResponse), nextCursor: page.nextCursor ?? null });
   });
 
   api.get('/letters/:id', async (c) => sendLetter(c, await getLetter(deps, c.get('actor'), idParam(c, 'id'))));
@@ -79,8 +85,8 @@ export function letterRoutes(deps: ApiDependencies) {
 
   api.post('/letters/:id/approve', async (c) => {
     const id = idParam(c, 'id');
-    const { version } = await jsonBody(c, ApproveInput);
-    return sendLetter(c, await approveLetter(deps, c.get('actor'), id, version), 202);
+    const { version } = await jsonBody(c, ApproveInput, { optional: true });
+    return sendLetter(c, await approveLetter(deps, c.get('actor'), id, versionFromBodyOrIfMatch(c, version)), 202);
   });
 
   api.get('/letters/:id/preview', async (c) => {
@@ -94,11 +100,7 @@ export function letterRoutes(deps: ApiDependencies) {
       });
     }
     const html = await previewHtml(deps, c.get('actor'), id);
-    // The letter's own CSP travels in its meta tag; the header says the same, in case it is ignored.
-    return c.body(html, 200, {
-      'Content-Type': 'text/html; charset=utf-8',
-      'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; font-src data:; img-src data:; frame-ancestors 'self'",
-    });
+    return c.body(html, 200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': previewPolicy(deps.template) });
   });
 
   api.post('/letters/:id/redistribute', async (c) => {

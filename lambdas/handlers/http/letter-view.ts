@@ -2,7 +2,7 @@ import type { Letter } from '../../core/letter';
 import { orderedFindings } from '../../core/letter';
 
 /** The letter as the API shows it: its facts at the top level, like the documents it is created from. */
-export function letterView(letter: Letter) {
+export function letterResponse(letter: Letter) {
   return {
     id: letter.id,
     status: letter.status,
@@ -27,7 +27,8 @@ export function letterView(letter: Letter) {
   };
 }
 
-export function letterSummaryView(letter: Letter) {
+/** A letter as one row of a search's results. */
+export function letterSummaryResponse(letter: Letter) {
   return {
     id: letter.id,
     status: letter.status,

@@ -1,6 +1,14 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
-import { MalformedRequestError, NotFoundError, PayloadTooLargeError, PreconditionRequiredError, UnsupportedMediaTypeError, ValidationError } from '../../core/errors';
+import {
+  AppError,
+  MalformedRequestError,
+  NotFoundError,
+  PayloadTooLargeError,
+  PreconditionRequiredError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from '../../core/errors';
 import { LIMITS } from '../../core/letter-schema';
 import { fieldProblems } from './problem';
 
@@ -61,4 +69,24 @@ export function ifMatch(c: Context, required: boolean): number | undefined {
     ]);
   }
   return Number(match[1]);
+}
+
+/**
+ * The version a request acts on when it may come in the body, in If-Match, or in both: 428
+ * without either, 412 when the two disagree.
+ */
+export function versionFromBodyOrIfMatch(c: Context, bodyVersion: number | undefined): number {
+  const header = ifMatch(c, false);
+  if (bodyVersion === undefined && header === undefined) {
+    throw new AppError(428, 'Precondition required', 'Send the version you read, as "version" in the body or in If-Match.', [
+      { field: 'If-Match', message: 'or version is required' },
+      { field: 'version', message: 'or If-Match is required' },
+    ]);
+  }
+  if (bodyVersion !== undefined && header !== undefined && bodyVersion !== header) {
+    throw new AppError(412, 'Precondition failed', `The body says version ${bodyVersion} and If-Match says ${header}.`, [
+      { field: 'If-Match', message: `must agree with the body's version, ${bodyVersion}` },
+    ]);
+  }
+  return (bodyVersion ?? header)!;
 }

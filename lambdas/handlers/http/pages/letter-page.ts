@@ -1,4 +1,5 @@
-import { type Actor, type DeliveryState, isApprovedOrLater, type Letter, type LetterStatus, orderedFindings } from '../../../core/letter';
+import { type Actor, type DeliveryState, type Letter, type LetterStatus, orderedFindings } from '../../../core/letter';
+import { isArchived } from '../../../core/transitions';
 import { FINDING_CATEGORIES, RECIPIENT_ROLES } from '../../../core/letter-schema';
 import { can } from '../../../core/roles';
 import { CATEGORY_LABELS } from './finding-form';
@@ -84,7 +85,7 @@ export function letterPageView(letter: Letter, actor: Actor) {
     canPreview: (draft || submitted) && can(actor.role, 'preview'),
     canReview: submitted && can(actor.role, 'approve'),
     canRedistribute: can(actor.role, 'redistribute') && deliveries.some((d) => d.state.text === 'Failed'),
-    archived: isApprovedOrLater(letter),
+    archived: isArchived(letter.status),
     /** Rendering or sending is still under way: the page offers to look again. */
     unfinished,
     findingCount: findings.length,

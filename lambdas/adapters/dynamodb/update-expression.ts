@@ -1,0 +1,79 @@
+import type { HistoryEntry } from '../../core/letter';
+import type { WriteGuard } from '../../core/transitions';
+
+/** Builds an update expression with its names and values, one clause at a time. */
+export class Update {
+  private sets: string[] = [];
+  private removes: string[] = [];
+  private conditions: string[] = [];
+  readonly names: Record<string, string> = {};
+  readonly values: Record<string, unknown> = {};
+  private n = 0;
+
+  name(...parts: string[]): string {
+    return parts
+      .map((part) => {
+        const existing = Object.entries(this.names).find(([, v]) => v === part);
+        if (existing) return existing[0];
+        const key = `#n${Object.keys(this.names).length}`;
+        this.names[key] = part;
+        return key;
+      })
+      .join('.');
+  }
+
+  value(v: unknown): string {
+    const key = `:v${this.n++}`;
+    this.values[key] = v;
+    return key;
+  }
+
+  set(path: string[], v: unknown): this {
+    this.sets.push(`${this.name(...path)} = ${this.value(v)}`);
+    return this;
+  }
+
+  setRaw(clause: string): this {
+    this.sets.push(clause);
+    return this;
+  }
+
+  remove(path: string[]): this {
+    this.removes.push(this.name(...path));
+    return this;
+  }
+
+  when(condition: string): this {
+    this.conditions.push(condition);
+    return this;
+  }
+
+  /** The table of actions' part of the condition: the statuses the action starts from, the version read, the next status. */
+  guard(guard: WriteGuard): this {
+    this.when(`${this.name('status')} IN (${guard.from.map((s) => this.value(s)).join(', ')})`);
+    if (guard.expectedVersion !== undefined) this.when(`${this.name('version')} = ${this.value(guard.expectedVersion)}`);
+    if (guard.to) this.set(['status'], guard.to);
+    return this;
+  }
+
+  /** Every change raises the version and records who did it. */
+  change(entry: HistoryEntry): this {
+    const version = this.name('version');
+    this.setRaw(`${version} = ${version} + ${this.value(1)}`);
+    this.set(['updatedAt'], entry.at);
+    const history = this.name('history');
+    return this.setRaw(`${history} = list_append(${history}, ${this.value([entry])})`);
+  }
+
+  expression() {
+    const parts = [];
+    if (this.sets.length) parts.push(`SET ${this.sets.join(', ')}`);
+    if (this.removes.length) parts.push(`REMOVE ${this.removes.join(', ')}`);
+    return {
+      UpdateExpression: parts.join(' '),
+      ConditionExpression: ['attribute_exists(pk)', ...this.conditions].join(' AND '),
+      ExpressionAttributeNames: this.names,
+      ExpressionAttributeValues: Object.keys(this.values).length ? this.values : undefined,
+    };
+  }
+}

@@ -1,0 +1,111 @@
+import { type AppError, ConflictError, ForbiddenError, PreconditionFailedError, ValidationError } from './errors';
+import { type Actor, LETTER_STATUSES, type Letter, type LetterStatus, type Role } from './letter';
+import { RECIPIENT_ROLES } from './letter-schema';
+
+/** Rendered or later: the letter has its PDF in the archive. */
+export const RENDERED_OR_LATER: readonly LetterStatus[] = LETTER_STATUSES.slice(LETTER_STATUSES.indexOf('rendered'));
+
+/** Archived means rendered or later; a reader sees nothing else, not even that it exists. */
+export const isArchived = (status: LetterStatus) => RENDERED_OR_LATER.includes(status);
+
+/** Before approval: the content may still change, so it can be previewed. */
+const BEFORE_APPROVAL: readonly LetterStatus[] = ['draft', 'submitted'];
+
+const STAFF: readonly Role[] = ['inspector', 'manager'];
+const MANAGERS: readonly Role[] = ['manager'];
+const EVERYONE: readonly Role[] = ['inspector', 'manager', 'reader'];
+
+/** Something that must hold of the letter, besides its status, for an action to go ahead. */
+export interface Requirement {
+  holds(letter: Letter): boolean;
+  problem(letter: Letter): AppError;
+}
+
+const hasFindings: Requirement = {
+  holds: (letter) => letter.findings.length > 0,
+  problem: () => new ValidationError([{ field: 'findings', message: 'must have at least one finding before the letter is submitted' }]),
+};
+
+const someRecipientFailed: Requirement = {
+  holds: (letter) => RECIPIENT_ROLES.some((r) => letter.deliveries?.[r]?.state === 'failed'),
+  problem: () => new ConflictError('No recipient of this letter has a failed delivery to retry.'),
+};
+
+export interface ActionRule {
+  /** The roles that may take the action; `system` for the stages behind the queues. */
+  who: readonly Role[] | 'system';
+  /** The statuses the action starts from; the write's condition holds the letter to them. Absent for create. */
+  from?: readonly LetterStatus[];
+  /** The status the action leaves the letter in; absent when it stays as it was. */
+  to?: LetterStatus;
+  /** Ends the refusal "only a draft letter can be …". */
+  done: string;
+  requires?: readonly Requirement[];
+}
+
+/**
+ * Every action on a letter: who may take it, from which statuses, to which, and what else must
+ * hold. The use cases check it before they write, the repository's conditional writes hold the
+ * letter to it, and a refused write is explained from it.
+ */
+export const ACTIONS = {
+  create: { who: STAFF, done: 'created' },
+  read: { who: EVERYONE, from: LETTER_STATUSES, done: 'read' },
+  edit: { who: STAFF, from: ['draft'], done: 'edited' },
+  submit: { who: STAFF, from: ['draft'], to: 'submitted', done: 'submitted', requires: [hasFindings] },
+  return: { who: MANAGERS, from: ['submitted'], to: 'draft', done: 'returned' },
+  approve: { who: MANAGERS, from: ['submitted'], to: 'approved', done: 'approved' },
+  preview: { who: STAFF, from: BEFORE_APPROVAL, done: 'previewed' },
+  render: { who: 'system', from: ['approved'], to: 'rendered', done: 'rendered' },
+  distribute: { who: 'system', from: ['rendered'], to: 'distributed', done: 'distributed' },
+  redistribute: { who: MANAGERS, from: ['rendered', 'distributed'], done: 'redistributed', requires: [someRecipientFailed] },
+  retrieve: { who: EVERYONE, from: RENDERED_OR_LATER, done: 'retrieved' },
+} as const satisfies Record<string, ActionRule>;
+
+export type Action = keyof typeof ACTIONS;
+/** Actions taken on an existing letter. */
+export type LetterAction = Exclude<Action, 'create'>;
+
+const rule = (action: Action): ActionRule => ACTIONS[action];
+
+/** Whether a role may take an action at all, whatever the letter's state. */
+export function can(role: Role, action: Action): boolean {
+  const who = rule(action).who;
+  return who !== 'system' && who.includes(role);
+}
+
+export function authorise(actor: Actor, action: Action): void {
+  if (!can(actor.role, action)) throw new ForbiddenError(`The ${actor.role} role cannot ${action} letters.`);
+}
+
+/** The refusal of an action in the wrong status: 409, saying which statuses it needs. */
+export function wrongStatus(action: LetterAction, status: LetterStatus): ConflictError {
+  const { from, done } = rule(action);
+  return new ConflictError(`The letter is ${status}; only a ${from!.join(' or ')} letter can be ${done}.`);
+}
+
+export const allowedFrom = (action: LetterAction, status: LetterStatus) => rule(action).from!.includes(status);
+
+/**
+ * Checks an action against the letter as read: its status, the version the caller read, and
+ * what else the table requires. Throws the problem a client should see.
+ */
+export function check(letter: Letter, action: LetterAction, expectedVersion?: number): void {
+  if (!allowedFrom(action, letter.status)) throw wrongStatus(action, letter.status);
+  if (expectedVersion !== undefined && letter.version !== expectedVersion) throw new PreconditionFailedError(letter.version);
+  for (const requirement of rule(action).requires ?? []) {
+    if (!requirement.holds(letter)) throw requirement.problem(letter);
+  }
+}
+
+/** What a conditional write is held to: the statuses of the table, the status it moves to, the version read. */
+export interface WriteGuard {
+  from: readonly LetterStatus[];
+  to?: LetterStatus;
+  expectedVersion?: number;
+}
+
+export function guard(action: LetterAction, expectedVersion?: number): WriteGuard {
+  const { from, to } = rule(action);
+  return { from: from!, ...(to ? { to } : {}), ...(expectedVersion !== undefined ? { expectedVersion } : {}) };
+}
