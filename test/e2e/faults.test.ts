@@ -1,3 +1,4 @@
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { MessageRejected, SESServiceException } from '@aws-sdk/client-ses';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -228,6 +229,48 @@ describe('faults on the local stack', () => {
     expect(after.deliveries.dfe).toMatchObject({ state: 'sent', messageId: added[0].messageId, lastError: null });
     expect(actions(after)).toContain('redistributed');
     await expectOneEmailEach(addresses, after.pdf.sha256);
+  });
+
+  it('sends nothing when the archived PDF no longer matches its SHA-256, and says so on the recipient', async () => {
+    const { letter, recipients, addresses } = await letterFor('tampered');
+    const rejected = recipients.dfe.email;
+    sesFault = (destination) => (destination === rejected ? new MessageRejected({ $metadata: { httpStatusCode: 400 }, message: 'Address blocked' }) : undefined);
+    await approve(manager, letter);
+    await stack.queue.idle();
+    sesFault = undefined;
+    const failed = await read(letter.id);
+    expect(failed.deliveries.dfe.state).toBe('failed');
+
+    // The archived object is overwritten in the S3 emulator with other bytes, through a client of
+    // its own (the stack's carries this suite's fault hooks).
+    const original = await archivedObject(stack, failed.pdf.key);
+    const tampered = Buffer.from(original);
+    tampered.write('%PDF-1.7 tampered', 0, 'latin1');
+    const s3 = new S3Client({ forcePathStyle: true });
+    try {
+      await s3.send(new PutObjectCommand({ Bucket: stack.deps.config.ARCHIVE_BUCKET, Key: failed.pdf.key, Body: tampered, ContentType: 'application/pdf' }));
+    } finally {
+      s3.destroy();
+    }
+    expect(sha256(await archivedObject(stack, failed.pdf.key))).not.toBe(failed.pdf.sha256);
+
+    const outboxBefore = (await stack.outbox()).length;
+    const deadLettersBefore = stack.queue.deadLetters.length;
+    expect((await manager.post(`/api/letters/${letter.id}/redistribute`)).status).toBe(202);
+    await stack.queue.idle();
+
+    // Every attempt found the bytes changed; none emailed anyone.
+    expect(await stack.outbox()).toHaveLength(outboxBefore);
+    expect(sentTo(await stack.outbox(), rejected)).toHaveLength(0);
+    const after = await read(letter.id);
+    expect(after.status).toBe('rendered');
+    expect(after.pdf).toEqual(failed.pdf);
+    // The last attempt gave the recipient up, visibly, rather than leave it pending behind a dead letter.
+    expect(after.deliveries.dfe).toMatchObject({ state: 'failed', lastError: expect.stringContaining('does not match its recorded SHA-256') });
+    expect(countOf(actions(after), 'delivery-deferred')).toBeGreaterThanOrEqual(1);
+    expect(stack.queue.deadLetters.length).toBe(deadLettersBefore);
+    // The other two recipients kept their one copy, sent before the archive changed.
+    for (const address of addresses.filter((a) => a !== rejected)) expect(sentTo(await stack.outbox(), address)).toHaveLength(1);
   });
 
   it('renders after Chromium is killed mid-render', async () => {

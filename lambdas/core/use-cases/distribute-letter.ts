@@ -68,12 +68,17 @@ export async function distributeLetter(ctx: DistributionContext, letterId: strin
   if (claimed.length) {
     const pdf = await ctx.archive.get(letter.pdf.key);
     if (createHash('sha256').update(pdf).digest('hex') !== letter.pdf.sha256) {
-      // Never send bytes other than the ones archived: release the claims and let the job retry.
-      for (const claim of claimed) await recordOutcome(ctx, claim, { state: 'pending', lastError: 'Archived PDF did not match its SHA-256' });
-      throw new RetryLaterError(`archived PDF for ${letterId} does not match its recorded SHA-256`);
+      // Never send bytes other than the ones archived. The object may yet be restored (the bucket
+      // keeps versions): release the claims and retry, and on the last attempt fail them visibly.
+      const lastError = 'The archived PDF does not match its recorded SHA-256; nothing was sent.';
+      for (const claim of claimed) {
+        const after = await recordOutcome(ctx, claim, { state: options.finalAttempt ? 'failed' : 'pending', lastError });
+        settle(claim.role, options.finalAttempt ? 'failed' : 'waiting', after);
+      }
+    } else {
+      const sends = await Promise.all(claimed.map((claim) => sendOne(ctx, { letter, pdf, claim, finalAttempt: options.finalAttempt })));
+      for (const { role, outcome, after } of sends) settle(role, outcome, after);
     }
-    const sends = await Promise.all(claimed.map((claim) => sendOne(ctx, { letter, pdf, claim, finalAttempt: options.finalAttempt })));
-    for (const { role, outcome, after } of sends) settle(role, outcome, after);
   }
 
   if (seen.some(everyoneSent)) {
