@@ -26,7 +26,8 @@ export type RecipientRole = (typeof RECIPIENT_ROLES)[number];
 
 // C0/C1 controls (except tab and newline in long text) and bidi overrides have no place in a letter:
 // they hide text, break headers and make the printed letter say something other than the data.
-const FORBIDDEN_IN_LINE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+/** What no one-line value (a name, a title, an address line, a person signing in) may contain. */
+export const FORBIDDEN_IN_LINE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 const FORBIDDEN_IN_TEXT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 // Half of a surrogate pair is no character at all: no font prints it and UTF-8 cannot carry it.
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;

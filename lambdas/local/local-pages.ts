@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Role } from '../core/letter';
+import { FORBIDDEN_IN_LINE } from '../core/letter-schema';
 import { ROLES } from '../core/roles';
 import { FormErrors } from '../handlers/http/pages/form-fields';
 import { CsrfRefusedError, type PageExtension } from '../handlers/http/pages/page-kit';
@@ -23,7 +24,7 @@ const SignInForm = z.object({
     .trim()
     .min(1, 'Enter your name')
     .max(100, 'Your name must be 100 characters or fewer')
-    .refine((s) => !/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/.test(s), 'Your name must not contain control characters'),
+    .refine((s) => !FORBIDDEN_IN_LINE.test(s), 'Your name must not contain control characters'),
 });
 
 /**

@@ -461,6 +461,18 @@ const CASES: Case[] = [
     send: () => post(manager, `/api/letters/${fx.submitted.id}/approve`, { version: fx.submitted.version - 1 }),
     status: 412,
   },
+  {
+    name: 'an approval whose body version and If-Match disagree',
+    send: () => post(manager, `/api/letters/${fx.submitted.id}/approve`, { version: fx.submitted.version }, { 'If-Match': `"${fx.submitted.version + 1}"` }),
+    status: 412,
+    fields: ['If-Match'],
+  },
+  {
+    name: 'an approval with neither a version nor If-Match',
+    send: () => post(manager, `/api/letters/${fx.submitted.id}/approve`, {}),
+    status: 428,
+    fields: ['If-Match', 'version'],
+  },
 
   // Actions in the wrong state
   {
@@ -492,7 +504,7 @@ const CASES: Case[] = [
 
   // Roles
   { name: 'a reader creating a letter', send: () => post(reader, '/api/letters', letterBody()), status: 403 },
-  { name: 'a reader reading a draft', send: () => get(reader, `/api/letters/${fx.draft.id}`), status: 403 },
+  { name: 'a reader reading a draft', send: () => get(reader, `/api/letters/${fx.draft.id}`), status: 404 },
   { name: 'a reader searching drafts', send: () => get(reader, '/api/letters?status=draft'), status: 403 },
   { name: 'a reader previewing a draft', send: () => get(reader, `/api/letters/${fx.draft.id}/preview`), status: 403 },
   { name: 'a reader adding a finding', send: () => post(reader, `/api/letters/${fx.draft.id}/findings`, { category: 'strength', text: 'x' }), status: 403 },

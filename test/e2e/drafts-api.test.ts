@@ -124,11 +124,14 @@ describe('workflow', () => {
     expect(resubmitted.body.status).toBe('submitted');
     expect(resubmitted.body.returnComment).toBeUndefined();
 
-    const approved = await manager.post(`/api/letters/${letter.id}/approve`, { version: resubmitted.body.version });
+    // Approve takes the version in If-Match, as every other write does.
+    const approved = await manager.post(`/api/letters/${letter.id}/approve`, undefined, { 'If-Match': resubmitted.headers.get('etag')! });
     expect(approved.status).toBe(202);
     expect(approved.body.status).toBe('approved');
     expect(approved.body.approval).toMatchObject({ by: 'Mary Manager', version: resubmitted.body.version });
 
+    // A reader finds the letter once it is archived.
+    await stack.queue.idle();
     const read = await reader.get(`/api/letters/${letter.id}`);
     expect(read.status).toBe(200);
     const actions = read.body.history.map((h: any) => `${h.action}:${h.by}`);
@@ -144,10 +147,11 @@ describe('workflow', () => {
     expect(read.body.history.find((h: any) => h.action === 'returned').detail).toBe('Please tighten the summary.');
   });
 
-  it('records every read of an approved letter, and never a draft read', async () => {
+  it('records every read of an archived letter, and never a draft read', async () => {
     const letter = await submittedLetter(inspector);
     await inspector.get(`/api/letters/${letter.id}`);
     await manager.post(`/api/letters/${letter.id}/approve`, { version: letter.version });
+    await stack.queue.idle();
     await reader.get(`/api/letters/${letter.id}`);
     await manager.get(`/api/letters/${letter.id}`);
     const read = await inspector.get(`/api/letters/${letter.id}`);

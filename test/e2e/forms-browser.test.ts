@@ -451,13 +451,14 @@ describe('when things do not go to plan', () => {
       const { page } = reader;
       await signIn(page, stack.url, 'reader', 'Rita Records');
       expect(await page.$('a[href="/letters/new"]')).toBeNull();
-      expect(await page.$$eval('#status option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['', 'approved', 'rendered', 'distributed']);
+      expect(await page.$$eval('#status option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['', 'rendered', 'distributed']);
       expect(await texts(page, 'tbody tr td:first-child')).toEqual(['Durham County Council']);
 
       const draft = (await stack.deps.letters.list({ limit: 50, status: 'draft' })).items[0]!;
+      // A draft does not exist for a reader.
       const refused = await page.goto(`${stack.url}/letters/${draft.id}`);
-      expect(refused!.status()).toBe(403);
-      expect(await text(page, 'h1')).toBe('You cannot do that');
+      expect(refused!.status()).toBe(404);
+      expect(await text(page, 'h1')).toBe('Page not found');
       expect((await page.goto(`${stack.url}/letters/new`))!.status()).toBe(403);
       await expectAccessible(page);
 

@@ -45,13 +45,16 @@ const ROUTES: {
     name: 'GET /api/letters/{id} (draft)',
     prepare: () => inspector.createLetter(),
     call: (c, l) => c.get(`/api/letters/${l.id}`),
-    expect: { inspector: 200, manager: 200, reader: 403, nobody: 401 },
+    // A reader cannot learn that a draft exists.
+    expect: { inspector: 200, manager: 200, reader: 404, nobody: 401 },
   },
   {
-    name: 'GET /api/letters/{id} (approved)',
+    name: 'GET /api/letters/{id} (archived)',
     prepare: async () => {
       const l = await submittedLetter(inspector);
-      return (await manager.post(`/api/letters/${l.id}/approve`, { version: l.version })).body;
+      await manager.post(`/api/letters/${l.id}/approve`, { version: l.version });
+      await stack.queue.idle();
+      return (await manager.get(`/api/letters/${l.id}`)).body;
     },
     call: (c, l) => c.get(`/api/letters/${l.id}`),
     expect: { inspector: 200, manager: 200, reader: 200, nobody: 401 },
@@ -108,7 +111,7 @@ const ROUTES: {
     name: 'GET /api/letters/{id}/pdf (not yet rendered)',
     prepare: () => inspector.createLetter(),
     call: (c, l) => c.get(`/api/letters/${l.id}/pdf`),
-    expect: { inspector: 409, manager: 409, reader: 409, nobody: 401 },
+    expect: { inspector: 409, manager: 409, reader: 404, nobody: 401 },
   },
   {
     name: 'GET /api/openapi.json',

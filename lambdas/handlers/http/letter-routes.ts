@@ -10,16 +10,11 @@ import { previewHtml, previewPdf } from '../../core/use-cases/render-letter';
 import type { ApiDependencies, ApiEnv } from './api-context';
 import { letterResponse, letterSummaryResponse } from './letter-view';
 import { ListQuery, openApiDocument } from './openapi';
+import { previewPolicy } from './preview-policy';
 import { idParam, ifMatch, jsonBody, queryParams, versionFromBodyOrIfMatch } from './request';
 
 const EmptyBody = z.strictObject({});
 const PreviewQuery = z.strictObject({ format: z.enum(['html', 'pdf']).default('html') });
-
-/**
- * The letter's own policy travels in its meta tag; the header says the same, in case it is
- * ignored, and adds what a meta tag cannot say: only our own pages may frame the preview.
- */
-export const previewPolicy = (template: { contentSecurityPolicy: string }) => `${template.contentSecurityPolicy}; frame-ancestors 'self'`;
 
 function sendLetter(c: Context<ApiEnv>, letter: Letter, status: 200 | 201 | 202 = 200) {
   c.header('ETag', `"${letter.version}"`);

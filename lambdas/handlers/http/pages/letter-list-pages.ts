@@ -2,6 +2,7 @@ import type { Hono } from 'hono';
 import { AppError } from '../../../core/errors';
 import { LETTER_STATUSES } from '../../../core/letter';
 import { can } from '../../../core/roles';
+import { isArchived } from '../../../core/transitions';
 import { listLetters } from '../../../core/use-cases/read-letters';
 import { ListQuery } from '../openapi';
 import { addIssues, type FieldDef, FormErrors } from './form-fields';
@@ -46,7 +47,7 @@ export function letterListPages(pages: Hono<PageEnv>, kit: PageKit) {
     if (raw.authority.trim()) search.set('authority', raw.authority.trim());
     if (raw.status) search.set('status', raw.status);
     const nextUrl = nextCursor ? `/letters?${new URLSearchParams([...search, ['cursor', nextCursor]]).toString()}` : undefined;
-    const statuses = actor.role === 'reader' ? LETTER_STATUSES.filter((s) => s !== 'draft' && s !== 'submitted') : LETTER_STATUSES;
+    const statuses = actor.role === 'reader' ? LETTER_STATUSES.filter(isArchived) : LETTER_STATUSES;
     return kit.render(c, 'letters.njk', {
       title: 'Letters',
       items,

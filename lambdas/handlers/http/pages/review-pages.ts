@@ -6,6 +6,7 @@ import { can } from '../../../core/roles';
 import { getLetter } from '../../../core/use-cases/read-letters';
 import { previewHtml, previewPdf } from '../../../core/use-cases/render-letter';
 import { approveLetter, returnLetter } from '../../../core/use-cases/review-letters';
+import { previewPolicy } from '../preview-policy';
 import { idParam } from '../request';
 import { addIssues, addProblems, type FieldDef, field, FormErrors, type FormValues, versionOf } from './form-fields';
 import type { PageContext, PageEnv, PageKit } from './page-kit';
@@ -23,10 +24,6 @@ const DONE: Record<string, string> = {
   approved: 'Letter approved. It is being made into a PDF and sent to its 3 recipients.',
   redistributed: 'The letter is being sent again to the recipients it failed to reach.',
 };
-
-/** The letter's preview carries the same policy as its own meta tag: inline styles and data: fonts only. */
-const PREVIEW_CSP =
-  "default-src 'none'; style-src 'unsafe-inline'; font-src data:; img-src data:; frame-ancestors 'self'";
 
 const RETURN_FIELDS: FieldDef[] = [field('comment', 'textarea', 'What needs to change?', 'what needs to change', { maxlength: LIMITS.comment })];
 
@@ -48,7 +45,7 @@ export function reviewPages(pages: Hono<PageEnv>, kit: PageKit) {
 
   pages.get('/letters/:id/preview', async (c) => {
     const html = await previewHtml(deps, c.get('actor'), idParam(c, 'id'));
-    return c.body(html, 200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': PREVIEW_CSP });
+    return c.body(html, 200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': previewPolicy(deps.template) });
   });
 
   pages.get('/letters/:id/preview.pdf', async (c) => {
