@@ -74,8 +74,9 @@ class Watch {
   constructor(stack: LocalStack) {
     const { deps } = stack;
     this.wrap(deps.letters, 'transition', 'dynamodb: transition', (args) => {
-      const [id, change] = args as [string, { to: string }];
-      if (change.to === 'distributed') this.waiting.get(id)?.(performance.now());
+      // The write's guard names the status it moves the letter to.
+      const [id, guard] = args as [string, { to?: string }];
+      if (guard.to === 'distributed') this.waiting.get(id)?.(performance.now());
     });
     for (const method of ['get', 'claimDeliveries', 'recordDelivery'] as const) this.wrap(deps.letters, method, `dynamodb: ${method}`);
     this.wrap(deps.renderer, 'render', 'renderer.render (Chromium + pdf-lib)');
