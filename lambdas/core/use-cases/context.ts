@@ -93,3 +93,17 @@ export async function writeOrExplain(
     throw new ConflictError('The letter changed while this request was made; read it again and retry.');
   }
 }
+
+/**
+ * The stages' way of changing a letter: the same guarded write, where a refusal means another
+ * delivery of the same job got there first and its write stands. Returns whether this one landed.
+ */
+export async function writeIfFirst(action: LetterAction, write: (guard: WriteGuard) => Promise<Letter>): Promise<boolean> {
+  try {
+    await write(guard(action));
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionNotMetError) return false;
+    throw error;
+  }
+}

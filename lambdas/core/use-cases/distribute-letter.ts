@@ -2,9 +2,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { coveringEmail } from '../covering-email';
 import type { Actor, Delivery, Letter } from '../letter';
 import { RECIPIENT_ROLES, type RecipientRole } from '../letter-schema';
-import { ConditionNotMetError, RetryableSendError } from '../ports';
-import { allowedFrom, check, guard } from '../transitions';
-import { authorise, type DistributionContext, entry, type LetterContext, loadLetter, writeOrExplain } from './context';
+import { RetryableSendError } from '../ports';
+import { allowedFrom, check } from '../transitions';
+import { authorise, type DistributionContext, entry, type LetterContext, loadLetter, writeIfFirst, writeOrExplain } from './context';
 import { applyHeldEvents } from './record-delivery-event';
 
 /** Thrown when some recipient should be tried again later; the queue redelivers the job. */
@@ -82,12 +82,8 @@ export async function distributeLetter(ctx: DistributionContext, letterId: strin
   }
 
   if (seen.some(everyoneSent)) {
-    try {
-      await ctx.letters.transition(letterId, guard('distribute'), { entry: entry(ctx, 'system', 'distributed') });
-    } catch (error) {
-      // Another worker's last send got there first.
-      if (!(error instanceof ConditionNotMetError)) throw error;
-    }
+    // Of workers whose last sends land together, one records the letter distributed.
+    await writeIfFirst('distribute', (guard) => ctx.letters.transition(letterId, guard, { entry: entry(ctx, 'system', 'distributed') }));
   }
   if (result.waiting.length) throw new RetryLaterError(`recipients to try again: ${result.waiting.join(', ')}`);
   return result;

@@ -2,9 +2,8 @@ import { createHash } from 'node:crypto';
 import { archiveKeys } from '../archive-keys';
 import { type Actor, contentOf, type Delivery } from '../letter';
 import { RECIPIENT_ROLES } from '../letter-schema';
-import { ConditionNotMetError } from '../ports';
-import { allowedFrom, check, guard, isArchived } from '../transitions';
-import { type ArchiveContext, authorise, entry, loadLetter } from './context';
+import { allowedFrom, check, isArchived } from '../transitions';
+import { type ArchiveContext, authorise, entry, loadLetter, writeIfFirst } from './context';
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
@@ -60,16 +59,8 @@ export async function renderLetter(ctx: ArchiveContext, letterId: string): Promi
       { role, email: snapshot.recipients[role].email, state: 'pending', attempts: 0, updatedAt: renderedAt },
     ]),
   );
-  try {
-    await ctx.letters.transition(letterId, guard('render'), {
-      pdf: record,
-      deliveries,
-      entry: entry(ctx, 'system', 'rendered', `${pages} pages, sha256 ${record.sha256}`),
-    });
-  } catch (error) {
-    // Another delivery of the same job got there first; its record stands.
-    if (!(error instanceof ConditionNotMetError)) throw error;
-  }
+  const rendered = entry(ctx, 'system', 'rendered', `${pages} pages, sha256 ${record.sha256}`);
+  await writeIfFirst('render', (guard) => ctx.letters.transition(letterId, guard, { pdf: record, deliveries, entry: rendered }));
   await ctx.jobs.enqueue('distribute', { letterId });
   return 'rendered';
 }

@@ -35,14 +35,17 @@ export function jobHandler(logger: Logger, run: (letterId: string, record: SQSRe
       throw error;
     }
   };
-  return (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> =>
+  return (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
+    // The invocation's request id and function name go on every log line of its jobs.
+    if (context) logger.addContext(context);
     // A processor holds one batch's state, and the local queue runs invocations side by side: one each.
     // A batch that fails whole is reported like any other, record by record, rather than thrown.
-    processPartialResponse(event, runJob, new BatchProcessor(EventType.SQS), {
+    return processPartialResponse(event, runJob, new BatchProcessor(EventType.SQS), {
       context,
       processInParallel: false,
       throwOnFullBatchFailure: false,
     });
+  };
 }
 
 function parseJson(text: string): unknown {
