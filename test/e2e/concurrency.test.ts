@@ -91,7 +91,6 @@ describe('many managers on one letter', () => {
 
 describe('many letters at once', () => {
   it('distributes 50 letters approved at the same moment, each exactly once to each recipient', async () => {
-    const started = Date.now();
     const batch = Array.from({ length: 50 }, (_, i) => ({ n: i + 1, recipients: recipientsFor(`batch${i + 1}`) }));
     const submitted = await Promise.all(
       batch.map(({ n, recipients }) => submittedLetter(inspector, { recipients, authority: { name: `Batch Council ${n}` } })),
@@ -118,7 +117,6 @@ describe('many letters at once', () => {
     });
     // Different councils print different letters; identical hashes would mean crossed wires.
     expect(new Set(letters.map((l) => l.pdf.sha256)).size).toBe(50);
-    expect(Date.now() - started).toBeLessThan(60_000);
   }, 120_000);
 
   it("refuses another manager's second approval of the same version, rendering once", async () => {
