@@ -3,7 +3,7 @@
  *   npm run bench                      the full run (a few minutes)
  *   npm run bench -- --quick           small counts, for a quick check
  *   npm run bench -- --letters 200     a shorter memory run
- *   npm run bench -- --only render,e2e phases: render, weasyprint, memory, e2e, cold
+ *   npm run bench -- --only render,e2e phases: render, weasyprint, memory, e2e, cold, bundles
  *   npm run bench -- --write-docs      also refresh docs/bench.md and docs/bench-latest.json
  *   npm run bench -- --profile         sample the Node process during the end-to-end throughput run
  * Prints Markdown tables on stdout, progress on stderr, and writes bench/results/latest.json.
@@ -14,6 +14,7 @@ import { cpus, loadavg, release, totalmem, type } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import puppeteer from 'puppeteer-core';
 import { NunjucksLetterTemplate } from '../lambdas/adapters/templates/nunjucks-letter-template';
+import { type BundleRow, bundleRuns } from './lib/bundles';
 import { type ColdResult, coldRuns } from './lib/cold';
 import { benchLetters, TEMPLATES_DIR } from './lib/letters';
 import { type PipelineResult, pipelineRun } from './lib/pipeline';
@@ -29,7 +30,7 @@ import {
 } from './lib/render';
 import { round, type Summary, summarise } from './lib/stats';
 
-const PHASES = ['render', 'weasyprint', 'memory', 'e2e', 'cold'] as const;
+const PHASES = ['render', 'weasyprint', 'memory', 'e2e', 'cold', 'bundles'] as const;
 type Phase = (typeof PHASES)[number];
 
 interface Options {
@@ -47,7 +48,7 @@ const DOCS_JSON = fileURLToPath(new URL('../docs/bench-latest.json', import.meta
 
 function usage(message?: string): never {
   if (message) console.error(message);
-  console.error('usage: npm run bench -- [--quick] [--letters N] [--only render,weasyprint,memory,e2e,cold] [--out file.json] [--write-docs] [--profile]');
+  console.error('usage: npm run bench -- [--quick] [--letters N] [--only render,weasyprint,memory,e2e,cold,bundles] [--out file.json] [--write-docs] [--profile]');
   process.exit(2);
 }
 
@@ -114,6 +115,7 @@ interface Report {
   memory?: MemoryResult;
   pipeline?: PipelineResult;
   cold?: ColdResult;
+  bundles?: BundleRow[];
   targets: Target[];
 }
 
@@ -245,6 +247,15 @@ function renderTables(report: Report): string {
       ),
     );
   }
+  if (report.bundles) {
+    out.push('\n### Function bundles: size and import time on Node 22 (ms, fresh process)');
+    out.push(
+      table(
+        ['function', 'entry', 'bundle', 'import, median', 'import with --enable-source-maps, median'],
+        report.bundles.map((b) => [b.fn, b.entry, `${(b.bytes / 2 ** 20).toFixed(2)} MB`, ms(b.importMs.median), ms(b.importWithSourceMapsMs.median)]),
+      ),
+    );
+  }
   if (report.targets.length) {
     out.push('\n### Targets');
     out.push(table(['target', 'measured', 'met'], report.targets.map((t) => [t.target, t.measured, t.met ? 'yes' : '**no**'])));
@@ -330,7 +341,7 @@ async function main() {
 
   const template = new NunjucksLetterTemplate(TEMPLATES_DIR);
   const letters = benchLetters(template);
-  const phaseCount = (has('render') ? 2 : 0) + (has('weasyprint') && python ? 1 : 0) + (has('memory') ? 1 : 0) + (has('e2e') ? 1 : 0) + (has('cold') ? 1 : 0);
+  const phaseCount = (has('render') ? 2 : 0) + (has('weasyprint') && python ? 1 : 0) + (has('memory') ? 1 : 0) + (has('e2e') ? 1 : 0) + (has('cold') ? 1 : 0) + (has('bundles') ? 1 : 0);
   const progress = new Progress(phaseCount);
 
   if (has('render')) {
@@ -374,6 +385,7 @@ async function main() {
   if (has('memory')) report.memory = await memoryRun(template, letters, counts.memoryLetters, progress);
   if (has('e2e')) report.pipeline = await pipelineRun(letters, counts.pipeline, options.profile, progress);
   if (has('cold')) report.cold = await coldRuns(counts.coldRuns, progress);
+  if (has('bundles')) report.bundles = await bundleRuns(counts.coldRuns, progress);
   progress.end();
   report.machine.loadAverageAtEnd = loadavg().map((l) => l.toFixed(2)).join(' ');
 

@@ -41,7 +41,9 @@ export function defineInspectionLetters(app: App, projectRoot: string = PROJECT_
       },
       mail: {
         from: stateful.mailFrom,
-        identityArn: stateful.emailIdentity.emailIdentityArn,
+        // Built from the same setting in both stacks rather than referenced across them, so a
+        // change of sender domain never meets an export still in use.
+        domain: settings.sesDomain,
         configurationSetName: stateful.configurationSet.configurationSetName,
       },
       mailEventsTopic: stateful.mailEventsTopic,

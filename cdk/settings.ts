@@ -7,10 +7,12 @@ export interface Settings {
   /** Where the stacks go (context `region`, not the CLI profile, so a deployment is repeatable). The account is left to the CLI so synth needs no credentials. */
   readonly region: string;
   readonly account?: string;
-  /** The verified SES sender every letter is emailed from. */
+  /** The sender every letter is emailed from: an address in `sesDomain`. */
   readonly mailFrom: string;
-  /** Verify a whole domain (DKIM) instead of the single sender address. */
-  readonly sesDomain?: string;
+  /** The domain SES sends from, verified with Easy DKIM: DMARC at gov.uk rejects anything else. */
+  readonly sesDomain: string;
+  /** The custom MAIL FROM (bounce) domain, a subdomain of `sesDomain`, so SPF aligns too. */
+  readonly mailFromDomain: string;
   /** The Cognito hosted UI lives at https://<prefix>.auth.<region>.amazoncognito.com. */
   readonly cognitoDomainPrefix: string;
   /** Paths on the API the hosted UI may send a person back to after sign-in and sign-out. */
@@ -23,10 +25,16 @@ export interface Settings {
   readonly alarmEmail?: string;
 }
 
+/** Settings with no safe default: every deployment chooses its own, or synth stops. */
+export const REQUIRED_CONTEXT = {
+  cognitoDomainPrefix: 'the hosted sign-in prefix, unique in the region (https://<prefix>.auth.<region>.amazoncognito.com)',
+  sesDomain: 'the domain letters are sent from, verified in SES with Easy DKIM (for example letters.your-inspectorate.gov.uk)',
+} as const;
+
 const DEFAULTS = {
   region: 'eu-west-2',
-  mailFrom: 'letters@example.gov.uk',
-  cognitoDomainPrefix: 'inspection-letters',
+  mailLocalPart: 'letters',
+  mailFromSubdomain: 'mail',
   authCallbackPath: '/auth/callback',
   signOutPath: '/signed-out',
   archiveLockMode: 'GOVERNANCE',
@@ -42,15 +50,29 @@ export function readSettings(node: Node, env: NodeJS.ProcessEnv = process.env): 
     return String(value).trim();
   };
 
-  const mailFrom = text('mailFrom') ?? DEFAULTS.mailFrom;
-  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(mailFrom)) throw new Error(`context mailFrom is not an email address: ${mailFrom}`);
-
-  const sesDomain = text('sesDomain')?.toLowerCase();
-  if (sesDomain && !mailFrom.toLowerCase().endsWith(`@${sesDomain}`)) {
-    throw new Error(`context mailFrom (${mailFrom}) must be an address in sesDomain (${sesDomain})`);
+  const missing = Object.entries(REQUIRED_CONTEXT).filter(([key]) => text(key) === undefined);
+  if (missing.length > 0) {
+    throw new Error(
+      `Missing CDK context ${missing.map(([key]) => key).join(' and ')}: ${missing.map(([key, what]) => `${key} is ${what}`).join('; ')}. ` +
+        `Pass them with -c, e.g. npx cdk synth -c cognitoDomainPrefix=your-inspectorate-letters -c sesDomain=letters.your-inspectorate.gov.uk, or set them in cdk.json.`,
+    );
   }
 
-  const cognitoDomainPrefix = text('cognitoDomainPrefix') ?? DEFAULTS.cognitoDomainPrefix;
+  const sesDomain = text('sesDomain')!.toLowerCase();
+  if (!/^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(sesDomain)) {
+    throw new Error(`context sesDomain is not a domain name: ${sesDomain}`);
+  }
+  const mailFrom = text('mailFrom') ?? `${DEFAULTS.mailLocalPart}@${sesDomain}`;
+  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(mailFrom)) throw new Error(`context mailFrom is not an email address: ${mailFrom}`);
+  if (!mailFrom.toLowerCase().endsWith(`@${sesDomain}`)) {
+    throw new Error(`context mailFrom (${mailFrom}) must be an address in sesDomain (${sesDomain})`);
+  }
+  const mailFromSubdomain = text('mailFromSubdomain') ?? DEFAULTS.mailFromSubdomain;
+  if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(mailFromSubdomain)) {
+    throw new Error(`context mailFromSubdomain must be one DNS label: ${mailFromSubdomain}`);
+  }
+
+  const cognitoDomainPrefix = text('cognitoDomainPrefix')!;
   if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(cognitoDomainPrefix) || /aws|amazon|cognito/.test(cognitoDomainPrefix)) {
     throw new Error(`context cognitoDomainPrefix must be lower-case letters, digits and hyphens, without aws, amazon or cognito: ${cognitoDomainPrefix}`);
   }
@@ -79,6 +101,7 @@ export function readSettings(node: Node, env: NodeJS.ProcessEnv = process.env): 
     account: text('account') ?? env.CDK_DEFAULT_ACCOUNT,
     mailFrom,
     sesDomain,
+    mailFromDomain: `${mailFromSubdomain}.${sesDomain}`,
     cognitoDomainPrefix,
     authCallbackPath: path('authCallbackPath'),
     signOutPath: path('signOutPath'),

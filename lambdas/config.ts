@@ -34,10 +34,16 @@ const Env = z.object({
   FONTS_DIR: z.string().min(1).optional(),
   /** Lambda's sandbox needs Chromium in one process; elsewhere a crashed renderer should not take the browser with it. */
   CHROMIUM_SINGLE_PROCESS: z.enum(['true', 'false']).default('false'),
+  /** @sparticuz/chromium's brotli files, when its JavaScript is bundled apart from them (the Lambda layer). */
+  CHROMIUM_BIN_DIR: z.string().min(1).optional(),
+  /** Letters left approved or rendered longer than this are queued again by the sweeper. */
+  SWEEP_AFTER_SECONDS: z.coerce.number().int().min(1).default(600),
   /** Local emulators keep path-style buckets and want checksums only when required. */
   S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).optional(),
   PRESIGN_EXPIRES_SECONDS: z.coerce.number().int().min(1).max(300).default(300),
   RENDER_TIMEOUT_MS: z.coerce.number().int().positive().default(20_000),
+  /** The queue a queue-triggered function consumes, for delaying a failed record's next attempt. */
+  SOURCE_QUEUE_URL: z.string().min(1).optional(),
   /** Receives of a job before it goes to the dead-letter queue; matches the queues' redrive policy. */
   MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).default(5),
   /** A recipient claimed longer ago than this belongs to a worker that died mid-send. */

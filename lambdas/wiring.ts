@@ -1,46 +1,18 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SESClient } from '@aws-sdk/client-ses';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { join } from 'node:path';
-import { ChromiumPdfRenderer } from './adapters/chromium/chromium-pdf-renderer';
-import { NunjucksLetterTemplate } from './adapters/templates/nunjucks-letter-template';
-import { GatewayClaimsAuthenticator, JwtAuthenticator } from './adapters/auth/jwt-authenticator';
-import { DynamoDbLetterRepository } from './adapters/dynamodb/dynamodb-letter-repository';
-import { systemClock, UlidGenerator } from './adapters/ids';
-import { S3ArchiveStore } from './adapters/s3/s3-archive-store';
-import { SesMailer } from './adapters/ses/ses-mailer';
-import { SqsJobQueue } from './adapters/sqs/sqs-job-queue';
-import { type Config, required } from './config';
-import type { Authenticator, JobQueue, Mailer, PdfRenderer } from './core/ports';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Config } from './config';
+import type { JobQueue, Mailer, PdfRenderer } from './core/ports';
+import { archiveStore, s3Client } from './wiring/archive';
+import { authenticator } from './wiring/auth';
+import { sqsClient, sqsJobQueue } from './wiring/jobs';
+import { createLogger } from './wiring/lambda';
+import { dynamoClients, letterStore } from './wiring/letters';
+import { sesClient, sesMailer } from './wiring/mailer';
+import { chromiumRenderer } from './wiring/renderer';
+import { letterTemplate } from './wiring/template';
 
-/**
- * AWS clients, built once per process. Endpoints come from the SDK's own settings
- * (AWS_ENDPOINT_URL_DYNAMODB and friends), so the same code talks to AWS or to the local emulators.
- */
+/** Every AWS client, for the local stack, which runs all the stages in one process. */
 export function awsClients(config: Config) {
-  const dynamo = new DynamoDBClient({});
-  return {
-    dynamo,
-    documents: DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }),
-    s3: new S3Client({ forcePathStyle: config.S3_FORCE_PATH_STYLE === 'true' }),
-    ses: new SESClient({}),
-    sqs: new SQSClient({}),
-  };
-}
-
-function authenticator(config: Config): Authenticator {
-  const verify = () =>
-    new JwtAuthenticator({
-      issuer: required(config, 'JWT_ISSUER'),
-      audience: required(config, 'JWT_AUDIENCE'),
-      jwks: config.JWT_JWKS ? JSON.parse(config.JWT_JWKS) : undefined,
-      jwksUrl: config.JWT_JWKS_URL,
-    });
-  if (config.AUTH_MODE === 'jwt') return verify();
-  return new GatewayClaimsAuthenticator(config.JWT_ISSUER ? verify() : undefined);
+  return { ...dynamoClients(), s3: s3Client(config), ses: sesClient(), sqs: sqsClient() };
 }
 
 export interface Overrides {
@@ -53,45 +25,32 @@ export interface Overrides {
   wrapRenderer?: (renderer: PdfRenderer) => PdfRenderer;
 }
 
-/** Everything a handler needs, built once per cold start and passed in. */
+/**
+ * Everything any handler needs, built once and passed in: the local stack runs every stage in
+ * one process. Each Lambda function builds only its own part, from the modules in wiring/, so
+ * its bundle holds nothing it does not use (see each handler's entry point).
+ */
 export function buildDependencies(config: Config, overrides: Overrides = {}) {
   const clients = overrides.clients ?? awsClients(config);
-  const clock = systemClock;
-  const ids = new UlidGenerator(clock);
-  const letters = new DynamoDbLetterRepository(clients.documents, config.TABLE_NAME);
-  const jobs =
-    overrides.jobs ?? new SqsJobQueue(clients.sqs, { render: config.RENDER_QUEUE_URL, distribute: config.DISTRIBUTE_QUEUE_URL });
-  const archive = new S3ArchiveStore(clients.s3, config.ARCHIVE_BUCKET);
-  const logger = overrides.logger ?? new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'inspection-letters' });
-  const template = new NunjucksLetterTemplate(config.TEMPLATES_DIR ?? join(process.cwd(), 'templates'), {
-    fontPackageDir: config.FONTS_DIR,
-  });
-  // Chromium starts on the first render, not here: functions that never render never pay for it.
-  const chromium = new ChromiumPdfRenderer({
-    timeoutMs: config.RENDER_TIMEOUT_MS,
-    singleProcess: config.CHROMIUM_SINGLE_PROCESS === 'true',
-    logger: { info: (message, details) => logger.info(message, { ...details }), warn: (message, details) => logger.warn(message, { ...details }) },
-  });
-  const renderer = overrides.wrapRenderer ? overrides.wrapRenderer(chromium) : chromium;
-  const ses = new SesMailer(clients.ses, config.SES_CONFIGURATION_SET);
-  const mailer = overrides.wrapMailer ? overrides.wrapMailer(ses) : ses;
+  const logger = overrides.logger ?? createLogger();
+  const chromium = chromiumRenderer(config, logger);
+  const ses = sesMailer(clients.ses, config);
   return {
     config,
     clients,
-    clock,
-    ids,
-    letters,
-    jobs,
-    archive,
+    ...letterStore(clients.documents, config),
+    jobs: overrides.jobs ?? sqsJobQueue(clients.sqs, config),
+    archive: archiveStore(clients.s3, config),
     logger,
     authenticator: authenticator(config),
     presignExpiresSeconds: config.PRESIGN_EXPIRES_SECONDS,
-    template,
-    renderer,
-    mailer,
+    template: letterTemplate(config),
+    renderer: overrides.wrapRenderer ? overrides.wrapRenderer(chromium) : chromium,
+    mailer: overrides.wrapMailer ? overrides.wrapMailer(ses) : ses,
     mailFrom: config.MAIL_FROM ?? '',
     staleClaimSeconds: config.STALE_CLAIM_SECONDS,
     maxReceiveCount: config.MAX_RECEIVE_COUNT,
+    sweepAfterSeconds: config.SWEEP_AFTER_SECONDS,
   };
 }
 

@@ -9,7 +9,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue, Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledge } from '../nag';
-import { CHROMIUM_PACKAGE, type ChromiumLayer } from './chromium-layer';
+import { CHROMIUM_BIN_DIR, type ChromiumLayer } from './chromium-layer';
 
 /** Where the Lambda runtime unpacks the function's code. */
 const TASK_ROOT = '/var/task';
@@ -34,13 +34,18 @@ export const BUNDLED_FILES = {
     dir: 'templates',
   },
   // The template inlines the woff2 files and reads the package's version and unicode ranges.
+  // They go to /var/task/fonts, a folder @sparticuz/chromium's fonts.conf lists, so Chromium's
+  // font fallback finds Arimo too (the .woff twins are for fontconfig).
   fonts: {
-    copies: ['package.json', 'unicode.json', 'files'].map((name) => ({
-      from: `node_modules/@fontsource/arimo/${name}`,
-      to: `node_modules/@fontsource/arimo/${name}`,
-    })),
+    copies: [
+      'package.json',
+      'unicode.json',
+      ...['latin', 'latin-ext'].flatMap((subset) =>
+        ['400', '700'].flatMap((weight) => ['woff2', 'woff'].map((ext) => `files/arimo-${subset}-${weight}-normal.${ext}`)),
+      ),
+    ].map((name) => ({ from: `node_modules/@fontsource/arimo/${name}`, to: `fonts/arimo/${name}` })),
     variable: 'FONTS_DIR',
-    dir: 'node_modules/@fontsource/arimo',
+    dir: 'fonts/arimo',
   },
   // The forms serve dist/govuk (styles, scripts, fonts, images); the prototype kit is left out.
   govukFrontend: {
@@ -63,7 +68,7 @@ export interface LettersFunctionProps {
   readonly architecture: Architecture;
   readonly memorySize: number;
   readonly timeout: Duration;
-  /** Attach the Chromium layer and keep the package out of the bundle. */
+  /** Attach the Chromium layer (its binaries; the package's JavaScript is bundled). */
   readonly chromium?: ChromiumLayer;
   readonly files?: BundledFiles[];
   /** For asynchronous invocations: where events go after Lambda's own retries. */
@@ -92,7 +97,8 @@ export interface ArchiveRef {
 
 export interface MailSender {
   readonly from: string;
-  readonly identityArn: string;
+  /** The verified domain identity. Its ARN is built from the name, not imported from the stateful stack. */
+  readonly domain: string;
   readonly configurationSetName: string;
 }
 
@@ -129,7 +135,9 @@ export class LettersFunction extends NodejsFunction {
       timeout: props.timeout,
       role,
       logGroup,
-      tracing: Tracing.ACTIVE,
+      // Off: active tracing without instrumented clients shows little, and Powertools Tracer
+      // would put aws-xray-sdk-core in every bundle and every cold start.
+      tracing: Tracing.DISABLED,
       layers: props.chromium ? [props.chromium.layer] : undefined,
       deadLetterQueue: props.deadLetterQueue,
       projectRoot: props.projectRoot,
@@ -141,7 +149,7 @@ export class LettersFunction extends NodejsFunction {
         AUTH_MODE: 'apigateway',
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
-        ...(props.chromium ? { CHROMIUM_SINGLE_PROCESS: 'true' } : {}),
+        ...(props.chromium ? { CHROMIUM_SINGLE_PROCESS: 'true', CHROMIUM_BIN_DIR } : {}),
         ...fileEnvironment,
       },
       bundling: {
@@ -157,7 +165,9 @@ export class LettersFunction extends NodejsFunction {
         sourcesContent: false,
         // The SDK is bundled at the locked version so Lambda runs what the local stack runs.
         bundleAwsSDK: true,
-        externalModules: props.chromium ? [CHROMIUM_PACKAGE] : [],
+        // Everything is bundled, @sparticuz/chromium's JavaScript included: Node's ES module
+        // loader does not search NODE_PATH, so nothing may be left to resolve from a layer.
+        externalModules: [],
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
@@ -209,10 +219,12 @@ export class LettersFunction extends NodejsFunction {
    * Consumes a queue, reporting failed records one by one so a batch is never retried whole, and
    * tells the handler the queue's MAX_RECEIVE_COUNT so it knows a record's last attempt.
    */
-  consume(queue: Queue, options: { batchSize: number; maxConcurrency?: number }): this {
+  consume(queue: Queue, options: { batchSize: number; maxConcurrency: number }): this {
     const redrive = queue.deadLetterQueue;
     if (!redrive) throw new Error(`${queue.node.path} has no dead-letter queue; every consumed queue needs one`);
     this.addEnvironment('MAX_RECEIVE_COUNT', String(redrive.maxReceiveCount));
+    // The handler hides a failed record for longer after each attempt (ChangeMessageVisibility).
+    this.addEnvironment('SOURCE_QUEUE_URL', queue.queueUrl);
     this.addEventSource(
       new SqsEventSource(queue, {
         batchSize: options.batchSize,
@@ -228,6 +240,7 @@ export class LettersFunction extends NodejsFunction {
    * MAIL_FROM and SES_CONFIGURATION_SET. SES authorises a send against both resources.
    */
   bindMailSender(mail: MailSender): this {
+    const identityArn = Stack.of(this).formatArn({ service: 'ses', resource: 'identity', resourceName: mail.domain });
     const configurationSetArn = Stack.of(this).formatArn({
       service: 'ses',
       resource: 'configuration-set',
@@ -236,7 +249,7 @@ export class LettersFunction extends NodejsFunction {
     this.addToRolePolicy(
       new PolicyStatement({
         actions: ['ses:SendRawEmail'],
-        resources: [mail.identityArn, configurationSetArn],
+        resources: [identityArn, configurationSetArn],
         conditions: { StringEquals: { 'ses:FromAddress': mail.from } },
       }),
     );

@@ -1,4 +1,5 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import {
   AccountRecovery,
   FeaturePlan,
@@ -19,10 +20,13 @@ import {
 import {
   ConfigurationSet,
   ConfigurationSetTlsPolicy,
+  DkimIdentity,
+  EasyDkimSigningKeyLength,
   EmailIdentity,
   EmailSendingEvent,
   EventDestination,
   Identity,
+  MailFromBehaviorOnMxFailure,
   SuppressionReasons,
 } from 'aws-cdk-lib/aws-ses';
 import { Topic } from 'aws-cdk-lib/aws-sns';
@@ -55,8 +59,18 @@ export interface StatefulStackProps extends StackProps {
 }
 
 /**
+ * Kept when the stack is deleted or a resource would be replaced, but removed when the stack's
+ * first create fails and rolls back: a failed first deployment leaves nothing behind to collide
+ * with the next attempt.
+ */
+const STATEFUL = RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
+
+/** The id CDK gives the one function behind every AwsCustomResource in a stack. */
+const AWS_CUSTOM_RESOURCE_PROVIDER_ID = 'AWS679f53fac002430cb0da5b7982bd2287';
+
+/**
  * What must outlive any redeployment: letters, the archive, the sender identity and the
- * people who sign in. Everything here is retained when the stack is deleted.
+ * people who sign in. The table, buckets and user pool are retained when the stack is deleted.
  */
 export class StatefulStack extends Stack {
   readonly table: Table;
@@ -79,8 +93,9 @@ export class StatefulStack extends Stack {
       billingMode: BillingMode.PAY_PER_REQUEST,
       encryption: TableEncryption.AWS_MANAGED,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: true,
-      removalPolicy: RemovalPolicy.RETAIN,
+      // Turned on by TableDeletionProtection below, once everything else exists: protected from
+      // its creation, the table would make a failed first create's rollback fail.
+      removalPolicy: STATEFUL,
     });
     for (const [indexName, partitionKey] of Object.entries(LETTER_INDEXES)) {
       this.table.addGlobalSecondaryIndex({
@@ -101,7 +116,7 @@ export class StatefulStack extends Stack {
       minimumTLSVersion: 1.2,
       // Kept as long as the letters whose reads they record.
       lifecycleRules: [{ expiration: Duration.days(settings.archiveRetentionDays) }],
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: STATEFUL,
     });
     acknowledge(accessLogs, {
       'AwsSolutions-S1': "This bucket receives the archive bucket's access logs; logging it in turn would only move the question to another bucket.",
@@ -121,11 +136,7 @@ export class StatefulStack extends Stack {
       minimumTLSVersion: 1.2,
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'archive/',
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-
-    this.emailIdentity = new EmailIdentity(this, 'Sender', {
-      identity: settings.sesDomain ? Identity.domain(settings.sesDomain) : Identity.email(settings.mailFrom),
+      removalPolicy: STATEFUL,
     });
 
     this.configurationSet = new ConfigurationSet(this, 'Mail', {
@@ -134,6 +145,18 @@ export class StatefulStack extends Stack {
       reputationMetrics: true,
       sendingEnabled: true,
       suppressionReasons: SuppressionReasons.BOUNCES_AND_COMPLAINTS,
+    });
+
+    // A domain with Easy DKIM (d= the sending domain) and a custom MAIL FROM under it, so both
+    // DKIM and SPF align with the From address and DMARC p=reject domains (gov.uk) accept letters.
+    this.emailIdentity = new EmailIdentity(this, 'Sender', {
+      identity: Identity.domain(settings.sesDomain),
+      dkimIdentity: DkimIdentity.easyDkim(EasyDkimSigningKeyLength.RSA_2048_BIT),
+      dkimSigning: true,
+      mailFromDomain: settings.mailFromDomain,
+      // Until the MAIL FROM records resolve, SES uses its own bounce domain: DKIM still aligns.
+      mailFromBehaviorOnMxFailure: MailFromBehaviorOnMxFailure.USE_DEFAULT_VALUE,
+      configurationSet: this.configurationSet,
     });
 
     // Events name recipients, so the topic is encrypted with a key SES is allowed to use.
@@ -187,8 +210,11 @@ export class StatefulStack extends Stack {
       },
       accountRecovery: AccountRecovery.EMAIL_ONLY,
       featurePlan: FeaturePlan.ESSENTIALS,
-      deletionProtection: true,
-      removalPolicy: RemovalPolicy.RETAIN,
+      // Cognito's deletion protection would make a failed first create's rollback fail, and
+      // turning it on later (UpdateUserPool) resets every setting the call leaves out; the
+      // removal policy keeps the pool when the stack goes.
+      deletionProtection: false,
+      removalPolicy: STATEFUL,
     });
     acknowledge(this.userPool, {
       'AwsSolutions-COG8':
@@ -199,10 +225,39 @@ export class StatefulStack extends Stack {
     }
     this.userPool.addDomain('HostedUi', { cognitoDomain: { domainPrefix: settings.cognitoDomainPrefix } });
 
+    // Deletion protection comes on last, after every other resource here was created.
+    const protection = new AwsCustomResource(this, 'TableDeletionProtection', {
+      onCreate: {
+        service: 'DynamoDB',
+        action: 'updateTable',
+        parameters: { TableName: this.table.tableName, DeletionProtectionEnabled: true },
+        physicalResourceId: PhysicalResourceId.of(`${this.table.tableName}-deletion-protection`),
+      },
+      policy: AwsCustomResourcePolicy.fromStatements([
+        new PolicyStatement({ actions: ['dynamodb:UpdateTable'], resources: [this.table.tableArn] }),
+      ]),
+      installLatestAwsSdk: false,
+    });
+    for (const child of this.node.children) {
+      if (child !== protection) protection.node.addDependency(child);
+    }
+    const provider = this.node.findChild(AWS_CUSTOM_RESOURCE_PROVIDER_ID);
+    acknowledge(provider, {
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]':
+        "CDK's AwsCustomResource provider runs once per deployment to turn on the table's deletion protection; the managed policy only lets it write its own logs.",
+      'AwsSolutions-L1': "CDK chooses the AwsCustomResource provider's runtime; it runs only during deployments.",
+    });
+
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'ArchiveBucketName', { value: this.archiveBucket.bucketName });
     new CfnOutput(this, STATEFUL_OUTPUTS.archiveBucketArn, { value: this.archiveBucket.bucketArn });
     new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
     new CfnOutput(this, 'MailFrom', { value: this.mailFrom });
+    // The DNS records to publish before SES will send: three DKIM CNAMEs, and the MAIL FROM MX and SPF.
+    this.emailIdentity.dkimRecords.forEach((record, i) => {
+      new CfnOutput(this, `DkimRecord${i + 1}`, { value: `CNAME ${record.name} ${record.value}` });
+    });
+    new CfnOutput(this, 'MailFromMxRecord', { value: `MX ${settings.mailFromDomain} 10 feedback-smtp.${this.region}.amazonses.com` });
+    new CfnOutput(this, 'MailFromSpfRecord', { value: `TXT ${settings.mailFromDomain} "v=spf1 include:amazonses.com ~all"` });
   }
 }

@@ -3,7 +3,9 @@ import { AccessLogField, AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod, LogGroupLogDestination, type HttpRoute } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction as LambdaTarget } from 'aws-cdk-lib/aws-events-targets';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { OAuthScope, UserPoolClient, UserPoolClientIdentityProvider, type IUserPool } from 'aws-cdk-lib/aws-cognito';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
@@ -37,18 +39,32 @@ export interface StatelessStackProps extends StackProps {
 /** Lambda's rule of thumb: a queue hides a message for six times the consumer's timeout. */
 const VISIBILITY_PER_TIMEOUT = 6;
 
+/** The routes DESIGN.md leaves open to anyone: no authorizer at the gateway. */
+export const OPEN_ROUTES = ['/health', '/api/openapi.json', '/api/docs', '/api/verify/{sha256}'] as const;
+
 /** Handler entry points, relative to the project root. */
 export const ENTRIES = {
   api: 'lambdas/handlers/http/api.ts',
   render: 'lambdas/handlers/queue/render-letter.ts',
   distribute: 'lambdas/handlers/queue/distribute-letter.ts',
   events: 'lambdas/handlers/events/record-delivery-event.ts',
+  preview: 'lambdas/handlers/http/preview-letter-pdf.ts',
+  sweeper: 'lambdas/handlers/schedule/sweep-stalled-letters.ts',
 } as const;
+
+/**
+ * A new account may run 10 functions at once in a region. The two queue triggers take at most
+ * QUEUE_CONCURRENCY each (2 is the least Lambda allows), leaving the rest for the API, previews,
+ * SES events and the sweeper, so a burst of letters never throttles people using the forms.
+ */
+export const QUEUE_CONCURRENCY = 2;
+
+/** How often the sweeper runs, and how long a letter must have been left before it is queued again. */
+export const SWEEP_EVERY = Duration.minutes(5);
+export const SWEEP_AFTER = Duration.minutes(10);
 
 const NODE22_REASON =
   'Node.js 22 is the runtime the handlers and @sparticuz/chromium are built and tested for; moving to a newer runtime is a deliberate upgrade, not a drift.';
-const XRAY_REASON =
-  'X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions, so AWS only accepts "*".';
 
 /**
  * Everything that can be replaced without losing data: the functions, the HTTP API and its
@@ -77,18 +93,27 @@ export class StatelessStack extends Stack {
       chromium,
       files: ['templates', 'fonts'],
     });
-    // Every function builds the letter template at cold start, so each ships templates and fonts.
-    // The api function also prints DRAFT previews with Chromium, so it is sized like the
-    // renderer; Chromium starts lazily, so JSON requests do not pay for it.
-    const api = new LettersFunction(this, 'Api', {
+    const preview = new LettersFunction(this, 'PreviewLetterPdf', {
       projectRoot,
-      entry: ENTRIES.api,
-      description: 'HTTP API and forms for inspection letters',
+      entry: ENTRIES.preview,
+      description: 'Prints a draft as a DRAFT-watermarked PDF',
       architecture: Architecture.X86_64,
       memorySize: 2048,
       // API Gateway gives up on an integration after 30 seconds.
       timeout: Duration.seconds(29),
       chromium,
+      files: ['templates', 'fonts', 'govukFrontend'],
+    });
+    // JSON, HTML previews and the forms: no browser. Measured with npm run smoke:lambda, a cold
+    // start loads ~2 MB of JavaScript and peaks near 150 MB; 1024 MB buys about 0.6 vCPU, which
+    // keeps the cold start short, where 512 MB (0.3 vCPU) would roughly double it.
+    const api = new LettersFunction(this, 'Api', {
+      projectRoot,
+      entry: ENTRIES.api,
+      description: 'HTTP API and forms for inspection letters',
+      architecture: Architecture.ARM_64,
+      memorySize: 1024,
+      timeout: Duration.seconds(29),
       files: ['templates', 'fonts', 'govukFrontend'],
     });
     const distribute = new LettersFunction(this, 'DistributeLetter', {
@@ -98,7 +123,6 @@ export class StatelessStack extends Stack {
       architecture: Architecture.ARM_64,
       memorySize: 512,
       timeout: Duration.seconds(30),
-      files: ['templates', 'fonts'],
     });
     const eventsDlq = this.deadLetterQueue('RecordDeliveryEventDlq');
     const events = new LettersFunction(this, 'RecordDeliveryEvent', {
@@ -108,11 +132,18 @@ export class StatelessStack extends Stack {
       architecture: Architecture.ARM_64,
       memorySize: 256,
       timeout: Duration.seconds(10),
-      files: ['templates', 'fonts'],
       // SNS invokes asynchronously: after Lambda's retries the event is kept here, not lost.
       deadLetterQueue: eventsDlq,
     });
-    this.functions = { api, render, distribute, events };
+    const sweeper = new LettersFunction(this, 'SweepStalledLetters', {
+      projectRoot,
+      entry: ENTRIES.sweeper,
+      description: 'Queues again the letters left approved or rendered with no job to move them on',
+      architecture: Architecture.ARM_64,
+      memorySize: 256,
+      timeout: Duration.seconds(60),
+    });
+    this.functions = { api, preview, render, distribute, events, sweeper };
 
     // ---- Queues between the stages ---------------------------------------------------------
     const renderDlq = this.deadLetterQueue('RenderDlq');
@@ -120,8 +151,9 @@ export class StatelessStack extends Stack {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       visibilityTimeout: Duration.seconds(render.timeout!.toSeconds() * VISIBILITY_PER_TIMEOUT),
-      // A letter that fails three renders is broken, not unlucky.
-      deadLetterQueue: { queue: renderDlq, maxReceiveCount: 3 },
+      // Each failed attempt waits twice as long as the last (30 s to 8 min, see wiring/backoff.ts):
+      // five receives span a quarter of an hour, enough to outlast a passing outage.
+      deadLetterQueue: { queue: renderDlq, maxReceiveCount: 5 },
     });
     const distributeDlq = this.deadLetterQueue('DistributeDlq');
     const distributeVisibility = Duration.seconds(distribute.timeout!.toSeconds() * VISIBILITY_PER_TIMEOUT);
@@ -129,8 +161,8 @@ export class StatelessStack extends Stack {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       visibilityTimeout: distributeVisibility,
-      // More tries than rendering: SES throttling is transient.
-      deadLetterQueue: { queue: distributeDlq, maxReceiveCount: 5 },
+      // More tries than rendering, with the same doubling waits: SES throttling is transient.
+      deadLetterQueue: { queue: distributeDlq, maxReceiveCount: 8 },
     });
 
     // ---- Access: each function gets the calls its use cases make, and nothing else ---------------
@@ -150,14 +182,18 @@ export class StatelessStack extends Stack {
       // the PDF, its HTML and the manifest; the archive is write-once, so nothing is read back
       .bindArchive(stateful.archive, ['s3:PutObject'])
       .bindQueueSender(distributeQueue, 'DISTRIBUTE_QUEUE_URL')
-      .consume(renderQueue, { batchSize: 1, maxConcurrency: 5 });
+      .consume(renderQueue, { batchSize: 1, maxConcurrency: QUEUE_CONCURRENCY });
+    preview
+      // reads the draft; previews change nothing
+      .bindTable(stateful.table, { actions: ['dynamodb:Query'] })
+      .bindArchive(stateful.archive, []);
     distribute
       // claims and records each recipient's send and links the SES message id, all as updates
       .bindTable(stateful.table, { actions: ['dynamodb:Query', 'dynamodb:UpdateItem'] })
       // the archived PDF, checked against its SHA-256 before it is attached
       .bindArchive(stateful.archive, ['s3:GetObject'])
       .bindMailSender(stateful.mail)
-      .consume(distributeQueue, { batchSize: 5, maxConcurrency: 5 })
+      .consume(distributeQueue, { batchSize: 5, maxConcurrency: QUEUE_CONCURRENCY })
       // A live worker holds a recipient's claim for at most its timeout; a claim older than a
       // whole visibility window belongs to a worker that died.
       .addEnvironment('STALE_CLAIM_SECONDS', String(distributeVisibility.toSeconds()));
@@ -167,6 +203,18 @@ export class StatelessStack extends Stack {
       // the shared configuration needs the bucket's name; this function reads nothing from it
       .bindArchive(stateful.archive, []);
     stateful.mailEventsTopic.addSubscription(new LambdaSubscription(events));
+    sweeper
+      // lists approved and rendered letters through the status index
+      .bindTable(stateful.table, { actions: ['dynamodb:Query'], indexes: [LETTER_INDEXES.byStatus] })
+      .bindArchive(stateful.archive, [])
+      .bindQueueSender(renderQueue, 'RENDER_QUEUE_URL')
+      .bindQueueSender(distributeQueue, 'DISTRIBUTE_QUEUE_URL')
+      .addEnvironment('SWEEP_AFTER_SECONDS', String(SWEEP_AFTER.toSeconds()));
+    new Rule(this, 'SweepSchedule', {
+      description: 'Looks for letters left between stages',
+      schedule: Schedule.rate(SWEEP_EVERY),
+      targets: [new LambdaTarget(sweeper, { retryAttempts: 0 })],
+    });
 
     // ---- HTTP API ----------------------------------------------------------------------------
     this.api = new HttpApi(this, 'HttpApi', {
@@ -222,7 +270,8 @@ export class StatelessStack extends Stack {
     });
     // Exactly the `iss` Cognito writes into its tokens, and what the authorizer checks.
     const issuer = `https://cognito-idp.${this.region}.amazonaws.com/${stateful.userPool.userPoolId}`;
-    api
+    for (const fn of [api, preview]) {
+      fn
       .addEnvironment('AUTH_MODE', 'apigateway')
       .addEnvironment('JWT_ISSUER', issuer)
       .addEnvironment('JWT_AUDIENCE', client.userPoolClientId)
@@ -231,27 +280,33 @@ export class StatelessStack extends Stack {
       .addEnvironment('SIGN_IN_MODE', 'cognito')
       .addEnvironment('COGNITO_HOSTED_UI_URL', `https://${settings.cognitoDomainPrefix}.auth.${this.region}.amazoncognito.com`)
       .addEnvironment('COGNITO_CLIENT_ID', client.userPoolClientId);
+    }
 
     const authorizer = new HttpUserPoolAuthorizer('Cognito', stateful.userPool, {
       userPoolClients: [client],
       identitySource: ['$request.header.Authorization'],
     });
     const integration = new HttpLambdaIntegration('Api', api);
+    const previewIntegration = new HttpLambdaIntegration('Preview', preview);
     // Every /api route carries the JWT authorizer: a request without a valid token from this
-    // pool never reaches the function.
+    // pool never reaches a function. The most specific route wins, so DRAFT PDFs go to the
+    // preview function and everything else to the api function.
     this.api.addRoutes({ path: '/api', methods: [HttpMethod.ANY], integration, authorizer });
     this.api.addRoutes({ path: '/api/{proxy+}', methods: [HttpMethod.ANY], integration, authorizer });
-    // Health and the forms are open at the gateway: a browser sends a session cookie, not a
-    // bearer header, and the function verifies that cookie against the same pool's keys.
+    this.api.addRoutes({ path: '/api/letters/{id}/preview.pdf', methods: [HttpMethod.GET], integration: previewIntegration, authorizer });
+    // Open at the gateway: health, the API's description and the verification of a PDF's hash
+    // answer anyone (DESIGN.md); the forms send a session cookie, not a bearer header, and the
+    // function verifies that cookie against the same pool's keys.
     const open: HttpRoute[] = [
-      ...this.api.addRoutes({ path: '/health', methods: [HttpMethod.GET], integration }),
+      ...OPEN_ROUTES.flatMap((path) => this.api.addRoutes({ path, methods: [HttpMethod.GET], integration })),
+      ...this.api.addRoutes({ path: '/letters/{id}/preview.pdf', methods: [HttpMethod.GET], integration: previewIntegration }),
       ...this.api.addRoutes({ path: '/', methods: [HttpMethod.GET, HttpMethod.POST], integration }),
       ...this.api.addRoutes({ path: '/{proxy+}', methods: [HttpMethod.ANY], integration }),
     ];
     for (const route of open) {
       acknowledge(route, {
         'AwsSolutions-APIG4':
-          'Health must answer without a token; the forms pages authenticate in the function with a session cookie verified against the Cognito JWKS.',
+          'Health, the OpenAPI document and its page, and PDF verification are open by design; the forms pages authenticate in the function with a session cookie verified against the Cognito JWKS.',
       });
     }
 
@@ -283,6 +338,31 @@ export class StatelessStack extends Stack {
     for (const [name, fn] of Object.entries(this.functions)) {
       alarm(`${name}Errors`, fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }), 0, `${name}: the function failed`);
     }
+    for (const [name, queue, limit] of [
+      ['Render', renderQueue, Duration.minutes(15)],
+      ['Distribute', distributeQueue, Duration.minutes(30)],
+    ] as const) {
+      // Failed records are reported one by one and never count as function errors: a job that
+      // keeps failing shows here first, as the oldest message growing old, then in the DLQ.
+      alarm(
+        `${name}QueueOldMessage`,
+        queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }),
+        limit.toSeconds(),
+        `${name}: a job has waited over ${limit.toMinutes()} minutes (failing and retried, or no consumer)`,
+      );
+    }
+    // SES reviews an account whose bounce rate passes 5% and may pause it at 10%; for
+    // complaints, 0.1% and 0.5%. Alarm well before the review.
+    const reputation = (metricName: string) =>
+      new Metric({ namespace: 'AWS/SES', metricName, period: Duration.hours(1), statistic: 'Maximum' });
+    alarm('SesBounceRate', reputation('Reputation.BounceRate'), 0.02, 'SES: the bounce rate passed 2% (AWS reviews accounts at 5%)');
+    alarm('SesComplaintRate', reputation('Reputation.ComplaintRate'), 0.0005, 'SES: the complaint rate passed 0.05% (AWS reviews accounts at 0.1%)');
+    alarm(
+      'Api5xx',
+      this.api.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }),
+      0,
+      'API: a request got a 5xx answer (a function failed or timed out)',
+    );
     const renderTimeoutMs = render.timeout!.toMilliseconds();
     alarm(
       'RenderDurationNearTimeout',
@@ -294,7 +374,6 @@ export class StatelessStack extends Stack {
     // ---- Acknowledgements that apply to every function -----------------------------------------
     for (const fn of Object.values(this.functions)) {
       acknowledge(fn, { 'AwsSolutions-L1': NODE22_REASON });
-      acknowledge(fn.role!, { 'AwsSolutions-IAM5[Resource::*]': XRAY_REASON });
     }
 
     new CfnOutput(this, 'ApiUrl', { value: stage.url });

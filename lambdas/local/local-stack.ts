@@ -10,6 +10,9 @@ import { ROLES } from '../core/roles';
 import { createApiHandler } from '../handlers/http/api';
 import { createDistributeHandler } from '../handlers/queue/distribute-letter';
 import { createRenderHandler } from '../handlers/queue/render-letter';
+import { createSweepHandler } from '../handlers/schedule/sweep-stalled-letters';
+import type { JobQueue } from '../core/ports';
+import type { SweepOutcome } from '../core/use-cases/sweep-stalled-letters';
 import { buildDependencies, type Dependencies, type Overrides } from '../wiring';
 import { type Emulators, startEmulators } from './emulators';
 import { invokeApi, readBody } from './http-bridge';
@@ -26,6 +29,10 @@ export interface LocalStackOptions {
   /** Fault injection for tests: wraps the real mailer or renderer. */
   wrapMailer?: Overrides['wrapMailer'];
   wrapRenderer?: Overrides['wrapRenderer'];
+  /** Fault injection for tests: wraps the queue the API and the stages send jobs to. */
+  wrapJobs?: (jobs: JobQueue) => JobQueue;
+  /** How often the sweeper looks for letters left between stages (EventBridge's schedule on AWS); 0 turns it off. */
+  sweepIntervalMs?: number;
   /** Environment overrides, such as STALE_CLAIM_SECONDS. */
   env?: Record<string, string>;
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
@@ -41,6 +48,8 @@ export interface LocalStack {
   deps: Dependencies;
   token(role: Role, name: string): Promise<string>;
   outbox(): Promise<OutboxMessage[]>;
+  /** Runs the sweeper once, as its timer does. */
+  sweep(): Promise<SweepOutcome>;
   stop(): Promise<void>;
 }
 
@@ -91,12 +100,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     log: (message, detail) => logger.error(message, detail),
     ...options.queue,
   });
-  const deps = buildDependencies(loadConfig(), { jobs: queue, logger, wrapMailer: options.wrapMailer, wrapRenderer: options.wrapRenderer });
+  const jobs = options.wrapJobs ? options.wrapJobs(queue) : queue;
+  const deps = buildDependencies(loadConfig(), { jobs, logger, wrapMailer: options.wrapMailer, wrapRenderer: options.wrapRenderer });
   // The pages sign people in with the local issuer and show the local outbox; neither exists in a Lambda.
   const api = createApiHandler({ ...deps, extensions: [localPages({ issue: (role, name) => issuer.issue(role, name), outbox: () => outbox() })] });
   queue.register('render', createRenderHandler(deps));
   queue.register('distribute', createDistributeHandler(deps));
   await resumeUnfinishedWork(deps, queue);
+  const sweep = createSweepHandler(deps);
+  const sweepEvery = options.sweepIntervalMs ?? 60_000;
+  const sweeper =
+    sweepEvery > 0
+      ? setInterval(() => void sweep().catch((error) => logger.error('sweep failed', { error })), sweepEvery).unref()
+      : undefined;
 
   let ready = false;
   const outbox = async (): Promise<OutboxMessage[]> => {
@@ -185,8 +201,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     deps,
     token: (role, name) => issuer.issue(role, name),
     outbox,
+    sweep: () => sweep(),
     async stop() {
       ready = false;
+      clearInterval(sweeper);
       server.closeAllConnections();
       await new Promise<void>((ok) => server.close(() => ok()));
       await queue.stop();

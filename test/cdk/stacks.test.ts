@@ -7,7 +7,6 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { runtimeClosure } from '../../cdk/constructs/chromium-layer';
 import { defineInspectionLetters, STACK_NAMES } from '../../cdk/inspection-letters';
 import { PROJECT_ROOT } from '../../cdk/paths';
 import { readSettings } from '../../cdk/settings';
@@ -16,10 +15,10 @@ import { letterTableDefinition } from '../../lambdas/adapters/dynamodb/letter-ta
 type Resources = Record<string, { Type: string; Properties?: any; DeletionPolicy?: string; UpdateReplacePolicy?: string }>;
 
 /** Actions AWS only authorises on "*", each with the reason it cannot be narrowed. */
-const ACTIONS_ONLY_ON_STAR: Record<string, string> = {
-  'xray:PutTraceSegments': 'X-Ray has no resource-level permissions',
-  'xray:PutTelemetryRecords': 'X-Ray has no resource-level permissions',
-};
+const ACTIONS_ONLY_ON_STAR: Record<string, string> = {};
+
+/** What every deployment must choose: tests pass it as `-c` would. */
+const REQUIRED = { cognitoDomainPrefix: 'test-inspection-letters', sesDomain: 'letters.example.gov.uk' };
 
 const cdkJsonContext = (): Record<string, unknown> =>
   JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')).context as Record<string, unknown>;
@@ -30,7 +29,7 @@ const cdkJsonContext = (): Record<string, unknown> =>
  */
 function synthesize(extraContext: Record<string, unknown> = {}) {
   const outdir = mkdtempSync(join(tmpdir(), 'cdk-test-'));
-  const app = new App({ outdir, context: { ...cdkJsonContext(), ...extraContext, 'aws:cdk:bundling-stacks': [] } });
+  const app = new App({ outdir, context: { ...cdkJsonContext(), ...REQUIRED, ...extraContext, 'aws:cdk:bundling-stacks': [] } });
   const defined = defineInspectionLetters(app);
   const assembly = app.synth();
   return { app, outdir, assembly, ...defined };
@@ -79,7 +78,7 @@ describe('InspectionLetters stacks', () => {
     it('fails synthesis when a finding is not acknowledged', () => {
       const outdir = mkdtempSync(join(tmpdir(), 'cdk-test-'));
       try {
-        const app = new App({ outdir, context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } });
+        const app = new App({ outdir, context: { ...cdkJsonContext(), ...REQUIRED, 'aws:cdk:bundling-stacks': [] } });
         const { stateless: stack } = defineInspectionLetters(app);
         // The same app with one stray wildcard action must not synthesise.
         stack.functions.events.addToRolePolicy(new PolicyStatement({ actions: ['s3:*'], resources: ['arn:aws:s3:::elsewhere/*'] }));
@@ -111,7 +110,7 @@ describe('InspectionLetters stacks', () => {
       const tables = stateful.findResources('AWS::DynamoDB::Table');
       expect(Object.keys(tables)).toHaveLength(1);
       const [table] = Object.values(tables) as any[];
-      expect(table.DeletionPolicy).toBe('Retain');
+      expect(table.DeletionPolicy).toBe('RetainExceptOnCreate');
       expect(table.UpdateReplacePolicy).toBe('Retain');
 
       const expected = letterTableDefinition('ignored');
@@ -126,14 +125,41 @@ describe('InspectionLetters stacks', () => {
       expect(Object.keys(byName(props.GlobalSecondaryIndexes)).sort()).toEqual(['byAuthority', 'byDate', 'byStatus']);
       expect(props.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
       expect(props.SSESpecification).toEqual({ SSEEnabled: true });
-      expect(props.DeletionProtectionEnabled).toBe(true);
+      // Protected by a custom resource created after everything else: protected from its creation,
+      // the table would make a failed first create's rollback fail.
+      expect(props.DeletionProtectionEnabled).toBeUndefined();
+      const [tableId] = Object.keys(tables);
+      const protection = Object.values(stateful.findResources('Custom::AWS')) as any[];
+      expect(protection).toHaveLength(1);
+      const create = JSON.parse(JSON.stringify(protection[0].Properties.Create));
+      expect(JSON.stringify(create)).toContain('updateTable');
+      expect(JSON.stringify(create)).toContain('DeletionProtectionEnabled');
+      expect(JSON.stringify(create)).toContain(tableId);
+      const dependsOn: string[] = protection[0].DependsOn;
+      for (const type of ['AWS::DynamoDB::Table', 'AWS::S3::Bucket', 'AWS::Cognito::UserPool', 'AWS::SES::EmailIdentity', 'AWS::Cognito::UserPoolDomain']) {
+        for (const id of Object.keys(stateful.findResources(type))) expect(dependsOn).toContain(id);
+      }
+    });
+
+    it('retains the table, buckets and user pool on update or delete, but not after a failed first create', () => {
+      for (const type of ['AWS::DynamoDB::Table', 'AWS::S3::Bucket', 'AWS::Cognito::UserPool']) {
+        const found = Object.values(stateful.findResources(type)) as any[];
+        expect(found.length).toBeGreaterThan(0);
+        for (const r of found) {
+          expect(r.DeletionPolicy).toBe('RetainExceptOnCreate');
+          expect(r.UpdateReplacePolicy).toBe('Retain');
+        }
+      }
+      // Deletion protection on the pool would block that rollback too.
+      const [pool] = Object.values(stateful.findResources('AWS::Cognito::UserPool')) as any[];
+      expect(pool.Properties.DeletionProtection).not.toBe('ACTIVE');
     });
 
     it('locks, versions, encrypts, logs and retains the archive bucket', () => {
       const archive = Object.entries(stateful.findResources('AWS::S3::Bucket')).find(([, b]: any) => b.Properties.ObjectLockEnabled);
       expect(archive).toBeDefined();
       const [archiveId, bucket] = archive as [string, any];
-      expect(bucket.DeletionPolicy).toBe('Retain');
+      expect(bucket.DeletionPolicy).toBe('RetainExceptOnCreate');
       expect(bucket.UpdateReplacePolicy).toBe('Retain');
       expect(bucket.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
       expect(bucket.Properties.ObjectLockConfiguration).toEqual({
@@ -176,8 +202,14 @@ describe('InspectionLetters stacks', () => {
       }
     });
 
-    it('has an SES identity and a configuration set that sends every event to an encrypted SNS topic', () => {
-      stateful.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'letters@example.gov.uk' });
+    it('has an SES domain identity with Easy DKIM and a custom MAIL FROM, and a configuration set that sends every event to an encrypted SNS topic', () => {
+      stateful.hasResourceProperties('AWS::SES::EmailIdentity', {
+        EmailIdentity: 'letters.example.gov.uk',
+        DkimAttributes: { SigningEnabled: true },
+        DkimSigningAttributes: { NextSigningKeyLength: 'RSA_2048_BIT' },
+        MailFromAttributes: { MailFromDomain: 'mail.letters.example.gov.uk' },
+      });
+      stateful.resourceCountIs('AWS::SES::EmailIdentity', 1);
       stateful.hasResourceProperties('AWS::SES::ConfigurationSet', { DeliveryOptions: { TlsPolicy: 'REQUIRE' } });
       const topics = stateful.findResources('AWS::SNS::Topic');
       const [topicId, topic] = Object.entries(topics)[0] as [string, any];
@@ -202,12 +234,12 @@ describe('InspectionLetters stacks', () => {
     it('keeps users in a retained, invitation-only pool with MFA and the three groups', () => {
       const pools = stateful.findResources('AWS::Cognito::UserPool');
       const [pool] = Object.values(pools) as any[];
-      expect(pool.DeletionPolicy).toBe('Retain');
+      expect(pool.DeletionPolicy).toBe('RetainExceptOnCreate');
       expect(pool.Properties.AdminCreateUserConfig.AllowAdminCreateUserOnly).toBe(true);
       expect(pool.Properties.MfaConfiguration).toBe('ON');
       const groups = Object.values(stateful.findResources('AWS::Cognito::UserPoolGroup')).map((g: any) => g.Properties.GroupName);
       expect(groups.sort()).toEqual(['inspector', 'manager', 'reader']);
-      stateful.resourceCountIs('AWS::Cognito::UserPoolDomain', 1);
+      stateful.hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: 'test-inspection-letters' });
     });
   });
 
@@ -218,41 +250,53 @@ describe('InspectionLetters stacks', () => {
     };
 
     it('runs every function on Node 22, x86_64 where Chromium runs and arm64 elsewhere', () => {
-      const expected = { api: 'x86_64', render: 'x86_64', distribute: 'arm64', events: 'arm64' } as const;
+      const expected = { api: 'arm64', preview: 'x86_64', render: 'x86_64', distribute: 'arm64', events: 'arm64', sweeper: 'arm64' } as const;
       for (const [name, arch] of Object.entries(expected)) {
         const { props } = fn(name as keyof typeof expected);
         expect(props.Runtime).toBe('nodejs22.x');
         expect(props.Architectures).toEqual([arch]);
-        expect(props.TracingConfig).toEqual({ Mode: 'Active' });
+        // X-Ray is off: nothing instruments the clients, and Powertools Tracer would add its SDK to every bundle.
+        expect(props.TracingConfig).toBeUndefined();
         expect(props.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
         expect(props.Environment.Variables.POWERTOOLS_SERVICE_NAME).toBe('inspection-letters');
       }
-      stateless.resourceCountIs('AWS::Lambda::Function', 4);
+      // Ours, and CDK's helper that applies the log groups' retention.
+      expect(Object.keys(statelessResources).filter((id) => statelessResources[id].Type === 'AWS::Lambda::Function')).toHaveLength(6);
     });
 
-    it('gives the Chromium functions the x86_64 layer, enough memory and a render timeout', () => {
+    it('gives the Chromium layer to render and preview only, with enough memory and a render timeout', () => {
       const layers = stateless.findResources('AWS::Lambda::LayerVersion');
       const [layerId, layer] = Object.entries(layers)[0] as [string, any];
       expect(Object.keys(layers)).toHaveLength(1);
       expect(layer.Properties.CompatibleArchitectures).toEqual(['x86_64']);
       expect(layer.Properties.CompatibleRuntimes).toEqual(['nodejs22.x']);
-      for (const name of ['render', 'api'] as const) {
+      for (const name of ['render', 'preview'] as const) {
         const { props } = fn(name);
         expect(props.Layers).toEqual([{ Ref: layerId }]);
         expect(props.MemorySize).toBeGreaterThanOrEqual(1600);
         expect(props.Environment.Variables.CHROMIUM_SINGLE_PROCESS).toBe('true');
+        expect(props.Environment.Variables.CHROMIUM_BIN_DIR).toBe('/opt/chromium');
       }
-      for (const name of ['distribute', 'events'] as const) expect(fn(name).props.Layers).toBeUndefined();
+      const withLayers = Object.values(statelessResources).filter((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Layers);
+      expect(withLayers).toHaveLength(2);
+      for (const name of ['api', 'distribute', 'events', 'sweeper'] as const) {
+        expect(fn(name).props.Layers).toBeUndefined();
+        expect(fn(name).props.Environment.Variables.CHROMIUM_BIN_DIR).toBeUndefined();
+      }
       expect(fn('render').props.Timeout).toBeGreaterThanOrEqual(60);
+      expect(fn('preview').props.Timeout).toBeLessThanOrEqual(29);
       expect(fn('api').props.Timeout).toBeLessThanOrEqual(29);
+      expect(fn('api').props.MemorySize).toBeLessThan(fn('preview').props.MemorySize);
     });
 
-    it('ships the templates, fonts and GOV.UK Frontend where the handlers look for them', () => {
-      for (const name of ['api', 'render', 'distribute', 'events'] as const) {
+    it('ships the templates, fonts and GOV.UK Frontend to the functions that use them, where the handlers look', () => {
+      for (const name of ['api', 'preview', 'render'] as const) {
         const vars = fn(name).props.Environment.Variables;
         expect(vars.TEMPLATES_DIR).toBe('/var/task/templates');
-        expect(vars.FONTS_DIR).toBe('/var/task/node_modules/@fontsource/arimo');
+        // A folder @sparticuz/chromium's fonts.conf lists.
+        expect(vars.FONTS_DIR).toBe('/var/task/fonts/arimo');
       }
+      for (const name of ['distribute', 'events', 'sweeper'] as const) expect(fn(name).props.Environment.Variables.TEMPLATES_DIR).toBeUndefined();
       expect(fn('api').props.Environment.Variables.GOVUK_FRONTEND_DIR).toBe('/var/task/node_modules/govuk-frontend/dist');
     });
 
@@ -271,15 +315,15 @@ describe('InspectionLetters stacks', () => {
       expect(JSON.stringify(vars('api').JWT_JWKS_URL)).toContain('/.well-known/jwks.json');
       expect(vars('api')).toMatchObject({
         SIGN_IN_MODE: 'cognito',
-        COGNITO_HOSTED_UI_URL: 'https://inspection-letters.auth.eu-west-2.amazoncognito.com',
+        COGNITO_HOSTED_UI_URL: 'https://test-inspection-letters.auth.eu-west-2.amazoncognito.com',
         COGNITO_CLIENT_ID: { Ref: expect.stringMatching(/^FormsClient/) },
       });
-      expect(vars('render')).toMatchObject({ DISTRIBUTE_QUEUE_URL: { Ref: expect.stringMatching(/^DistributeQueue/) }, MAX_RECEIVE_COUNT: '3' });
+      expect(vars('render')).toMatchObject({ DISTRIBUTE_QUEUE_URL: { Ref: expect.stringMatching(/^DistributeQueue/) }, MAX_RECEIVE_COUNT: '5' });
       expect(vars('render').RENDER_QUEUE_URL).toBeUndefined();
       expect(vars('distribute')).toMatchObject({
-        MAIL_FROM: 'letters@example.gov.uk',
+        MAIL_FROM: 'letters@letters.example.gov.uk',
         SES_CONFIGURATION_SET: expect.anything(),
-        MAX_RECEIVE_COUNT: '5',
+        MAX_RECEIVE_COUNT: '8',
         STALE_CLAIM_SECONDS: '180',
       });
       expect(vars('events').MAIL_FROM).toBeUndefined();
@@ -289,8 +333,8 @@ describe('InspectionLetters stacks', () => {
       const queues = stateless.findResources('AWS::SQS::Queue');
       const idOf = (prefix: string) => Object.keys(queues).find((id) => id.startsWith(prefix))!;
       const wiring = [
-        { queue: 'RenderQueue', dlq: 'RenderDlq', fn: 'render', maxReceiveCount: 3 },
-        { queue: 'DistributeQueue', dlq: 'DistributeDlq', fn: 'distribute', maxReceiveCount: 5 },
+        { queue: 'RenderQueue', dlq: 'RenderDlq', fn: 'render', maxReceiveCount: 5 },
+        { queue: 'DistributeQueue', dlq: 'DistributeDlq', fn: 'distribute', maxReceiveCount: 8 },
       ] as const;
       for (const w of wiring) {
         const queue = queues[idOf(w.queue)] as any;
@@ -305,7 +349,11 @@ describe('InspectionLetters stacks', () => {
           EventSourceArn: { 'Fn::GetAtt': [idOf(w.queue), 'Arn'] },
           FunctionName: { Ref: fn(w.fn).id },
           FunctionResponseTypes: ['ReportBatchItemFailures'],
+          // Far below a new account's 10 concurrent executions, and no reserved concurrency.
+          ScalingConfig: { MaximumConcurrency: 2 },
         });
+        expect(fn(w.fn).props.ReservedConcurrentExecutions).toBeUndefined();
+        expect(fn(w.fn).props.Environment.Variables.SOURCE_QUEUE_URL).toEqual({ Ref: idOf(w.queue) });
       }
       stateless.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
       for (const dlq of ['RenderDlq', 'DistributeDlq', 'RecordDeliveryEventDlq']) {
@@ -341,22 +389,43 @@ describe('InspectionLetters stacks', () => {
 
       const routes = (Object.values(stateless.findResources('AWS::ApiGatewayV2::Route')) as any[]).map((r) => r.Properties);
       const keys = routes.map((r) => r.RouteKey).sort();
-      expect(keys).toEqual(['ANY /api', 'ANY /api/{proxy+}', 'ANY /{proxy+}', 'GET /', 'GET /health', 'POST /'].sort());
+      expect(keys).toEqual(
+        [
+          'ANY /api',
+          'ANY /api/{proxy+}',
+          'GET /api/letters/{id}/preview.pdf',
+          'GET /letters/{id}/preview.pdf',
+          'ANY /{proxy+}',
+          'GET /',
+          'POST /',
+          'GET /health',
+          'GET /api/openapi.json',
+          'GET /api/docs',
+          'GET /api/verify/{sha256}',
+        ].sort(),
+      );
+      const open = new Set(['GET /health', 'GET /api/openapi.json', 'GET /api/docs', 'GET /api/verify/{sha256}']);
       for (const route of routes) {
         const path = route.RouteKey.split(' ')[1];
-        if (path === '/api' || path.startsWith('/api/')) {
+        if (open.has(route.RouteKey)) {
+          expect(route.AuthorizationType).toBe('NONE');
+        } else if (path === '/api' || path.startsWith('/api/')) {
           expect(route).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
         } else {
           expect(route.AuthorizationType).toBe('NONE');
         }
       }
-      // One integration, the api function, behind every route.
-      stateless.resourceCountIs('AWS::ApiGatewayV2::Integration', 1);
-      stateless.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
-        IntegrationType: 'AWS_PROXY',
-        PayloadFormatVersion: '2.0',
-        IntegrationUri: { 'Fn::GetAtt': [fn('api').id, 'Arn'] },
-      });
+      // Two integrations: DRAFT PDFs to the preview function, everything else to the api function.
+      const integrations = stateless.findResources('AWS::ApiGatewayV2::Integration') as Record<string, any>;
+      expect(Object.keys(integrations)).toHaveLength(2);
+      const target = (routeKey: string) => {
+        const route = routes.find((r) => r.RouteKey === routeKey)!;
+        const integrationId = route.Target['Fn::Join'][1][1].Ref;
+        return integrations[integrationId].Properties.IntegrationUri['Fn::GetAtt'][0];
+      };
+      expect(target('GET /api/letters/{id}/preview.pdf')).toBe(fn('preview').id);
+      expect(target('GET /letters/{id}/preview.pdf')).toBe(fn('preview').id);
+      for (const key of keys.filter((k) => !k.endsWith('preview.pdf'))) expect(target(key)).toBe(fn('api').id);
       stateless.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
         StageName: '$default',
         AutoDeploy: true,
@@ -388,7 +457,7 @@ describe('InspectionLetters stacks', () => {
               JSON.stringify(a.Dimensions).includes(dlq),
           )).toBe(true);
       }
-      for (const name of ['api', 'render', 'distribute', 'events'] as const) {
+      for (const name of ['api', 'preview', 'render', 'distribute', 'events', 'sweeper'] as const) {
         expect(
           alarms.some((a) => a.MetricName === 'Errors' && a.Namespace === 'AWS/Lambda' && JSON.stringify(a.Dimensions).includes(fn(name).id))).toBe(true);
       }
@@ -398,6 +467,40 @@ describe('InspectionLetters stacks', () => {
       const timeoutMs = fn('render').props.Timeout * 1000;
       expect(duration.Threshold).toBeLessThan(timeoutMs);
       expect(duration.Threshold).toBeGreaterThanOrEqual(timeoutMs * 0.5);
+    });
+
+    it('alarms on queue age, SES bounce and complaint rates and API 5xx', () => {
+      const alarms = Object.values(stateless.findResources('AWS::CloudWatch::Alarm')).map((a: any) => a.Properties);
+      for (const queue of ['RenderQueue', 'DistributeQueue']) {
+        const age = alarms.find((a) => a.MetricName === 'ApproximateAgeOfOldestMessage' && JSON.stringify(a.Dimensions).includes(queue));
+        expect(age).toMatchObject({ Namespace: 'AWS/SQS', Statistic: 'Maximum', ComparisonOperator: 'GreaterThanThreshold' });
+        expect(age.Threshold).toBeGreaterThanOrEqual(600);
+      }
+      const bounce = alarms.find((a) => a.MetricName === 'Reputation.BounceRate');
+      expect(bounce).toMatchObject({ Namespace: 'AWS/SES' });
+      expect(bounce.Threshold).toBeLessThan(0.05);
+      const complaint = alarms.find((a) => a.MetricName === 'Reputation.ComplaintRate');
+      expect(complaint).toMatchObject({ Namespace: 'AWS/SES' });
+      expect(complaint.Threshold).toBeLessThan(0.001);
+      const api5xx = alarms.find((a) => a.MetricName === '5xx');
+      expect(api5xx).toMatchObject({ Namespace: 'AWS/ApiGateway', Threshold: 0 });
+      expect(JSON.stringify(api5xx.Dimensions)).toContain('HttpApi');
+    });
+
+    it('runs the sweeper every five minutes on a schedule, with the queues it sends to', () => {
+      const rules = Object.values(stateless.findResources('AWS::Events::Rule')) as any[];
+      expect(rules).toHaveLength(1);
+      expect(rules[0].Properties).toMatchObject({ ScheduleExpression: 'rate(5 minutes)', State: 'ENABLED' });
+      expect(rules[0].Properties.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': [fn('sweeper').id, 'Arn'] } })]);
+      stateless.hasResourceProperties('AWS::Lambda::Permission', {
+        Principal: 'events.amazonaws.com',
+        FunctionName: { 'Fn::GetAtt': [fn('sweeper').id, 'Arn'] },
+      });
+      expect(fn('sweeper').props.Environment.Variables).toMatchObject({
+        RENDER_QUEUE_URL: { Ref: expect.stringMatching(/^RenderQueue/) },
+        DISTRIBUTE_QUEUE_URL: { Ref: expect.stringMatching(/^DistributeQueue/) },
+        SWEEP_AFTER_SECONDS: '600',
+      });
     });
   });
 
@@ -412,6 +515,7 @@ describe('InspectionLetters stacks', () => {
         return !asArray<string>(statement.Action).every((action) => action in ACTIONS_ONLY_ON_STAR);
       });
       expect(offenders).toEqual([]);
+      expect(all.flatMap(({ statement }) => asArray<string>(statement.Action)).filter((a) => a.startsWith('xray:'))).toEqual([]);
       for (const { statement } of all) {
         if (statement.Effect === 'Allow') expect(asArray<string>(statement.Action).some((a) => a.endsWith(':*') || a === '*')).toBe(false);
       }
@@ -461,7 +565,8 @@ describe('InspectionLetters stacks', () => {
       expect(JSON.stringify(actionsOf('render').find((a) => a.action === 'dynamodb:Query')!.statement.Resource)).not.toContain('/index/');
 
       const send = actionsOf('distribute').find((a) => a.action === 'ses:SendRawEmail')!.statement;
-      expect(send.Condition).toEqual({ StringEquals: { 'ses:FromAddress': 'letters@example.gov.uk' } });
+      expect(send.Condition).toEqual({ StringEquals: { 'ses:FromAddress': 'letters@letters.example.gov.uk' } });
+      expect(JSON.stringify(send.Resource)).toContain('identity/letters.example.gov.uk');
       expect(asArray(send.Resource)).toHaveLength(2);
       expect(JSON.stringify(send.Resource)).toContain('configuration-set/');
     });
@@ -478,31 +583,39 @@ describe('InspectionLetters stacks', () => {
   });
 });
 
-describe('Chromium layer contents', () => {
-  it('follows @sparticuz/chromium to every package it needs at run time', () => {
-    const names = runtimeClosure(PROJECT_ROOT, '@sparticuz/chromium').map((p) => p.name);
-    expect(names).toEqual(expect.arrayContaining(['@sparticuz/chromium', 'follow-redirects', 'tar-fs', 'pump', 'tar-stream']));
-    expect(new Set(names).size).toBe(names.length);
-  });
-});
 
 describe('settings', () => {
   const settingsFrom = (context: Record<string, unknown>) => readSettings(new App({ context }).node, {});
 
-  it('defaults to eu-west-2, a placeholder sender and governance-mode retention', () => {
-    expect(settingsFrom({})).toMatchObject({
+  it('defaults to eu-west-2, a sender in the SES domain and governance-mode retention', () => {
+    expect(settingsFrom(REQUIRED)).toMatchObject({
       region: 'eu-west-2',
       account: undefined,
-      mailFrom: 'letters@example.gov.uk',
+      mailFrom: 'letters@letters.example.gov.uk',
+      mailFromDomain: 'mail.letters.example.gov.uk',
       archiveLockMode: 'GOVERNANCE',
     });
   });
 
+  it('stops synthesis without a Cognito domain prefix or an SES domain, naming the context keys', () => {
+    expect(() => settingsFrom({})).toThrow(/Missing CDK context cognitoDomainPrefix and sesDomain/);
+    expect(() => settingsFrom({ sesDomain: 'letters.example.gov.uk' })).toThrow(/Missing CDK context cognitoDomainPrefix:.*-c cognitoDomainPrefix=/);
+    expect(() => settingsFrom({ cognitoDomainPrefix: 'test-letters' })).toThrow(/Missing CDK context sesDomain:/);
+    // As the CLI runs it: cdk.json's context alone is not enough.
+    const outdir = mkdtempSync(join(tmpdir(), 'cdk-test-'));
+    try {
+      expect(() => defineInspectionLetters(new App({ outdir, context: cdkJsonContext() }))).toThrow(/cognitoDomainPrefix and sesDomain/);
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses settings that would fail later, in AWS', () => {
-    expect(() => settingsFrom({ mailFrom: 'not-an-address' })).toThrow(/mailFrom/);
-    expect(() => settingsFrom({ mailFrom: 'a@one.gov.uk', sesDomain: 'other.gov.uk' })).toThrow(/sesDomain/);
-    expect(() => settingsFrom({ archiveLockMode: 'LEGAL_HOLD' })).toThrow(/archiveLockMode/);
-    expect(() => settingsFrom({ archiveRetentionDays: 0 })).toThrow(/archiveRetentionDays/);
-    expect(() => settingsFrom({ cognitoDomainPrefix: 'my-cognito-login' })).toThrow(/cognitoDomainPrefix/);
+    expect(() => settingsFrom({ ...REQUIRED, mailFrom: 'not-an-address' })).toThrow(/mailFrom/);
+    expect(() => settingsFrom({ ...REQUIRED, mailFrom: 'a@one.gov.uk', sesDomain: 'other.gov.uk' })).toThrow(/sesDomain/);
+    expect(() => settingsFrom({ ...REQUIRED, sesDomain: 'not a domain' })).toThrow(/sesDomain/);
+    expect(() => settingsFrom({ ...REQUIRED, archiveLockMode: 'LEGAL_HOLD' })).toThrow(/archiveLockMode/);
+    expect(() => settingsFrom({ ...REQUIRED, archiveRetentionDays: 0 })).toThrow(/archiveRetentionDays/);
+    expect(() => settingsFrom({ ...REQUIRED, cognitoDomainPrefix: 'my-cognito-login' })).toThrow(/cognitoDomainPrefix/);
   });
 });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { RENDERER_MODES } from '../support/browser';
 import { ChromiumPdfRenderer } from '../../lambdas/adapters/chromium/chromium-pdf-renderer';
 import { formatDateRange, formatLongDate, formatMonth, inspectionDatesPhrase, surnameOf } from '../../lambdas/core/letter-text';
 import {
@@ -35,12 +36,12 @@ function letterWords(pageText: string[]): string[] {
 // The text copy marks list items with a Symbol-font bullet or a hyphen; the PDF draws its bullets.
 const BULLET = /^[\u2022\uf0b7\u25cf\u2013-]$/;
 
-describe('the letter as a PDF', () => {
+describe.each(RENDERER_MODES)('the letter as a PDF ($mode)', ({ singleProcess }) => {
   const template = new NunjucksLetterTemplate(TEMPLATES_DIR);
   let renderer: ChromiumPdfRenderer;
 
   beforeAll(() => {
-    renderer = new ChromiumPdfRenderer({ timeoutMs: 30_000 });
+    renderer = new ChromiumPdfRenderer({ singleProcess, timeoutMs: 30_000 });
   });
 
   afterAll(async () => {

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { RENDERER_MODES } from '../support/browser';
 import { ChromiumPdfRenderer, chromiumArgs } from '../../lambdas/adapters/chromium/chromium-pdf-renderer';
 import { letterPdfMetadata, NunjucksLetterTemplate } from '../../lambdas/adapters/templates/nunjucks-letter-template';
 import { LetterInput } from '../../lambdas/core/letter-schema';
@@ -26,7 +27,7 @@ function exampleLetter(): Content {
 // Line breaks may fall inside a URL, so literal text is compared with all whitespace removed.
 const squash = (s: string) => words(s).join('');
 
-describe('a renderer that nothing in a letter can turn against its host', () => {
+describe.each(RENDERER_MODES)('a renderer that nothing in a letter can turn against its host ($mode)', ({ singleProcess }) => {
   const template = new NunjucksLetterTemplate(TEMPLATES_DIR);
   const warnings: { message: string; details?: Record<string, unknown> }[] = [];
   const hits: string[] = [];
@@ -43,6 +44,7 @@ describe('a renderer that nothing in a letter can turn against its host', () => 
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     renderer = new ChromiumPdfRenderer({
+      singleProcess,
       timeoutMs: 30_000,
       logger: { info() {}, warn: (message, details) => warnings.push({ message, details }) },
     });
@@ -199,7 +201,7 @@ navigator.sendBeacon && navigator.sendBeacon('${origin}/beacon');
 
   it('gives up on a render that runs out of time, and closes cleanly', async () => {
     // Prepare
-    const hurried = new ChromiumPdfRenderer({ timeoutMs: 1 });
+    const hurried = new ChromiumPdfRenderer({ singleProcess, timeoutMs: 1 });
     const content = exampleLetter();
 
     // Act
@@ -213,7 +215,7 @@ navigator.sendBeacon && navigator.sendBeacon('${origin}/beacon');
 
   it('recovers after a render that ran out of time', async () => {
     // Prepare
-    const bounded = new ChromiumPdfRenderer({ timeoutMs: 2_500, logger: { info() {}, warn: (message) => warnings.push({ message }) } });
+    const bounded = new ChromiumPdfRenderer({ singleProcess, timeoutMs: 2_500, logger: { info() {}, warn: (message) => warnings.push({ message }) } });
     const paragraph = `<p>${'An inspection finding that goes on and on. '.repeat(25)}</p>`;
     const endless = `<!DOCTYPE html><html><body>${paragraph.repeat(8_000)}</body></html>`;
     const content = exampleLetter();

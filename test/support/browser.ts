@@ -103,3 +103,12 @@ export async function signIn(page: Page, baseUrl: string, role: 'inspector' | 'm
   await fill(page, 'name', name);
   await clickAndWait(page, 'form[action="/sign-in"] button');
 }
+
+/**
+ * The two ways the renderer runs Chromium: one process, as on Lambda (CHROMIUM_SINGLE_PROCESS),
+ * and a browser with its renderer processes apart, as locally. Renderer tests run in both.
+ */
+export const RENDERER_MODES = [
+  { mode: 'multi-process', singleProcess: false },
+  { mode: 'single-process, as on Lambda', singleProcess: true },
+] as const;

@@ -15,6 +15,11 @@ export interface ChromiumPdfRendererOptions {
   /** Path of the Chromium binary; by default @sparticuz/chromium unpacks its own. */
   executablePath?: string;
   /**
+   * Where @sparticuz/chromium's brotli files are (its `bin` folder), when its JavaScript is
+   * bundled away from them: on Lambda they come in a layer.
+   */
+  binDir?: string;
+  /**
    * Runs the renderer inside the browser process. Off by default (a crashed renderer then cannot
    * take the browser with it); some sandboxes that forbid process creation need it on.
    */
@@ -277,7 +282,7 @@ export class ChromiumPdfRenderer implements PdfRenderer {
   private async launch(): Promise<Browser> {
     const started = Date.now();
     const browser = await puppeteer.launch({
-      executablePath: this.options.executablePath ?? (await chromium.executablePath()),
+      executablePath: this.options.executablePath ?? (await chromium.executablePath(this.options.binDir)),
       headless: 'shell',
       args: chromiumArgs({ singleProcess: this.options.singleProcess }),
       pipe: true,

@@ -3,7 +3,8 @@ import type { SNSEvent } from 'aws-lambda';
 import { loadConfig } from '../../config';
 import type { LetterRepository } from '../../core/ports';
 import { recordDeliveryEvent } from '../../core/use-cases/record-delivery-event';
-import { buildDependencies } from '../../wiring';
+import { lambdaHandler } from '../../wiring/lambda';
+import { dynamoClients, letterStore } from '../../wiring/letters';
 import { parseSesEvent } from './ses-event';
 
 export function createDeliveryEventHandler(deps: { letters: LetterRepository; logger: Logger }) {
@@ -25,10 +26,8 @@ export function createDeliveryEventHandler(deps: { letters: LetterRepository; lo
   };
 }
 
-let cached: ReturnType<typeof createDeliveryEventHandler> | undefined;
-
 /** SES configuration-set events via SNS → each recipient's delivery state. */
-export const handler = (event: SNSEvent) => {
-  cached ??= createDeliveryEventHandler(buildDependencies(loadConfig()));
-  return cached(event);
-};
+export const handler = lambdaHandler(
+  (logger) => ({ letters: letterStore(dynamoClients().documents, loadConfig()).letters, logger }),
+  createDeliveryEventHandler,
+);

@@ -84,16 +84,20 @@ export function letterRoutes(deps: ApiDependencies) {
     return sendLetter(c, await approveLetter(deps, c.get('actor'), id, versionFromBodyOrIfMatch(c, version)), 202);
   });
 
+  // On AWS the PDF comes from a function of its own (Chromium in a layer), so it has its own path.
+  api.get('/letters/:id/preview.pdf', async (c) => {
+    const id = idParam(c, 'id');
+    const pdf = await previewPdf(deps, c.get('actor'), id);
+    return c.body(new Uint8Array(pdf), 200, {
+      'Content-Type': 'application/pdf',
+      'Content-Disposition': `inline; filename="draft-${id}.pdf"`,
+    });
+  });
+
   api.get('/letters/:id/preview', async (c) => {
     const id = idParam(c, 'id');
     const { format } = queryParams(c, PreviewQuery);
-    if (format === 'pdf') {
-      const pdf = await previewPdf(deps, c.get('actor'), id);
-      return c.body(new Uint8Array(pdf), 200, {
-        'Content-Type': 'application/pdf',
-        'Content-Disposition': `inline; filename="draft-${id}.pdf"`,
-      });
-    }
+    if (format === 'pdf') return c.redirect(`/api/letters/${id}/preview.pdf`, 302);
     const html = await previewHtml(deps, c.get('actor'), id);
     return c.body(html, 200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': previewPolicy(deps.template) });
   });

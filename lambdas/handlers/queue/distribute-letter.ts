@@ -1,7 +1,12 @@
-import type { Context, SQSEvent } from 'aws-lambda';
 import { loadConfig, required } from '../../config';
 import { distributeLetter } from '../../core/use-cases/distribute-letter';
-import { buildDependencies, type Dependencies } from '../../wiring';
+import type { Dependencies } from '../../wiring';
+import { archiveStore, s3Client } from '../../wiring/archive';
+import { withRetryBackoff } from '../../wiring/backoff';
+import { sqsClient, sqsJobQueue } from '../../wiring/jobs';
+import { lambdaHandler } from '../../wiring/lambda';
+import { dynamoClients, letterStore } from '../../wiring/letters';
+import { sesClient, sesMailer } from '../../wiring/mailer';
 import { jobHandler, receiveCount } from './sqs-jobs';
 
 export type DistributeDependencies = Pick<
@@ -16,14 +21,19 @@ export function createDistributeHandler(deps: DistributeDependencies) {
   );
 }
 
-let cached: ReturnType<typeof createDistributeHandler> | undefined;
-
 /** SQS distribute queue → one SES message per statutory recipient. */
-export const handler = (event: SQSEvent, context?: Context) => {
-  if (!cached) {
-    const config = loadConfig();
-    required(config, 'MAIL_FROM');
-    cached = createDistributeHandler(buildDependencies(config));
-  }
-  return cached(event, context);
-};
+export const handler = lambdaHandler((logger) => {
+  const config = loadConfig();
+  const sqs = sqsClient();
+  const deps: DistributeDependencies = {
+    ...letterStore(dynamoClients().documents, config),
+    jobs: sqsJobQueue(sqs, config),
+    archive: archiveStore(s3Client(config), config),
+    mailer: sesMailer(sesClient(), config),
+    mailFrom: required(config, 'MAIL_FROM'),
+    staleClaimSeconds: config.STALE_CLAIM_SECONDS,
+    maxReceiveCount: config.MAX_RECEIVE_COUNT,
+    logger,
+  };
+  return { deps, sqs, queueUrl: config.SOURCE_QUEUE_URL };
+}, ({ deps, sqs, queueUrl }) => withRetryBackoff(createDistributeHandler(deps), sqs, deps.logger, { queueUrl }));

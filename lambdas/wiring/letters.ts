@@ -1,0 +1,22 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbLetterRepository } from '../adapters/dynamodb/dynamodb-letter-repository';
+import { systemClock, UlidGenerator } from '../adapters/ids';
+import type { Config } from '../config';
+
+/**
+ * The DynamoDB client and its document wrapper. Endpoints come from the SDK's own settings
+ * (AWS_ENDPOINT_URL_DYNAMODB and friends), so the same code talks to AWS or to the emulators.
+ * Each AWS service has a wiring module of its own, so a function's bundle holds only the
+ * clients and adapters its handler builds.
+ */
+export function dynamoClients(): { dynamo: DynamoDBClient; documents: DynamoDBDocumentClient } {
+  const dynamo = new DynamoDBClient({});
+  return { dynamo, documents: DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }) };
+}
+
+/** The letter repository over DynamoDB, with the clock and ids every use case takes. */
+export function letterStore(documents: DynamoDBDocumentClient, config: Config) {
+  const clock = systemClock;
+  return { letters: new DynamoDbLetterRepository(documents, config.TABLE_NAME), clock, ids: new UlidGenerator(clock) };
+}

@@ -1,0 +1,86 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { defineInspectionLetters, STACK_NAMES } from '../../cdk/inspection-letters';
+import { PROJECT_ROOT } from '../../cdk/paths';
+
+/**
+ * The bundles and the layer as `cdk synth` writes them (esbuild runs, unlike the template
+ * tests): what each function would carry to Lambda.
+ */
+let outdir: string;
+let assets: Record<string, { dir: string; layers: string[] }>;
+
+/** The node_modules packages esbuild put in a bundle, read from its source map. */
+function bundledPackages(dir: string): Set<string> {
+  const map = JSON.parse(readFileSync(join(dir, 'index.mjs.map'), 'utf8')) as { sources: string[] };
+  const packages = new Set<string>();
+  for (const source of map.sources) {
+    const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(source.split('node_modules/').length > 1 ? source.slice(source.lastIndexOf('node_modules/')) : '');
+    if (match) packages.add(match[1]);
+  }
+  return packages;
+}
+
+const filesUnder = (dir: string): string[] =>
+  readdirSync(dir).flatMap((entry) => (statSync(join(dir, entry)).isDirectory() ? filesUnder(join(dir, entry)).map((f) => `${entry}/${f}`) : [entry]));
+
+beforeAll(() => {
+  outdir = mkdtempSync(join(tmpdir(), 'cdk-bundles-'));
+  const context = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')).context as Record<string, unknown>;
+  const app = new App({ outdir, context: { ...context, cognitoDomainPrefix: 'test-inspection-letters', sesDomain: 'letters.example.gov.uk', 'aws:cdk:enable-asset-metadata': true, 'aws:cdk:enable-path-metadata': true } });
+  defineInspectionLetters(app);
+  const assembly = app.synth();
+  const template = assembly.getStackByName(STACK_NAMES.stateless).template as { Resources: Record<string, any> };
+  const assetOf = (id: string) => join(outdir, template.Resources[id].Metadata['aws:asset:path']);
+  assets = {};
+  for (const [id, r] of Object.entries(template.Resources)) {
+    if (r.Type !== 'AWS::Lambda::Function' || !r.Metadata?.['aws:asset:path']) continue;
+    const name = r.Metadata['aws:cdk:path'].split('/')[1];
+    assets[name] = { dir: assetOf(id), layers: (r.Properties.Layers ?? []).map((l: { Ref: string }) => assetOf(l.Ref)) };
+  }
+});
+
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+describe('function bundles', () => {
+  it('bundles every dependency, @sparticuz/chromium included, so nothing resolves from a layer', () => {
+    for (const { dir } of Object.values(assets)) {
+      expect(existsSync(join(dir, 'index.mjs'))).toBe(true);
+      expect(readFileSync(join(dir, 'index.mjs'), 'utf8')).not.toMatch(/from\s*"@sparticuz\/chromium"|import\("@sparticuz\/chromium"\)/);
+    }
+    for (const name of ['RenderLetter', 'PreviewLetterPdf']) {
+      const packages = bundledPackages(assets[name].dir);
+      for (const p of ['@sparticuz/chromium', 'puppeteer-core', 'pdf-lib']) expect(packages).toContain(p);
+    }
+  });
+
+  it('keeps the browser, PDF and mail libraries out of the functions that do not use them', () => {
+    const api = bundledPackages(assets.Api.dir);
+    for (const p of ['puppeteer-core', '@sparticuz/chromium', 'pdf-lib', 'nodemailer', '@aws-sdk/client-ses']) expect(api).not.toContain(p);
+    const events = bundledPackages(assets.RecordDeliveryEvent.dir);
+    for (const p of ['puppeteer-core', '@sparticuz/chromium', 'pdf-lib', 'nodemailer', 'nunjucks', '@aws-sdk/client-s3', '@aws-sdk/client-sqs', '@aws-sdk/client-ses']) {
+      expect(events).not.toContain(p);
+    }
+    expect(events).toContain('@aws-sdk/client-dynamodb');
+    const distribute = bundledPackages(assets.DistributeLetter.dir);
+    for (const p of ['puppeteer-core', '@sparticuz/chromium', 'pdf-lib', 'nunjucks']) expect(distribute).not.toContain(p);
+    expect(distribute).toContain('nodemailer');
+  });
+
+  it('gives only render and preview the layer, which holds Chromium\'s binaries and no JavaScript', () => {
+    const withLayer = Object.entries(assets).filter(([, a]) => a.layers.length > 0).map(([name]) => name).sort();
+    expect(withLayer).toEqual(['PreviewLetterPdf', 'RenderLetter']);
+    const files = filesUnder(assets.RenderLetter.layers[0]).sort();
+    expect(files).toEqual(['chromium/al2023.tar.br', 'chromium/chromium.br', 'chromium/fonts.tar.br', 'chromium/swiftshader.tar.br']);
+  });
+
+  it('puts the letter fonts in /var/task/fonts, where @sparticuz/chromium\'s fonts.conf looks', () => {
+    for (const name of ['RenderLetter', 'PreviewLetterPdf', 'Api']) {
+      const fonts = filesUnder(join(assets[name].dir, 'fonts'));
+      expect(fonts).toEqual(expect.arrayContaining(['arimo/package.json', 'arimo/unicode.json', 'arimo/files/arimo-latin-400-normal.woff2', 'arimo/files/arimo-latin-ext-700-normal.woff2']));
+    }
+  });
+});
