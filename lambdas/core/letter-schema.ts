@@ -32,6 +32,13 @@ const FORBIDDEN_IN_TEXT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e
 // Half of a surrogate pair is no character at all: no font prints it and UTF-8 cannot carry it.
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
+// What the document says of these rules. Its pattern holds the ones JSON Schema can say: some
+// character that is not whitespace, and none of the forbidden ones. Whitespace at either end is
+// removed before the checks, so the server also takes an over-long value padded with spaces.
+const TRIMMED = 'Leading and trailing whitespace is removed before the length is checked and the text is stored.';
+const linePattern = `^(?=[\\s\\S]*\\S)[^\\u0000-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069]*$`;
+const textPattern = `^(?=[\\s\\S]*\\S)[^\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069]*$`;
+
 const line = (max: number = LIMITS.shortText) =>
   z
     .string()
@@ -39,7 +46,11 @@ const line = (max: number = LIMITS.shortText) =>
     .min(1, 'must not be empty')
     .max(max, `must be at most ${max} characters`)
     .refine((s) => !FORBIDDEN_IN_LINE.test(s), 'must not contain control or bidirectional override characters')
-    .refine((s) => !LONE_SURROGATE.test(s), 'must be valid Unicode text');
+    .refine((s) => !LONE_SURROGATE.test(s), 'must be valid Unicode text')
+    .openapi({
+      pattern: linePattern,
+      description: `One line of text, 1 to ${max} characters. ${TRIMMED} No control characters, bidirectional overrides or unpaired surrogates.`,
+    });
 
 const text = (max: number) =>
   z
@@ -48,7 +59,11 @@ const text = (max: number) =>
     .min(1, 'must not be empty')
     .max(max, `must be at most ${max} characters`)
     .refine((s) => !FORBIDDEN_IN_TEXT.test(s), 'must not contain control or bidirectional override characters')
-    .refine((s) => !LONE_SURROGATE.test(s), 'must be valid Unicode text');
+    .refine((s) => !LONE_SURROGATE.test(s), 'must be valid Unicode text')
+    .openapi({
+      pattern: textPattern,
+      description: `Text of 1 to ${max} characters; tabs and line breaks are allowed. ${TRIMMED} No other control characters, bidirectional overrides or unpaired surrogates.`,
+    });
 
 const email = z
   .string()
@@ -70,39 +85,53 @@ export const isoDate = z
 const isoMonth = z
   .string()
   .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month written YYYY-MM')
-  .openapi({ example: '2010-03' });
+  .openapi({ pattern: '^\\d{4}-(0[1-9]|1[0-2])$', example: '2010-03' });
 
 export const FindingInput = z
   .strictObject({
     category: z.enum(FINDING_CATEGORIES),
     text: text(LIMITS.findingText),
   })
-  .openapi('FindingInput');
+  .openapi('FindingInput', {
+    description: `One finding. A letter holds at most ${LIMITS.findings} findings, and their texts together at most ${LIMITS.findingsTotalText} characters.`,
+  });
 
 export const FindingPatch = FindingInput.partial()
   .refine((f) => Object.keys(f).length > 0, 'must change at least one field')
-  .openapi('FindingPatch');
+  .openapi('FindingPatch', { description: 'The fields of a finding to change; at least one.', minProperties: 1 });
 
-const Sender = z.strictObject({ directPhone: line(40), directEmail: email });
-const Authority = z.strictObject({ name: line() });
-const PreviousInspection = z.strictObject({ month: isoMonth, developmentAreasAddressed: z.boolean() });
-const Inspection = z.strictObject({
-  startDate: isoDate,
-  endDate: isoDate,
-  previousInspection: PreviousInspection.optional(),
-});
-const Director = z.strictObject({
-  honorific: line(20),
-  name: line(),
-  jobTitle: line(),
-  organisation: line(),
-  address: z.array(line()).min(1, 'must have at least one line').max(LIMITS.addressLines),
-  email,
-});
-const ChiefExecutive = z.strictObject({ name: line(), jobTitle: line(), organisation: line(), email });
-const Dfe = z.strictObject({ name: line(), organisation: line(), email });
-const Recipients = z.strictObject({ director: Director, chiefExecutive: ChiefExecutive, dfe: Dfe });
-const Inspector = z.strictObject({ name: line(), jobTitle: line() });
+const Sender = z.strictObject({ directPhone: line(40), directEmail: email }).openapi('Sender', { description: 'How recipients reach the inspectorate about this letter.' });
+const Authority = z.strictObject({ name: line() }).openapi('Authority', { description: 'The council whose services were inspected.' });
+const PreviousInspection = z
+  .strictObject({ month: isoMonth, developmentAreasAddressed: z.boolean() })
+  .openapi('PreviousInspection', { description: 'The last inspection; its month is before the month of this one.' });
+const Inspection = z
+  .strictObject({
+    startDate: isoDate,
+    endDate: isoDate,
+    previousInspection: PreviousInspection.optional(),
+  })
+  .openapi('Inspection', { description: 'When the inspection ran: endDate is on or after startDate.' });
+const Director = z
+  .strictObject({
+    honorific: line(20),
+    name: line(),
+    jobTitle: line(),
+    organisation: line(),
+    address: z.array(line()).min(1, 'must have at least one line').max(LIMITS.addressLines),
+    email,
+  })
+  .openapi('Director', { description: "The director of children's services: the letter's addressee." });
+const ChiefExecutive = z
+  .strictObject({ name: line(), jobTitle: line(), organisation: line(), email })
+  .openapi('ChiefExecutive', { description: "The council's chief executive, sent a copy." });
+const Dfe = z
+  .strictObject({ name: line(), organisation: line(), email })
+  .openapi('Dfe', { description: 'The Department for Education, sent a copy.' });
+const Recipients = z
+  .strictObject({ director: Director, chiefExecutive: ChiefExecutive, dfe: Dfe })
+  .openapi('Recipients', { description: 'The three statutory recipients; each is sent its own copy.' });
+const Inspector = z.strictObject({ name: line(), jobTitle: line() }).openapi('Inspector', { description: 'Who signs the letter.' });
 
 /** The letter's facts, everything but its findings. */
 const LetterFactsShape = {
@@ -148,6 +177,12 @@ function withDateRules<T extends z.ZodType<FactsForRules>>(schema: T) {
 }
 
 export const LetterFacts = z.strictObject(LetterFactsShape);
+export { LetterFactsShape };
+
+/** Said in the document where JSON Schema cannot say it. */
+export const DATE_RULES =
+  'The dates must agree: inspection.endDate on or after inspection.startDate, letterDate on or after inspection.endDate, and inspection.previousInspection.month before the month of inspection.startDate.';
+
 
 export const LetterInput = withDateRules(
   z.strictObject({
@@ -159,9 +194,14 @@ export const LetterInput = withDateRules(
         (findings) => findings.reduce((n, f) => n + f.text.length, 0) <= LIMITS.findingsTotalText,
         `must have at most ${LIMITS.findingsTotalText} characters of findings in all`,
       )
-      .default([]),
+      .default([])
+      .openapi({
+        description: `The letter's findings in order, at most ${LIMITS.findings}, their texts together at most ${LIMITS.findingsTotalText} characters. May be left out or empty in a draft; a letter needs at least one finding to be submitted.`,
+      }),
   }),
-).openapi('LetterInput');
+).openapi('LetterInput', {
+  description: `A new draft, shaped like the example letter. ${DATE_RULES} Unknown fields are refused.`,
+});
 
 /** A PATCH replaces whole top-level fields; the merged letter is checked again by the use case. */
 export const LetterPatch = z
@@ -176,10 +216,19 @@ export const LetterPatch = z
     summary: LetterFactsShape.summary.optional(),
   })
   .refine((p) => Object.keys(p).length > 0, 'must change at least one field')
-  .openapi('LetterPatch');
+  .openapi('LetterPatch', {
+    minProperties: 1,
+    description: `Top-level fields of a draft to replace, at least one; each replaces the whole field. The letter as changed must still follow the date rules: ${DATE_RULES}`,
+  });
 
-export const ReturnInput = z.strictObject({ comment: text(LIMITS.comment) }).openapi('ReturnInput');
-export const ApproveInput = z.strictObject({ version: z.number().int().positive().optional() }).openapi('ApproveInput');
+export const ReturnInput = z
+  .strictObject({ comment: text(LIMITS.comment) })
+  .openapi('ReturnInput', { description: 'Why the letter goes back to its authors; kept on the letter and in its history.' });
+export const ApproveInput = z
+  .strictObject({
+    version: z.number().int().positive().optional().openapi({ description: 'The version the manager read and approves; or send it as If-Match.' }),
+  })
+  .openapi('ApproveInput', { description: 'The version approved, here or in If-Match (or both, when they agree).' });
 
 export type LetterFacts = z.infer<typeof LetterFacts>;
 export type LetterInput = z.infer<typeof LetterInput>;

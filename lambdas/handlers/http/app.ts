@@ -5,6 +5,7 @@ import { AppError, MalformedRequestError, UnauthorizedError } from '../../core/e
 import type { Actor } from '../../core/letter';
 import type { Authenticator } from '../../core/ports';
 import type { ApiDependencies, ApiEnv } from './api-context';
+import { apiDocsRoutes, DOCS_CSP } from './api-docs-routes';
 import { letterRoutes } from './letter-routes';
 import { type PageOptions, pageRoutes } from './pages/page-routes';
 import { internalErrorResponse, problemResponse } from './problem';
@@ -39,17 +40,19 @@ export function createApp(deps: AppDependencies): Hono<ApiEnv> {
     c.header('X-Correlation-Id', correlationId);
     c.header('Cache-Control', c.res.headers.get('Cache-Control') ?? 'no-store');
   });
-  app.use(
-    '/api/*',
-    secureHeaders({
-      contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
-      strictTransportSecurity: 'max-age=31536000; includeSubDomains',
-      crossOriginResourcePolicy: 'same-origin',
-      referrerPolicy: 'no-referrer',
-    }),
-  );
+  const secure = { strictTransportSecurity: 'max-age=31536000; includeSubDomains', crossOriginResourcePolicy: 'same-origin', referrerPolicy: 'no-referrer' };
+  const apiHeaders = secureHeaders({ ...secure, contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } });
+  // The docs page is a page: it runs Swagger UI's script and styles, all served from here.
+  const docsHeaders = secureHeaders({ ...secure, contentSecurityPolicy: {} });
+  app.use('/api/*', async (c, next) => {
+    if (c.req.path !== '/api/docs' && !c.req.path.startsWith('/api/docs/')) return apiHeaders(c, next);
+    await docsHeaders(c, next);
+    c.header('Content-Security-Policy', DOCS_CSP);
+  });
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
+  // Open: registered before the token check, which they answer without reaching.
+  app.route('/api', apiDocsRoutes());
 
   app.use('/api/*', async (c, next) => {
     c.set('actor', await authenticate(c, deps.authenticator));

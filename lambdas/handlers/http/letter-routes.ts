@@ -1,7 +1,6 @@
 import { type Context, Hono } from 'hono';
 import { ApproveInput, FindingInput, FindingPatch, LetterInput, LetterPatch, ReturnInput } from '../../core/letter-schema';
 import type { Letter } from '../../core/letter';
-import { z } from 'zod';
 import { addFinding, createLetter, removeFinding, updateFinding, updateLetter } from '../../core/use-cases/draft-letters';
 import { getLetter, listLetters, retrievePdf } from '../../core/use-cases/read-letters';
 import { approveLetter, returnLetter, submitLetter } from '../../core/use-cases/review-letters';
@@ -9,12 +8,10 @@ import { redistributeLetter } from '../../core/use-cases/distribute-letter';
 import { previewHtml, previewPdf } from '../../core/use-cases/render-letter';
 import type { ApiDependencies, ApiEnv } from './api-context';
 import { letterResponse, letterSummaryResponse } from './letter-view';
-import { ListQuery, openApiDocument } from './openapi';
+import { EmptyBody, ListQuery, PreviewQuery } from './openapi';
 import { previewPolicy } from './preview-policy';
 import { idParam, ifMatch, jsonBody, queryParams, versionFromBodyOrIfMatch } from './request';
 
-const EmptyBody = z.strictObject({});
-const PreviewQuery = z.strictObject({ format: z.enum(['html', 'pdf']).default('html') });
 
 function sendLetter(c: Context<ApiEnv>, letter: Letter, status: 200 | 201 | 202 = 200) {
   c.header('ETag', `"${letter.version}"`);
@@ -24,10 +21,6 @@ function sendLetter(c: Context<ApiEnv>, letter: Letter, status: 200 | 201 | 202 
 /** The JSON API: each route parses, calls one use case and maps its result. */
 export function letterRoutes(deps: ApiDependencies) {
   const api = new Hono<ApiEnv>();
-  let openApi: object | undefined;
-
-  api.get('/openapi.json', (c) => c.json((openApi ??= openApiDocument())));
-
   api.post('/letters', async (c) => {
     const letter = await createLetter(deps, c.get('actor'), await jsonBody(c, LetterInput));
     c.header('Location', `/api/letters/${letter.id}`);

@@ -1,8 +1,115 @@
+import { z } from 'zod';
 import type { Letter } from '../../core/letter';
-import { orderedFindings } from '../../core/letter';
+import { DELIVERY_STATES, LETTER_STATUSES, orderedFindings } from '../../core/letter';
+import { FINDING_CATEGORIES, LetterFactsShape, LIMITS, RECIPIENT_ROLES } from '../../core/letter-schema';
+
+// The shapes the API answers with. The views below are typed by them, the OpenAPI document is
+// generated from them, and the end-to-end tests check every response against that document.
+
+const timestamp = z.string().openapi({ format: 'date-time', example: '2011-03-01T09:30:00.000Z' });
+const ulid = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/).openapi({ example: '01JD8Z3B5W5N8V8F2S0C1X9Y7Q' });
+
+export const LetterStatus = z.enum(LETTER_STATUSES).openapi('LetterStatus', {
+  description: 'draft → submitted → approved → rendered → distributed.',
+});
+
+export const FindingView = z
+  .strictObject({
+    id: ulid.openapi({ description: 'The finding id; ids sort in the order the findings were added.' }),
+    category: z.enum(FINDING_CATEGORIES),
+    text: z.string().min(1).max(LIMITS.findingText),
+  })
+  .openapi('Finding', { description: 'One finding of the letter, with its id.' });
+
+export const ApprovalView = z
+  .strictObject({
+    by: z.string().openapi({ description: 'The name of the approving manager.' }),
+    at: timestamp,
+    version: z.number().int().positive().openapi({ description: 'The version approved.' }),
+  })
+  .openapi('Approval', { description: 'Who approved the letter, when, and at which version. Present once approved.' });
+
+export const PdfView = z
+  .strictObject({
+    key: z.string().openapi({ description: 'The S3 key of the archived PDF.' }),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/).openapi({ description: "The SHA-256 of the PDF's bytes, in hex." }),
+    bytes: z.number().int().positive(),
+    pages: z.number().int().positive(),
+  })
+  .openapi('Pdf', { description: 'The archived PDF. Null until the letter is rendered.' });
+
+export const DeliveryView = z
+  .strictObject({
+    email: z.string().openapi({ description: 'The address the copy goes to.' }),
+    state: z.enum(DELIVERY_STATES),
+    messageId: z.string().nullable().openapi({ description: 'The SES message id, once sent.' }),
+    lastError: z.string().nullable().openapi({ description: 'Why the last attempt failed, if it did.' }),
+    attempts: z.number().int().min(0),
+    updatedAt: timestamp,
+  })
+  .openapi('Delivery', { description: "One recipient's copy of the letter and where it stands." });
+
+export const DeliveriesView = z
+  .strictObject(Object.fromEntries(RECIPIENT_ROLES.map((role) => [role, DeliveryView.optional()])) as Record<(typeof RECIPIENT_ROLES)[number], z.ZodOptional<typeof DeliveryView>>)
+  .openapi('Deliveries', { description: 'One entry per recipient role once the letter is rendered; empty before.' });
+
+export const HistoryEventView = z
+  .strictObject({
+    at: timestamp,
+    by: z.string().openapi({ description: 'The name of who acted, or "system".' }),
+    role: z.enum(['inspector', 'manager', 'reader', 'system']),
+    action: z.string().openapi({
+      description: 'What happened: created, edited, finding-added, finding-edited, finding-removed, submitted, returned, approved, rendered, delivery-sent, delivery-failed, delivery-deferred, redistributed, read, pdf-retrieved, and delivery events.',
+      example: 'submitted',
+    }),
+    detail: z.string().optional(),
+    version: z.number().int().positive().optional().openapi({ description: 'The version the event produced, where it made one.' }),
+  })
+  .openapi('HistoryEvent', { description: 'One event in the life of the letter.' });
+
+export const LetterView = z
+  .strictObject({
+    id: ulid,
+    status: LetterStatus,
+    version: z.number().int().positive().openapi({ description: 'Raised by every change; sent as the ETag.' }),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+    createdBy: z.string().openapi({ description: 'The name of who created the draft.' }),
+    ...LetterFactsShape,
+    findings: z.array(FindingView).openapi({ description: 'The findings in order.' }),
+    returnComment: z.string().optional().openapi({ description: "The manager's comment when the letter was last returned; cleared on submit." }),
+    approval: ApprovalView.optional(),
+    pdf: PdfView.nullable(),
+    deliveries: DeliveriesView,
+    history: z.array(HistoryEventView).openapi({ description: 'Every event so far, oldest first.' }),
+  })
+  .openapi('Letter', { description: 'A letter: its facts, findings with ids, status, version, approval, PDF, deliveries and history.' });
+
+export const LetterSummaryView = z
+  .strictObject({
+    id: ulid,
+    status: LetterStatus,
+    version: z.number().int().positive(),
+    letterDate: z.string().openapi({ format: 'date' }),
+    authority: z.string().openapi({ description: "The council's name (authority.name of the letter)." }),
+    inspector: z.string().openapi({ description: "The inspector's name." }),
+    findings: z.number().int().min(0).openapi({ description: 'How many findings the letter has (the letter itself lists them).' }),
+    updatedAt: timestamp,
+  })
+  .openapi('LetterSummary', { description: 'A letter as a search lists it.' });
+
+export const LetterPage = z
+  .strictObject({
+    items: z.array(LetterSummaryView),
+    nextCursor: z.string().nullable().openapi({ description: 'Pass as cursor for the next page; null on the last page.' }),
+  })
+  .openapi('LetterPage');
+
+export type LetterView = z.infer<typeof LetterView>;
+export type LetterSummaryView = z.infer<typeof LetterSummaryView>;
 
 /** The letter as the API shows it: its facts at the top level, like the documents it is created from. */
-export function letterResponse(letter: Letter) {
+export function letterResponse(letter: Letter): LetterView {
   return {
     id: letter.id,
     status: letter.status,
@@ -28,7 +135,7 @@ export function letterResponse(letter: Letter) {
 }
 
 /** A letter as one row of a search's results. */
-export function letterSummaryResponse(letter: Letter) {
+export function letterSummaryResponse(letter: Letter): LetterSummaryView {
   return {
     id: letter.id,
     status: letter.status,

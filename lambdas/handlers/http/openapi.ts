@@ -1,94 +1,388 @@
-import { OpenApiGeneratorV31, OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { OpenApiGeneratorV31, OpenAPIRegistry, type ResponseConfig, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { LETTER_STATUSES } from '../../core/letter';
-import { ApproveInput, FindingInput, FindingPatch, isoDate, LetterInput, LetterPatch, ReturnInput } from '../../core/letter-schema';
+import { ApproveInput, DATE_RULES, FindingInput, FindingPatch, isoDate, LetterInput, LetterPatch, LIMITS, ReturnInput } from '../../core/letter-schema';
+import { FindingView, LetterPage, LetterView } from './letter-view';
+import { ProblemSchema } from './problem';
+
+// The API's contract. Each operation below is documented once, from the same zod schemas that
+// validate requests and type responses. To add a route: add its Hono handler, add its entry to
+// OPERATIONS, and the tests hold the two together (test/unit/openapi-document.test.ts checks
+// every route is documented; every response the end-to-end tests receive is validated against
+// the served document).
 
 export const ListQuery = z
   .strictObject({
-    authority: z.string().trim().min(1).max(200).optional(),
+    authority: z.string().trim().min(1).max(200).optional().openapi({
+      description: "The council's name, matched exactly once case, spacing and Unicode form are normalised.",
+      example: 'Durham County Council',
+    }),
     status: z.enum(LETTER_STATUSES).optional(),
-    from: isoDate.optional(),
-    to: isoDate.optional(),
-    cursor: z.string().min(1).max(2_000).optional(),
-    limit: z.coerce.number().int().min(1).max(100).default(20),
+    from: isoDate.optional().openapi({ description: 'Letters dated on or after this day.' }),
+    to: isoDate.optional().openapi({ description: 'Letters dated on or before this day; on or after `from`.' }),
+    cursor: z.string().min(1).max(2_000).optional().openapi({ description: 'The `nextCursor` of the previous page, as given; any other value is a 400.' }),
+    limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ description: 'Letters per page.' }),
   })
   .refine((q) => !q.from || !q.to || q.from <= q.to, { path: ['to'], message: 'must be on or after from' });
 
-/** The OpenAPI document, built from the same schemas that validate requests. */
-export function openApiDocument(): object {
+export const PreviewQuery = z.strictObject({
+  format: z.enum(['html', 'pdf']).default('html').openapi({ description: 'html (the default) or pdf.' }),
+});
+
+/** Submit and redistribute take no fields: an empty body, `{}`, or none at all. */
+export const EmptyBody = z.strictObject({}).openapi('EmptyBody', { description: 'No fields; the body may also be left out.' });
+
+export const PdfLink = z
+  .strictObject({
+    url: z.string().openapi({ format: 'uri', description: 'A presigned URL of the archived PDF.' }),
+    expiresInSeconds: z.number().int().positive().max(300),
+  })
+  .openapi('PdfLink');
+
+export const HealthResponse = z.strictObject({ status: z.literal('ok') }).openapi('Health');
+
+/** Problem statuses, named as their components are. */
+const PROBLEMS = {
+  400: ['BadRequest', 'Malformed: invalid JSON, a malformed If-Match, or a cursor this search did not return. Changes nothing.'],
+  401: ['Unauthorized', 'No bearer token, or one that is not valid. Answered with `WWW-Authenticate: Bearer`.'],
+  403: ['Forbidden', 'The role may not do this, or four eyes forbid it. Changes nothing.'],
+  404: ['NotFound', 'No letter (or finding) has that id. Changes nothing.'],
+  409: ['Conflict', 'The letter is not in a state that allows this. Changes nothing.'],
+  412: ['PreconditionFailed', 'If-Match (or the version in the body) is not the current version. Changes nothing.'],
+  413: ['ContentTooLarge', `The body is over ${LIMITS.body} bytes (over 4 MiB on any route). Changes nothing.`],
+  415: ['UnsupportedMediaType', 'The body is not sent as application/json. Changes nothing.'],
+  422: ['UnprocessableContent', 'Fields are not valid; `errors` names each one. Changes nothing.'],
+  428: ['PreconditionRequired', 'If-Match is required. Changes nothing.'],
+  500: ['InternalError', 'Something failed on the server; the body holds only the correlation id to quote.'],
+  503: ['ServiceUnavailable', 'The local stack is still starting.'],
+} as const;
+type ProblemStatus = keyof typeof PROBLEMS;
+
+export const TAGS = [
+  { name: 'Letters', description: 'Drafting letters: create, read, search and change them.' },
+  { name: 'Findings', description: "A draft's findings, one at a time." },
+  { name: 'Review', description: 'Submitting, returning and approving a letter. Approval freezes it and starts rendering and distribution.' },
+  { name: 'Archive', description: 'Previews of drafts, the archived PDF, and sending copies again.' },
+  { name: 'Service', description: 'Health, and this document.' },
+] as const;
+
+export interface ApiOperation {
+  method: 'get' | 'post' | 'patch' | 'put' | 'delete';
+  /** As OpenAPI writes it: `/api/letters/{id}`. */
+  path: string;
+  operationId: string;
+  tag: (typeof TAGS)[number]['name'];
+  summary: string;
+  description?: string;
+  /** Open operations need no token. */
+  open?: boolean;
+  request?: RouteConfig['request'];
+  responses: Record<number, ResponseConfig>;
+  /** The problems this operation can answer with, besides 500 (and 401 unless open). */
+  problems: ProblemStatus[];
+}
+
+const ref = (kind: string, name: string) => ({ $ref: `#/components/${kind}/${name}` });
+const correlated = { 'X-Correlation-Id': ref('headers', 'XCorrelationId') };
+const versioned = { ETag: ref('headers', 'ETag'), ...correlated };
+
+const letterResponse = (description: string, extraHeaders: Record<string, unknown> = {}): ResponseConfig => ({
+  description,
+  headers: { ...versioned, ...extraHeaders } as ResponseConfig['headers'],
+  content: { 'application/json': { schema: LetterView } },
+});
+const jsonBody = (schema: z.ZodType, description?: string, required = true) => ({
+  body: { description, required, content: { 'application/json': { schema } } },
+});
+
+const letterId = z.string().openapi({
+  param: { name: 'id', in: 'path', description: 'The letter id: 26 characters of Crockford base 32 (a ULID). Any other value is a 404.' },
+  example: '01JD8Z3B5W5N8V8F2S0C1X9Y7Q',
+});
+const findingId = z.string().openapi({
+  param: { name: 'findingId', in: 'path', description: 'The finding id, a ULID. Any other value is a 404.' },
+  example: '01JD8Z3B5W5N8V8F2S0C1X9Y7R',
+});
+const ifMatchDescription = 'The letter version last read, as sent in ETag: quoted, bare or weak (`"3"`, `3`, `W/"3"`).';
+const ifMatchRequired = z.string().openapi({ param: { name: 'If-Match', in: 'header', required: true, description: `${ifMatchDescription} Required: 428 without it, 412 when stale.` }, example: '"3"' });
+const ifMatchOptional = z.string().optional().openapi({ param: { name: 'If-Match', in: 'header', required: false, description: `${ifMatchDescription} Optional: when sent, 412 if stale.` }, example: '"3"' });
+
+const letterPath = { params: z.object({ id: letterId }) };
+const findingPath = { params: z.object({ id: letterId, findingId }) };
+
+export const OPERATIONS: ApiOperation[] = [
+  {
+    method: 'get', path: '/health', operationId: 'getHealth', tag: 'Service', open: true,
+    summary: 'Is the service up',
+    description: 'Answers 200 once the service is ready (locally: once the emulators and queues have started).',
+    responses: { 200: { description: 'Ready.', headers: correlated as never, content: { 'application/json': { schema: HealthResponse } } } },
+    problems: [503],
+  },
+  {
+    method: 'get', path: '/api/openapi.json', operationId: 'getOpenApiDocument', tag: 'Service', open: true,
+    summary: 'This document',
+    responses: {
+      200: {
+        description: 'The OpenAPI 3.1 document of this API.',
+        headers: correlated as never,
+        content: { 'application/json': { schema: { type: 'object', required: ['openapi', 'info', 'paths'], properties: { openapi: { type: 'string' }, info: { type: 'object' }, paths: { type: 'object' } } } } },
+      },
+    },
+    problems: [],
+  },
+  {
+    method: 'get', path: '/api/docs', operationId: 'getApiDocs', tag: 'Service', open: true,
+    summary: 'A page to browse this document',
+    description: 'Swagger UI, served by the service itself under a Content-Security-Policy that allows nothing from elsewhere.',
+    responses: { 200: { description: 'The page.', headers: correlated as never, content: { 'text/html': { schema: { type: 'string' } } } } },
+    problems: [],
+  },
+  {
+    method: 'get', path: '/api/docs/{file}', operationId: 'getApiDocsFile', tag: 'Service', open: true,
+    summary: 'A script, stylesheet or image of the docs page',
+    request: { params: z.object({ file: z.string().openapi({ param: { name: 'file', in: 'path', description: 'One of the files the page links to.' }, example: 'swagger-ui.css' }) }) },
+    responses: {
+      200: {
+        description: 'The file.',
+        headers: { ...correlated, ETag: { description: 'The file version.', schema: { type: 'string' }, required: true } } as never,
+        content: {
+          'text/javascript': { schema: { type: 'string' } },
+          'text/css': { schema: { type: 'string' } },
+          'image/png': { schema: { type: 'string', format: 'binary', contentMediaType: 'image/png' } },
+        },
+      },
+      304: { description: 'Not modified: If-None-Match holds the current ETag.', headers: correlated as never },
+    },
+    problems: [404],
+  },
+  {
+    method: 'post', path: '/api/letters', operationId: 'createLetter', tag: 'Letters',
+    summary: 'Create a draft',
+    description: `Inspectors and managers. The body is shaped like the example letter. ${DATE_RULES} Findings may be given here or added later; at most ${LIMITS.findings}, with at most ${LIMITS.findingsTotalText} characters of finding text in all (422 naming \`findings\` past that).`,
+    request: jsonBody(LetterInput),
+    responses: { 201: letterResponse('The draft, at version 1.', { Location: ref('headers', 'Location') }) },
+    problems: [400, 403, 413, 415, 422],
+  },
+  {
+    method: 'get', path: '/api/letters', operationId: 'listLetters', tag: 'Letters',
+    summary: 'Search letters, newest first',
+    description: 'By council, status and letter date, one page at a time. Readers see approved, rendered and distributed letters only (403 when `status` names another). Unknown query parameters, and a parameter given twice, are refused with 422.',
+    request: { query: ListQuery },
+    responses: { 200: { description: 'A page of letters.', headers: correlated as never, content: { 'application/json': { schema: LetterPage } } } },
+    problems: [400, 403, 422],
+  },
+  {
+    method: 'get', path: '/api/letters/{id}', operationId: 'getLetter', tag: 'Letters',
+    summary: 'Read a letter',
+    description: 'Readers may read approved, rendered and distributed letters only (403 otherwise). A read of an approved letter or later is recorded in its history.',
+    request: letterPath,
+    responses: { 200: letterResponse('The letter; ETag holds its version.') },
+    problems: [403, 404],
+  },
+  {
+    method: 'patch', path: '/api/letters/{id}', operationId: 'updateLetter', tag: 'Letters',
+    summary: 'Change fields of a draft',
+    description: `Inspectors and managers, on a draft only (409 otherwise). Each field given replaces that whole field. ${DATE_RULES} The dates are checked on the letter as changed.`,
+    request: { ...letterPath, headers: z.object({ 'If-Match': ifMatchRequired }), ...jsonBody(LetterPatch) },
+    responses: { 200: letterResponse('The letter as changed, at its new version.') },
+    problems: [400, 403, 404, 409, 412, 413, 415, 422, 428],
+  },
+  {
+    method: 'post', path: '/api/letters/{id}/findings', operationId: 'addFinding', tag: 'Findings',
+    summary: 'Add a finding',
+    description: `Inspectors and managers, on a draft. Needs no If-Match: findings added at once all land. At most ${LIMITS.findings} findings (409 past that) and ${LIMITS.findingsTotalText} characters of finding text in all (422 naming \`text\` past that). Answers with the finding; ETag holds the letter's new version.`,
+    request: { ...letterPath, ...jsonBody(FindingInput) },
+    responses: {
+      201: {
+        description: 'The finding, with its id.',
+        headers: { ...versioned, Location: ref('headers', 'Location') } as never,
+        content: { 'application/json': { schema: FindingView } },
+      },
+    },
+    problems: [400, 403, 404, 409, 413, 415, 422],
+  },
+  {
+    method: 'patch', path: '/api/letters/{id}/findings/{findingId}', operationId: 'updateFinding', tag: 'Findings',
+    summary: 'Edit a finding',
+    description: `Inspectors and managers, on a draft. If-Match is optional: edits of different findings do not collide. The finding texts together stay within ${LIMITS.findingsTotalText} characters (422 naming \`text\`).`,
+    request: { ...findingPath, headers: z.object({ 'If-Match': ifMatchOptional }), ...jsonBody(FindingPatch) },
+    responses: { 200: letterResponse('The letter with the finding changed.') },
+    problems: [400, 403, 404, 409, 412, 413, 415, 422],
+  },
+  {
+    method: 'delete', path: '/api/letters/{id}/findings/{findingId}', operationId: 'removeFinding', tag: 'Findings',
+    summary: 'Remove a finding',
+    description: 'Inspectors and managers, on a draft. If-Match is optional.',
+    request: { ...findingPath, headers: z.object({ 'If-Match': ifMatchOptional }) },
+    responses: { 200: letterResponse('The letter without the finding.') },
+    problems: [400, 403, 404, 409, 412],
+  },
+  {
+    method: 'post', path: '/api/letters/{id}/submit', operationId: 'submitLetter', tag: 'Review',
+    summary: 'Submit a draft for review',
+    description: 'Inspectors and managers: draft → submitted. The letter needs at least one finding (422 naming `findings`). Any earlier return comment is cleared. The body, if any, is `{}`.',
+    request: { ...letterPath, headers: z.object({ 'If-Match': ifMatchOptional }), ...jsonBody(EmptyBody, 'Nothing, or `{}`.', false) },
+    responses: { 200: letterResponse('The submitted letter.') },
+    problems: [400, 403, 404, 409, 412, 413, 415, 422],
+  },
+  {
+    method: 'post', path: '/api/letters/{id}/return', operationId: 'returnLetter', tag: 'Review',
+    summary: 'Return a submitted letter with a comment',
+    description: 'Managers: submitted → draft, with a comment for its authors.',
+    request: { ...letterPath, headers: z.object({ 'If-Match': ifMatchOptional }), ...jsonBody(ReturnInput) },
+    responses: { 200: letterResponse('The letter, a draft again.') },
+    problems: [400, 403, 404, 409, 412, 413, 415, 422],
+  },
+  {
+    method: 'post', path: '/api/letters/{id}/approve', operationId: 'approveLetter', tag: 'Review',
+    summary: 'Approve a submitted letter at a version',
+    description: 'Managers: submitted → approved, at the version the manager read (412 if it has changed since). Freezes a snapshot of the letter and queues its rendering; distribution follows. The same manager repeating the same approval queues the render again and answers 202.',
+    request: { ...letterPath, ...jsonBody(ApproveInput) },
+    responses: { 202: letterResponse('Approved; rendering and distribution follow.') },
+    problems: [400, 403, 404, 409, 412, 413, 415, 422],
+  },
+  {
+    method: 'get', path: '/api/letters/{id}/preview', operationId: 'previewLetter', tag: 'Archive',
+    summary: 'Preview a draft as HTML, or as a DRAFT PDF',
+    description: 'Inspectors and managers, on a draft or submitted letter (409 once approved: the archived PDF is at /pdf). The HTML is the letter exactly as the template prints it, marked DRAFT; `format=pdf` prints it through the same renderer as the archive, with a DRAFT watermark on every page.',
+    request: { ...letterPath, query: PreviewQuery },
+    responses: {
+      200: {
+        description: 'The preview: HTML by default, a PDF with `format=pdf`.',
+        headers: correlated as never,
+        content: {
+          'text/html': { schema: { type: 'string' } },
+          'application/pdf': { schema: { type: 'string', format: 'binary', contentMediaType: 'application/pdf' } },
+        },
+      },
+    },
+    problems: [403, 404, 409, 422],
+  },
+  {
+    method: 'get', path: '/api/letters/{id}/pdf', operationId: 'retrieveLetterPdf', tag: 'Archive',
+    summary: 'Retrieve the archived PDF',
+    description: 'Everyone who may read the letter, once it is rendered (409 before). Redirects to a presigned S3 URL that expires within 5 minutes, or with `Accept: application/json` answers the URL itself; each retrieval is recorded in the history.',
+    request: { ...letterPath, headers: z.object({ Accept: z.string().optional().openapi({ param: { name: 'Accept', in: 'header', description: '`application/json` for the link as JSON instead of a redirect.' }, example: 'application/json' }) }) },
+    responses: {
+      200: {
+        description: 'The link, when asked for as JSON.',
+        headers: correlated as never,
+        content: { 'application/json': { schema: PdfLink } },
+      },
+      302: {
+        description: 'Redirect to the PDF.',
+        headers: { ...correlated, Location: { description: 'A presigned URL of the PDF, valid for at most 5 minutes.', required: true, schema: { type: 'string', format: 'uri' } } } as never,
+      },
+    },
+    problems: [403, 404, 409],
+  },
+  {
+    method: 'post', path: '/api/letters/{id}/redistribute', operationId: 'redistributeLetter', tag: 'Archive',
+    summary: 'Send again to the recipients whose copy failed',
+    description: 'Managers, on a rendered or distributed letter with a failed delivery (409 otherwise): those recipients go back to pending and distribution is queued. The body, if any, is `{}`.',
+    request: { ...letterPath, ...jsonBody(EmptyBody, 'Nothing, or `{}`.', false) },
+    responses: { 202: letterResponse('Queued.') },
+    problems: [400, 403, 404, 409, 413, 415, 422],
+  },
+];
+
+/** The OpenAPI document, built from the same schemas that validate requests and type responses. */
+export function openApiDocument() {
   const registry = new OpenAPIRegistry();
-  const bearer = registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
-  const Problem = registry.register(
-    'Problem',
-    z.object({
-      type: z.string(),
-      title: z.string(),
-      status: z.number().int(),
-      detail: z.string(),
-      instance: z.string().optional(),
-      correlationId: z.string().optional(),
-      errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  registry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: 'A JWT whose groups claim holds inspector, manager or reader. Locally, POST /dev/token gives one.',
+  });
+  registry.register('Problem', ProblemSchema);
+  registry.registerComponent('headers', 'ETag', {
+    description: 'The letter version, quoted: send it back as If-Match.',
+    required: true,
+    schema: { type: 'string', pattern: '^"\\d+"$', example: '"3"' },
+  });
+  registry.registerComponent('headers', 'Location', {
+    description: 'Where the created resource is.',
+    required: true,
+    schema: { type: 'string', format: 'uri-reference' },
+  });
+  registry.registerComponent('headers', 'XCorrelationId', {
+    description: 'Identifies the request in the logs: the X-Correlation-Id the client sent (8 to 64 letters, digits, `_` or `-`), or one the service made.',
+    required: true,
+    schema: { type: 'string', pattern: '^[\\w-]{8,64}$' },
+  });
+  registry.registerComponent('headers', 'WWWAuthenticate', {
+    description: 'The authentication scheme to use.',
+    required: true,
+    schema: { type: 'string', example: 'Bearer' },
+  });
+  const correlationParam = registry.registerParameter(
+    'XCorrelationId',
+    z.string().regex(/^[\w-]{8,64}$/).optional().openapi({
+      param: { name: 'X-Correlation-Id', in: 'header', description: 'Optional: carried into the logs and sent back. Another value is replaced with one the service makes.' },
+      example: 'demo-7c9e6679',
     }),
   );
-  const Letter = registry.register(
-    'Letter',
-    z
-      .object({ id: z.string(), status: z.enum(LETTER_STATUSES), version: z.number().int() })
-      .catchall(z.unknown())
-      .openapi({ description: 'The letter: its fields, status, version, findings with ids, pdf, deliveries and history.' }),
-  );
-  const id = z.string().openapi({ param: { name: 'id', in: 'path' }, example: '01JD8Z3B5W5N8V8F2S0C1X9Y7Q' });
-  const findingId = z.string().openapi({ param: { name: 'findingId', in: 'path' } });
-  const ifMatch = z.string().openapi({ param: { name: 'If-Match', in: 'header' }, example: '"3"' });
-  const problems = Object.fromEntries(
-    [400, 401, 403, 404, 409, 412, 413, 415, 422, 428].map((s) => [
-      s,
-      { description: 'Problem', content: { 'application/problem+json': { schema: Problem } } },
-    ]),
-  );
-  const json = (schema: z.ZodType, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
-  const body = (schema: z.ZodType) => ({ body: { content: { 'application/json': { schema } } } });
-  const security = [{ [bearer.name]: [] }];
-  const route = (method: 'get' | 'post' | 'patch' | 'delete', path: string, summary: string, extra: object, responses: object) =>
-    registry.registerPath({ method, path, summary, security, ...extra, responses: { ...responses, ...problems } } as never);
+  for (const [status, [name, description]] of Object.entries(PROBLEMS)) {
+    registry.registerComponent('responses', name, {
+      description,
+      headers: { ...correlated, ...(status === '401' ? { 'WWW-Authenticate': ref('headers', 'WWWAuthenticate') } : {}) },
+      content: { 'application/problem+json': { schema: ref('schemas', 'Problem') } },
+    });
+  }
 
-  route('post', '/api/letters', 'Create a draft', { request: body(LetterInput) }, { 201: json(Letter, 'Created') });
-  route('get', '/api/letters', 'Search letters, newest first', { request: { query: ListQuery } }, {
-    200: json(z.object({ items: z.array(z.object({}).catchall(z.unknown())), nextCursor: z.string().nullable() })),
-  });
-  route('get', '/api/letters/{id}', 'Read a letter', { request: { params: z.object({ id }) } }, { 200: json(Letter) });
-  route('patch', '/api/letters/{id}', 'Change fields of a draft', {
-    request: { params: z.object({ id }), headers: z.object({ 'If-Match': ifMatch }), ...body(LetterPatch) },
-  }, { 200: json(Letter) });
-  route('post', '/api/letters/{id}/findings', 'Add a finding', { request: { params: z.object({ id }), ...body(FindingInput) } }, {
-    201: json(z.object({ id: z.string(), category: z.string(), text: z.string() }), 'Created'),
-  });
-  route('patch', '/api/letters/{id}/findings/{findingId}', 'Edit a finding', {
-    request: { params: z.object({ id, findingId }), ...body(FindingPatch) },
-  }, { 200: json(Letter) });
-  route('delete', '/api/letters/{id}/findings/{findingId}', 'Remove a finding', { request: { params: z.object({ id, findingId }) } }, {
-    200: json(Letter),
-  });
-  route('post', '/api/letters/{id}/submit', 'Submit a draft for review', { request: { params: z.object({ id }) } }, { 200: json(Letter) });
-  route('post', '/api/letters/{id}/return', 'Return a submitted letter with a comment', {
-    request: { params: z.object({ id }), ...body(ReturnInput) },
-  }, { 200: json(Letter) });
-  route('post', '/api/letters/{id}/approve', 'Approve a submitted letter at a version', {
-    request: { params: z.object({ id }), ...body(ApproveInput) },
-  }, { 202: json(Letter, 'Accepted: rendering and distribution follow') });
-  route('get', '/api/letters/{id}/preview', 'Preview as HTML, or a DRAFT PDF with ?format=pdf', {
-    request: { params: z.object({ id }), query: z.object({ format: z.enum(['html', 'pdf']).optional() }) },
-  }, { 200: { description: 'The preview', content: { 'text/html': { schema: z.string() }, 'application/pdf': { schema: z.string() } } } });
-  route('get', '/api/letters/{id}/pdf', 'Retrieve the archived PDF', { request: { params: z.object({ id }) } }, {
-    302: { description: 'Redirect to a presigned URL valid for at most 5 minutes' },
-  });
-  route('post', '/api/letters/{id}/redistribute', 'Retry the recipients whose delivery failed', { request: { params: z.object({ id }) } }, {
-    202: json(Letter, 'Accepted'),
-  });
-  route('get', '/api/openapi.json', 'This document', {}, { 200: json(z.object({}).catchall(z.unknown())) });
+  for (const op of OPERATIONS) {
+    // Any request may carry a body too large to read, whatever its route.
+    const problems: ProblemStatus[] = [...new Set([...op.problems, 413 as const, ...(op.open ? [] : [401 as const]), 500])];
+    const responses = { ...op.responses, ...Object.fromEntries(problems.sort().map((s) => [s, ref('responses', PROBLEMS[s][0])])) };
+    const headers = op.request?.headers;
+    const route = {
+      method: op.method,
+      path: op.path,
+      operationId: op.operationId,
+      tags: [op.tag],
+      summary: op.summary,
+      description: op.description,
+      ...(op.open ? { security: [] } : {}),
+      request: {
+        ...op.request,
+        headers: [...(headers instanceof z.ZodObject ? Object.values(headers.shape as Record<string, z.ZodType>) : []), correlationParam],
+      },
+      responses,
+    } satisfies RouteConfig;
+    registry.registerPath(route);
+    // Every GET also answers HEAD: the same status and headers, no body.
+    if (op.method === 'get') {
+      const withoutBodies = Object.fromEntries(
+        Object.entries(op.responses).map(([status, r]) => [status, { description: r.description ?? '', headers: r.headers }]),
+      );
+      registry.registerPath({
+        ...route,
+        method: 'head',
+        operationId: `head${op.operationId[0].toUpperCase()}${op.operationId.slice(1)}`,
+        summary: `${op.summary}: headers only`,
+        description: 'As GET, without the body.',
+        responses: { ...responses, ...withoutBodies },
+      });
+    }
+  }
 
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
-    info: { title: 'Inspection letters', version: '1.0.0', description: 'Drafts, approval, PDF archive and statutory distribution of inspection outcome letters.' },
+    info: {
+      title: 'Inspection letters',
+      version: '1.0.0',
+      description: [
+        'Drafts, approval, PDF archive and statutory distribution of inspection outcome letters.',
+        '',
+        'Every operation needs `Authorization: Bearer <JWT>` except the open ones (health, this document and its page). Errors are `application/problem+json` documents naming each field at fault; a refused request changes nothing.',
+        '',
+        'Letters carry an integer `version`, raised by every change and sent as `ETag`. Text limits count characters after leading and trailing whitespace is removed.',
+      ].join('\n'),
+      license: { name: 'Not licensed for reuse', identifier: 'LicenseRef-not-licensed' },
+    },
+    servers: [{ url: '/', description: 'This service, where this document is served from.' }],
+    security: [{ bearer: [] }],
+    tags: TAGS.map((t) => ({ ...t })),
   });
 }

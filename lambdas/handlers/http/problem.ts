@@ -1,18 +1,31 @@
 import type { Context } from 'hono';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { AppError, FieldProblem } from '../../core/errors';
+import '../../core/letter-schema';
 
 export const PROBLEM_TYPE = 'application/problem+json';
 
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  instance?: string;
-  correlationId?: string;
-  errors?: FieldProblem[];
-}
+export const FieldProblemSchema = z
+  .strictObject({
+    field: z.string().openapi({ description: 'The field at fault: a path into the body such as `recipients.director.email` or `findings[3].text`, a query parameter, a header (`If-Match`, `Content-Type`) or `body`.' }),
+    message: z.string().openapi({ example: 'must be a valid email address' }),
+  })
+  .openapi('FieldProblem');
+
+/** RFC 9457 problem details, with the fields at fault. */
+export const ProblemSchema = z
+  .strictObject({
+    type: z.string().openapi({ example: 'about:blank' }),
+    title: z.string().openapi({ example: 'Invalid request' }),
+    status: z.number().int().min(400).max(599),
+    detail: z.string(),
+    instance: z.string().optional().openapi({ description: 'The path of the request.' }),
+    correlationId: z.string().optional().openapi({ description: 'Also sent as X-Correlation-Id: quote it when reporting a problem.' }),
+    errors: z.array(FieldProblemSchema).optional().openapi({ description: 'Each field at fault, when the problem is with particular fields.' }),
+  })
+  .openapi('Problem', { description: 'An error, as RFC 9457 problem details.' });
+
+export type Problem = z.infer<typeof ProblemSchema> & { errors?: FieldProblem[] };
 
 /** Zod issues named the way a client reads them: `recipients.director.email`, `findings[3].text`. */
 export function fieldProblems(error: z.ZodError, prefix = ''): FieldProblem[] {
@@ -43,7 +56,10 @@ export function problemResponse(c: Context, error: AppError, correlationId?: str
     correlationId,
     ...(error.fields.length ? { errors: error.fields } : {}),
   };
-  return c.body(JSON.stringify(body), error.status as 400, { 'Content-Type': PROBLEM_TYPE });
+  // RFC 6750: a 401 names the scheme the client should use.
+  const headers: Record<string, string> = { 'Content-Type': PROBLEM_TYPE };
+  if (error.status === 401) headers['WWW-Authenticate'] = 'Bearer';
+  return c.body(JSON.stringify(body), error.status as 400, headers);
 }
 
 /** A 500 tells the client only that it happened and how to refer to it. */
