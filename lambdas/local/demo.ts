@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type components, lettersApi } from './api-client/client';
 import { type LocalStack, startLocalStack } from './local-stack';
 
 /**
@@ -19,19 +20,24 @@ async function running(url: string) {
   }
 }
 
-async function call(method: string, path: string, token: string | undefined, body?: unknown) {
+/** The local-only routes are not part of the API, so not in its client. */
+async function dev<T>(method: string, path: string, body?: unknown): Promise<T> {
   const response = await fetch(`${baseUrl}${path}`, {
     method,
-    headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    headers: body ? { 'Content-Type': 'application/json' } : {},
     body: body ? JSON.stringify(body) : undefined,
-    redirect: 'manual',
   });
-  const text = await response.text();
-  if (response.status >= 400) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
-  return { status: response.status, headers: response.headers, body: text && response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };
+  if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${await response.text()}`);
+  return (await response.json()) as T;
 }
 
-const token = async (role: string, name: string) => (await call('POST', '/dev/token', undefined, { role, name })).body.token as string;
+const token = async (role: string, name: string) => (await dev<{ token: string }>('POST', '/dev/token', { role, name })).token;
+
+/** The body of a successful call, or an error naming the call and the problem it answered. */
+function ok<T>(what: string, result: { data?: T; error?: unknown; response: Response }): T {
+  if (result.data === undefined) throw new Error(`${what} answered ${result.response.status}: ${JSON.stringify(result.error)}`);
+  return result.data;
+}
 
 if (!(await running(baseUrl))) {
   console.log(`No local stack at ${baseUrl}; starting one (data in ${process.env.DATA_DIR ?? '.data'}/)…`);
@@ -40,38 +46,41 @@ if (!(await running(baseUrl))) {
 }
 
 try {
-  const inspector = await token('inspector', 'Simon Rushall');
-  const manager = await token('manager', 'Demo Manager');
-  const letter = (await call('POST', '/api/letters', inspector, JSON.parse(readFileSync(exampleFile, 'utf8')))).body;
+  // The typed client generated from the API's OpenAPI document (npm run generate:client).
+  const inspector = lettersApi(baseUrl, await token('inspector', 'Simon Rushall'));
+  const manager = lettersApi(baseUrl, await token('manager', 'Demo Manager'));
+  const example = JSON.parse(readFileSync(exampleFile, 'utf8')) as components['schemas']['LetterInput'];
+  const letter = ok('create', await inspector.POST('/api/letters', { body: example }));
+  const path = { params: { path: { id: letter.id } } };
   console.log(`1. Created draft ${letter.id} (${letter.findings.length} findings)`);
-  const submitted = (await call('POST', `/api/letters/${letter.id}/submit`, inspector)).body;
+  const submitted = ok('submit', await inspector.POST('/api/letters/{id}/submit', path));
   console.log(`2. Submitted at version ${submitted.version}`);
-  await call('POST', `/api/letters/${letter.id}/approve`, manager, { version: submitted.version });
+  ok('approve', await manager.POST('/api/letters/{id}/approve', { ...path, body: { version: submitted.version } }));
   console.log('3. Approved; rendering and distribution follow');
 
   const deadline = Date.now() + 60_000;
   let current = submitted;
   while (current.status !== 'distributed' && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 100));
-    current = (await call('GET', `/api/letters/${letter.id}`, manager)).body;
+    current = ok('read', await manager.GET('/api/letters/{id}', path));
   }
-  if (current.status !== 'distributed') throw new Error(`the letter is still ${current.status} after a minute`);
+  if (current.status !== 'distributed' || !current.pdf) throw new Error(`the letter is still ${current.status} after a minute`);
 
-  const link = await call('GET', `/api/letters/${letter.id}/pdf`, manager);
+  const link = ok('retrieve', await manager.GET('/api/letters/{id}/pdf', { params: { path: { id: letter.id }, header: { Accept: 'application/json' } } }));
   console.log(`4. Rendered: ${current.pdf.pages} pages, ${current.pdf.bytes} bytes
    S3 key   ${current.pdf.key}
    SHA-256  ${current.pdf.sha256}
-   Download ${link.headers.get('location')}
-     (a presigned URL, valid for 5 minutes)`);
-  const outbox = (await call('GET', '/dev/outbox', undefined)).body.messages as { messageId: string; to: string[]; subject: string; attachments: { filename: string; sha256: string }[] }[];
-  const sent = Object.entries(current.deliveries as Record<string, { messageId: string; state: string; email: string }>);
+   Download ${link.url}
+     (a presigned URL, valid for ${link.expiresInSeconds / 60} minutes)`);
+  const { messages: outbox } = await dev<{ messages: { messageId: string; attachments: { sha256: string }[] }[] }>('GET', '/dev/outbox');
   console.log('5. Distributed:');
-  for (const [role, delivery] of sent) {
+  for (const [role, delivery] of Object.entries(current.deliveries)) {
+    if (!delivery) continue;
     const message = outbox.find((m) => m.messageId === delivery.messageId);
     const same = message?.attachments[0]?.sha256 === current.pdf.sha256 ? 'attachment SHA-256 matches the archive' : 'ATTACHMENT DIFFERS';
     console.log(`   ${role.padEnd(15)} ${delivery.email.padEnd(36)} ${delivery.state.padEnd(9)} ${delivery.messageId}  ${same}`);
   }
-  console.log(`\nThe outbox: ${baseUrl}/dev/outbox.html   The letter: ${baseUrl}/letters/${letter.id}`);
+  console.log(`\nThe outbox: ${baseUrl}/dev/outbox.html   The letter: ${baseUrl}/letters/${letter.id}   The API: ${baseUrl}/api/docs`);
 } finally {
   await started?.stop();
 }

@@ -117,7 +117,7 @@ const ROUTES: {
     name: 'GET /api/openapi.json',
     prepare: async () => ({ id: '', version: 0 }),
     call: (c) => c.get('/api/openapi.json'),
-    expect: { inspector: 200, manager: 200, reader: 200, nobody: 401 },
+    expect: { inspector: 200, manager: 200, reader: 200, nobody: 200 },
   },
 ];
 

@@ -49,7 +49,11 @@ export async function getBytes(client: ApiClient, path: string, headers: Record<
     headers: { ...(client.token ? { Authorization: `Bearer ${client.token}` } : {}), ...headers },
     redirect: 'manual',
   });
-  return { status: response.status, headers: response.headers, bytes: new Uint8Array(await response.arrayBuffer()) };
+  const received = { status: response.status, headers: response.headers, bytes: new Uint8Array(await response.arrayBuffer()) };
+  let body: unknown = received.bytes;
+  if ((response.headers.get('content-type') ?? '').includes('json')) body = JSON.parse(new TextDecoder().decode(received.bytes));
+  await client.checkContract('GET', path, { status: received.status, headers: received.headers, body, size: received.bytes.length });
+  return received;
 }
 
 /** Follows the API's presigned link to the archived PDF, as a reader would. */

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Role } from '../../lambdas/core/letter';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../lambdas/local/local-stack';
+import { contractOf, isApiPath, type ResponseToCheck } from './openapi-contract';
 
 export const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
 
@@ -45,6 +46,8 @@ export class ApiClient {
   constructor(
     readonly baseUrl: string,
     readonly token: string | undefined,
+    /** Off only for a test that sends what no client of the document would. */
+    readonly checkAgainstDocument = true,
   ) {}
 
   async request<T = any>(
@@ -67,7 +70,16 @@ export class ApiClient {
     const text = await response.text();
     let parsed: any = text;
     if ((response.headers.get('content-type') ?? '').includes('json')) parsed = text ? JSON.parse(text) : undefined;
-    return { status: response.status, headers: response.headers, body: parsed, text };
+    const received = { status: response.status, headers: response.headers, body: parsed, text };
+    await this.checkContract(method, path, { ...received, size: text.length });
+    return received;
+  }
+
+  /** Every response of the API must be one its OpenAPI document describes; a drift fails the test. */
+  async checkContract(method: string, path: string, response: ResponseToCheck) {
+    if (this.checkAgainstDocument && isApiPath(new URL(path, this.baseUrl).pathname)) {
+      (await contractOf(this.baseUrl)).check(method, path, response);
+    }
   }
 
   get = <T = any>(path: string, headers?: Record<string, string>) => this.request<T>('GET', path, { headers });

@@ -333,8 +333,9 @@ export function openApiDocument() {
 
   for (const op of OPERATIONS) {
     // Any request may carry a body too large to read, whatever its route.
-    const problems: ProblemStatus[] = [...new Set([...op.problems, 413 as const, ...(op.open ? [] : [401 as const]), 500])];
-    const responses = { ...op.responses, ...Object.fromEntries(problems.sort().map((s) => [s, ref('responses', PROBLEMS[s][0])])) };
+    const always: ProblemStatus[] = op.open ? [413, 500] : [401, 413, 500];
+    const problems = [...new Set<ProblemStatus>([...op.problems, ...always])].sort((a, b) => a - b);
+    const responses = { ...op.responses, ...Object.fromEntries(problems.map((s) => [s, ref('responses', PROBLEMS[s][0])])) };
     const headers = op.request?.headers;
     const route = {
       method: op.method,
@@ -359,7 +360,7 @@ export function openApiDocument() {
       registry.registerPath({
         ...route,
         method: 'head',
-        operationId: `head${op.operationId[0].toUpperCase()}${op.operationId.slice(1)}`,
+        operationId: op.operationId.replace(/^(?:get)?(\w)/, (_, first: string) => `head${first.toUpperCase()}`),
         summary: `${op.summary}: headers only`,
         description: 'As GET, without the body.',
         responses: { ...responses, ...withoutBodies },
