@@ -21,6 +21,8 @@ const Env = z.object({
   TEMPLATES_DIR: z.string().min(1).optional(),
   /** Where govuk-frontend's `dist` folder is, when the web pages cannot find the package in node_modules. */
   GOVUK_FRONTEND_DIR: z.string().min(1).optional(),
+  /** Where swagger-ui-dist is (the /api/docs page), when it cannot be found in node_modules. */
+  SWAGGER_UI_DIR: z.string().min(1).optional(),
   /**
    * How people sign in to the web pages: `local` is the local stack's role picker, `cognito` the
    * Cognito hosted UI. Unset: local when the local stack provides an issuer, Cognito otherwise.

@@ -56,6 +56,15 @@ export const BUNDLED_FILES = {
     variable: 'GOVUK_FRONTEND_DIR',
     dir: 'node_modules/govuk-frontend/dist',
   },
+  // The /api/docs page serves Swagger UI's script, stylesheet and icon.
+  swaggerUi: {
+    copies: ['package.json', 'swagger-ui.css', 'swagger-ui-bundle.js', 'favicon-32x32.png'].map((name) => ({
+      from: `node_modules/swagger-ui-dist/${name}`,
+      to: `node_modules/swagger-ui-dist/${name}`,
+    })),
+    variable: 'SWAGGER_UI_DIR',
+    dir: 'node_modules/swagger-ui-dist',
+  },
 } satisfies Record<string, BundledDirectory>;
 
 export type BundledFiles = keyof typeof BUNDLED_FILES;

@@ -40,7 +40,7 @@ export interface StatelessStackProps extends StackProps {
 const VISIBILITY_PER_TIMEOUT = 6;
 
 /** The routes DESIGN.md leaves open to anyone: no authorizer at the gateway. */
-export const OPEN_ROUTES = ['/health', '/api/openapi.json', '/api/docs', '/api/verify/{sha256}'] as const;
+export const OPEN_ROUTES = ['/health', '/api/openapi.json', '/api/docs', '/api/docs/{file}', '/api/verify/{sha256}'] as const;
 
 /** Handler entry points, relative to the project root. */
 export const ENTRIES = {
@@ -114,7 +114,7 @@ export class StatelessStack extends Stack {
       architecture: Architecture.ARM_64,
       memorySize: 1024,
       timeout: Duration.seconds(29),
-      files: ['templates', 'fonts', 'govukFrontend'],
+      files: ['templates', 'fonts', 'govukFrontend', 'swaggerUi'],
     });
     const distribute = new LettersFunction(this, 'DistributeLetter', {
       projectRoot,

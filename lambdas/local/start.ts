@@ -9,7 +9,7 @@ const stack = await startLocalStack({ dataDir, port, logLevel: (process.env.POWE
 console.log(`Inspection letters is running on this machine (data in ${dataDir}/).
 
   Web forms      ${stack.url}/
-  API            ${stack.url}/api/letters   (OpenAPI: ${stack.url}/api/openapi.json)
+  API            ${stack.url}/api/letters   (browse it: ${stack.url}/api/docs; OpenAPI: ${stack.url}/api/openapi.json)
   Health         ${stack.url}/health
   Local tokens   POST ${stack.url}/dev/token  {"role": "inspector" | "manager" | "reader", "name": "..."}
   Outbox         ${stack.url}/dev/outbox.html  (emails the local SES received; JSON at /dev/outbox)

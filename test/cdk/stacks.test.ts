@@ -298,6 +298,7 @@ describe('InspectionLetters stacks', () => {
       }
       for (const name of ['distribute', 'events', 'sweeper'] as const) expect(fn(name).props.Environment.Variables.TEMPLATES_DIR).toBeUndefined();
       expect(fn('api').props.Environment.Variables.GOVUK_FRONTEND_DIR).toBe('/var/task/node_modules/govuk-frontend/dist');
+      expect(fn('api').props.Environment.Variables.SWAGGER_UI_DIR).toBe('/var/task/node_modules/swagger-ui-dist');
     });
 
     it('passes the configuration each handler reads', () => {
@@ -401,10 +402,11 @@ describe('InspectionLetters stacks', () => {
           'GET /health',
           'GET /api/openapi.json',
           'GET /api/docs',
+          'GET /api/docs/{file}',
           'GET /api/verify/{sha256}',
         ].sort(),
       );
-      const open = new Set(['GET /health', 'GET /api/openapi.json', 'GET /api/docs', 'GET /api/verify/{sha256}']);
+      const open = new Set(['GET /health', 'GET /api/openapi.json', 'GET /api/docs', 'GET /api/docs/{file}', 'GET /api/verify/{sha256}']);
       for (const route of routes) {
         const path = route.RouteKey.split(' ')[1];
         if (open.has(route.RouteKey)) {

@@ -149,6 +149,14 @@ describe('an approved letter', () => {
     expect(history).toContainEqual(expect.objectContaining({ action: 'pdf-retrieved', by: 'Rita Records', role: 'reader' }));
   });
 
+  it('gives the same link as JSON to a client that asks for JSON', async () => {
+    const response = await reader.get(`/api/letters/${letter.id}/pdf`, { Accept: 'application/json' });
+    expect(response.status).toBe(200);
+    expect(response.body.expiresInSeconds).toBeLessThanOrEqual(300);
+    const download = await fetch(response.body.url);
+    expect(sha256(new Uint8Array(await download.arrayBuffer()))).toBe(letter.pdf.sha256);
+  });
+
   it('refuses previews once approved', async () => {
     expect((await manager.get(`/api/letters/${letter.id}/preview`)).status).toBe(409);
   });

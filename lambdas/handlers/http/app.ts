@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Context, Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import { AppError, MalformedRequestError, UnauthorizedError } from '../../core/errors';
+import type { Config } from '../../config';
 import type { Actor } from '../../core/letter';
 import type { Authenticator } from '../../core/ports';
 import type { ApiDependencies, ApiEnv } from './api-context';
@@ -11,7 +12,7 @@ import { type PageOptions, pageRoutes } from './pages/page-routes';
 import { internalErrorResponse, problemResponse } from './problem';
 
 /** The API's dependencies and the pages' options: the local stack adds its own pages here. */
-export type AppDependencies = ApiDependencies & PageOptions;
+export type AppDependencies = ApiDependencies & PageOptions & { config?: Partial<Pick<Config, 'SWAGGER_UI_DIR'>> };
 
 const CORRELATION_ID = /^[\w-]{8,64}$/;
 
@@ -52,7 +53,7 @@ export function createApp(deps: AppDependencies): Hono<ApiEnv> {
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
   // Open: registered before the token check, which they answer without reaching.
-  app.route('/api', apiDocsRoutes());
+  app.route('/api', apiDocsRoutes({ swaggerUiDir: deps.config?.SWAGGER_UI_DIR }));
 
   app.use('/api/*', async (c, next) => {
     c.set('actor', await authenticate(c, deps.authenticator));

@@ -378,7 +378,7 @@ export function openApiDocument() {
         '',
         'Every operation needs `Authorization: Bearer <JWT>` except the open ones (health, this document and its page). Errors are `application/problem+json` documents naming each field at fault; a refused request changes nothing.',
         '',
-        'Letters carry an integer `version`, raised by every change and sent as `ETag`. Text limits count characters after leading and trailing whitespace is removed.',
+        'Letters carry an integer `version`, raised by every change and sent as `ETag`. Text limits count characters after leading and trailing whitespace is removed. Unknown fields and unknown query parameters are refused, and so is a query parameter given twice (422).',
       ].join('\n'),
       license: { name: 'Not licensed for reuse', identifier: 'LicenseRef-not-licensed' },
     },
