@@ -166,7 +166,7 @@ export const OPERATIONS: ApiOperation[] = [
   {
     method: 'get', path: '/api/letters', operationId: 'listLetters', tag: 'Letters',
     summary: 'Search letters, newest first',
-    description: 'By council, status and letter date, one page at a time. Readers see approved, rendered and distributed letters only (403 when `status` names another). Unknown query parameters, and a parameter given twice, are refused with 422.',
+    description: 'By council, status and letter date, one page at a time. Readers see archived letters only (rendered or later; 403 when `status` names another). Unknown query parameters, and a parameter given twice, are refused with 422.',
     request: { query: ListQuery },
     responses: { 200: { description: 'A page of letters.', headers: correlated as never, content: { 'application/json': { schema: LetterPage } } } },
     problems: [400, 403, 422],
@@ -174,7 +174,7 @@ export const OPERATIONS: ApiOperation[] = [
   {
     method: 'get', path: '/api/letters/{id}', operationId: 'getLetter', tag: 'Letters',
     summary: 'Read a letter',
-    description: 'Readers may read approved, rendered and distributed letters only (403 otherwise). A read of an approved letter or later is recorded in its history.',
+    description: 'Readers find archived letters only (rendered or later): any other letter is a 404 to them, never a 403. A read of an archived letter is recorded in its history.',
     request: letterPath,
     responses: { 200: letterResponse('The letter; ETag holds its version.') },
     problems: [403, 404],
@@ -236,10 +236,10 @@ export const OPERATIONS: ApiOperation[] = [
   {
     method: 'post', path: '/api/letters/{id}/approve', operationId: 'approveLetter', tag: 'Review',
     summary: 'Approve a submitted letter at a version',
-    description: 'Managers: submitted → approved, at the version the manager read (412 if it has changed since). Freezes a snapshot of the letter and queues its rendering; distribution follows. The same manager repeating the same approval queues the render again and answers 202.',
-    request: { ...letterPath, ...jsonBody(ApproveInput) },
+    description: 'Managers: submitted → approved, at the version the manager read, given as `version` in the body or as If-Match (428 with neither; 412 when they disagree, or when the letter has changed since). The approving manager must not be the letter\'s creator (403). Freezes a snapshot of the letter and queues its rendering; distribution follows. The same manager repeating the same approval queues the render again and answers 202.',
+    request: { ...letterPath, headers: z.object({ 'If-Match': ifMatchOptional }), ...jsonBody(ApproveInput, '`{"version": n}`; may be left out when If-Match is sent.', false) },
     responses: { 202: letterResponse('Approved; rendering and distribution follow.') },
-    problems: [400, 403, 404, 409, 412, 413, 415, 422],
+    problems: [400, 403, 404, 409, 412, 413, 415, 422, 428],
   },
   {
     method: 'get', path: '/api/letters/{id}/preview', operationId: 'previewLetter', tag: 'Archive',
@@ -261,7 +261,7 @@ export const OPERATIONS: ApiOperation[] = [
   {
     method: 'get', path: '/api/letters/{id}/pdf', operationId: 'retrieveLetterPdf', tag: 'Archive',
     summary: 'Retrieve the archived PDF',
-    description: 'Everyone who may read the letter, once it is rendered (409 before). Redirects to a presigned S3 URL that expires within 5 minutes, or with `Accept: application/json` answers the URL itself; each retrieval is recorded in the history.',
+    description: 'Everyone who may read the letter, once it is rendered (409 before; to a reader, 404). Redirects to a presigned S3 URL that expires within 5 minutes, or with `Accept: application/json` answers the URL itself; each retrieval is recorded in the history.',
     request: { ...letterPath, headers: z.object({ Accept: z.string().optional().openapi({ param: { name: 'Accept', in: 'header', description: '`application/json` for the link as JSON instead of a redirect.' }, example: 'application/json' }) }) },
     responses: {
       200: {
