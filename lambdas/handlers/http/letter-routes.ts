@@ -103,6 +103,10 @@ export function letterRoutes(deps: ApiDependencies) {
 
   api.get('/letters/:id/pdf', async (c) => {
     const url = await retrievePdf(deps, c.get('actor'), idParam(c, 'id'));
+    // A script that cannot follow a redirect to another origin asks for the link itself.
+    if (/^application\/json\b/i.test(c.req.header('accept') ?? '')) {
+      return c.json({ url, expiresInSeconds: deps.presignExpiresSeconds });
+    }
     return c.redirect(url, 302);
   });
 

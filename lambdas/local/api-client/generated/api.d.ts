@@ -100,7 +100,7 @@ export interface paths {
         };
         /**
          * Search letters, newest first
-         * @description By council, status and letter date, one page at a time. Readers see approved, rendered and distributed letters only (403 when `status` names another). Unknown query parameters, and a parameter given twice, are refused with 422.
+         * @description By council, status and letter date, one page at a time. Readers see archived letters only (rendered or later; 403 when `status` names another). Unknown query parameters, and a parameter given twice, are refused with 422.
          */
         get: operations["listLetters"];
         put?: never;
@@ -128,7 +128,7 @@ export interface paths {
         };
         /**
          * Read a letter
-         * @description Readers may read approved, rendered and distributed letters only (403 otherwise). A read of an approved letter or later is recorded in its history.
+         * @description Readers find archived letters only (rendered or later): any other letter is a 404 to them, never a 403. A read of an archived letter is recorded in its history.
          */
         get: operations["getLetter"];
         put?: never;
@@ -242,7 +242,7 @@ export interface paths {
         put?: never;
         /**
          * Approve a submitted letter at a version
-         * @description Managers: submitted → approved, at the version the manager read (412 if it has changed since). Freezes a snapshot of the letter and queues its rendering; distribution follows. The same manager repeating the same approval queues the render again and answers 202.
+         * @description Managers: submitted → approved, at the version the manager read, given as `version` in the body or as If-Match (428 with neither; 412 when they disagree, or when the letter has changed since). The approving manager must not be the letter's creator (403). Freezes a snapshot of the letter and queues its rendering; distribution follows. The same manager repeating the same approval queues the render again and answers 202.
          */
         post: operations["approveLetter"];
         delete?: never;
@@ -284,7 +284,7 @@ export interface paths {
         };
         /**
          * Retrieve the archived PDF
-         * @description Everyone who may read the letter, once it is rendered (409 before). Redirects to a presigned S3 URL that expires within 5 minutes, or with `Accept: application/json` answers the URL itself; each retrieval is recorded in the history.
+         * @description Everyone who may read the letter, once it is rendered (409 before; to a reader, 404). Redirects to a presigned S3 URL that expires within 5 minutes, or with `Accept: application/json` answers the URL itself; each retrieval is recorded in the history.
          */
         get: operations["retrieveLetterPdf"];
         put?: never;
@@ -649,9 +649,10 @@ export interface components {
             /** @description Text of 1 to 2000 characters; tabs and line breaks are allowed. Leading and trailing whitespace is removed before the length is checked and the text is stored. No other control characters, bidirectional overrides or unpaired surrogates. */
             comment: string;
         };
+        /** @description The version approved, here or in If-Match (or both, when they agree). */
         ApproveInput: {
-            /** @description The version the manager read and approves. */
-            version: number;
+            /** @description The version the manager read and approves; or send it as If-Match. */
+            version?: number;
         };
         PdfLink: {
             /**
@@ -1489,6 +1490,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The letter version last read, as sent in ETag: quoted, bare or weak (`"3"`, `3`, `W/"3"`). Optional: when sent, 412 if stale. */
+                "If-Match"?: string;
                 /** @description Optional: carried into the logs and sent back. Another value is replaced with one the service makes. */
                 "X-Correlation-Id"?: components["parameters"]["XCorrelationId"];
             };
@@ -1498,7 +1501,8 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        /** @description `{"version": n}`; may be left out when If-Match is sent. */
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["ApproveInput"];
             };
@@ -1524,6 +1528,7 @@ export interface operations {
             413: components["responses"]["ContentTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableContent"];
+            428: components["responses"]["PreconditionRequired"];
             500: components["responses"]["InternalError"];
         };
     };
