@@ -243,20 +243,35 @@ export const OPERATIONS: ApiOperation[] = [
   },
   {
     method: 'get', path: '/api/letters/{id}/preview', operationId: 'previewLetter', tag: 'Archive',
-    summary: 'Preview a draft as HTML, or as a DRAFT PDF',
-    description: 'Inspectors and managers, on a draft or submitted letter (409 once approved: the archived PDF is at /pdf). The HTML is the letter exactly as the template prints it, marked DRAFT; `format=pdf` prints it through the same renderer as the archive, with a DRAFT watermark on every page.',
+    summary: 'Preview a draft as HTML',
+    description: 'Inspectors and managers, on a draft or submitted letter (409 once approved: the archived PDF is at /pdf). The letter exactly as the template prints it, marked DRAFT, under a Content-Security-Policy that runs no script and loads nothing. `format=pdf` redirects to /preview.pdf.',
     request: { ...letterPath, query: PreviewQuery },
     responses: {
       200: {
-        description: 'The preview: HTML by default, a PDF with `format=pdf`.',
-        headers: correlated as never,
-        content: {
-          'text/html': { schema: { type: 'string' } },
-          'application/pdf': { schema: { type: 'string', format: 'binary', contentMediaType: 'application/pdf' } },
-        },
+        description: 'The preview as HTML.',
+        headers: { ...correlated, 'Content-Security-Policy': { description: "The letter's own policy: inline styles, fonts and images only.", required: true, schema: { type: 'string' } } } as never,
+        content: { 'text/html': { schema: { type: 'string' } } },
+      },
+      302: {
+        description: 'With `format=pdf`: to /preview.pdf.',
+        headers: { ...correlated, Location: ref('headers', 'Location') } as never,
       },
     },
     problems: [403, 404, 409, 422],
+  },
+  {
+    method: 'get', path: '/api/letters/{id}/preview.pdf', operationId: 'previewLetterPdf', tag: 'Archive',
+    summary: 'Preview a draft as a DRAFT PDF',
+    description: 'Inspectors and managers, on a draft or submitted letter (409 once approved). Printed through the same renderer as the archive, with a DRAFT watermark on every page. On AWS a function of its own answers it.',
+    request: letterPath,
+    responses: {
+      200: {
+        description: 'The DRAFT PDF.',
+        headers: { ...correlated, 'Content-Disposition': { description: 'inline, with a file name.', required: true, schema: { type: 'string', example: 'inline; filename="draft-01JD8Z3B5W5N8V8F2S0C1X9Y7Q.pdf"' } } } as never,
+        content: { 'application/pdf': { schema: { type: 'string', format: 'binary', contentMediaType: 'application/pdf' } } },
+      },
+    },
+    problems: [403, 404, 409],
   },
   {
     method: 'get', path: '/api/letters/{id}/pdf', operationId: 'retrieveLetterPdf', tag: 'Archive',
