@@ -13,6 +13,7 @@ const RESULTS = fileURLToPath(new URL('../results', import.meta.url));
 
 interface ChildTimings {
   modulesLoaded: number;
+  unpacked: number;
   pdfReady: number;
   pages: number;
   bytes: number;
@@ -21,16 +22,17 @@ interface ChildTimings {
 export interface ColdRun {
   /** Spawn → the child reports its PDF, as the parent's clock sees it. */
   wallMs: number;
-  /** Parts as the child saw them, from its own start: loading modules, then launch and first render. */
+  /** Parts as the child saw them, from its own start: loading modules, unpacking Chromium (none once unpacked), then launch and first render. */
   modulesMs: number;
+  unpackMs: number;
   launchAndRenderMs: number;
 }
 
 export interface ColdResult {
   /** tsx, Chromium already unpacked into the temp dir by an earlier run. */
-  process: { runs: ColdRun[]; wallMs: Summary; modulesMs: Summary; launchAndRenderMs: Summary };
+  process: { runs: ColdRun[]; wallMs: Summary; modulesMs: Summary; unpackMs: Summary; launchAndRenderMs: Summary };
   /** esbuild bundle as the Lambda deploys it (ESM, @sparticuz/chromium external), plain node. */
-  bundle: { runs: ColdRun[]; wallMs: Summary; modulesMs: Summary; launchAndRenderMs: Summary };
+  bundle: { runs: ColdRun[]; wallMs: Summary; modulesMs: Summary; unpackMs: Summary; launchAndRenderMs: Summary };
   /** The bundle with an empty temp dir: @sparticuz/chromium unpacks its binary, fonts and libraries first. */
   unpack: ColdRun;
 }
@@ -52,7 +54,7 @@ function runChild(args: string[], env: Record<string, string>): Promise<ColdRun>
       if (!reported && out.includes('\n')) {
         const wallMs = performance.now() - started;
         const t = JSON.parse(line) as ChildTimings;
-        reported = { wallMs, modulesMs: t.modulesLoaded, launchAndRenderMs: t.pdfReady - t.modulesLoaded };
+        reported = { wallMs, modulesMs: t.modulesLoaded, unpackMs: t.unpacked - t.modulesLoaded, launchAndRenderMs: t.pdfReady - t.unpacked };
       }
     });
     child.stderr.on('data', (chunk) => (err = (err + chunk).slice(-4000)));
@@ -68,6 +70,7 @@ const summariseRuns = (runs: ColdRun[]) => ({
   runs,
   wallMs: summarise(runs.map((r) => r.wallMs)),
   modulesMs: summarise(runs.map((r) => r.modulesMs)),
+  unpackMs: summarise(runs.map((r) => r.unpackMs)),
   launchAndRenderMs: summarise(runs.map((r) => r.launchAndRenderMs)),
 });
 

@@ -44,7 +44,7 @@ export interface PipelineResult {
   checked: { letters: number; messages: number };
 }
 
-class Api {
+export class Api {
   constructor(
     private readonly url: string,
     private readonly token: string,
@@ -67,7 +67,7 @@ class Api {
  * as distributed, and the time spent in each dependency. Only this process's copies of the
  * objects are wrapped; no project code changes.
  */
-class Watch {
+export class Watch {
   private readonly waiting = new Map<string, (at: number) => void>();
   private readonly stages = new Map<string, { calls: number; ms: number }>();
 

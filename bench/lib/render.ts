@@ -9,6 +9,7 @@ import puppeteer, { type Browser, type Page, type PDFOptions } from 'puppeteer-c
 import { ChromiumPdfRenderer } from '../../lambdas/adapters/chromium/chromium-pdf-renderer';
 import type { RenderedPdf } from '../../lambdas/core/ports';
 import type { NunjucksLetterTemplate } from '../../lambdas/adapters/templates/nunjucks-letter-template';
+import { letterFontEnvironment, withDataUrlFonts, withoutWebFonts } from './fonts';
 import type { BenchLetter } from './letters';
 import { treeRssMb } from './proc';
 import type { Progress } from './progress';
@@ -32,16 +33,35 @@ export async function chromiumPath(): Promise<string> {
   return chromium.executablePath();
 }
 
+/** A bare browser: the arguments above and, through fontconfig, the letter's fonts; nothing else. */
 function launchBare(executablePath: string): Promise<Browser> {
-  return puppeteer.launch({ executablePath, headless: 'shell', args: BARE_ARGS, pipe: true, defaultViewport: null });
+  return puppeteer.launch({
+    executablePath,
+    headless: 'shell',
+    args: BARE_ARGS,
+    pipe: true,
+    defaultViewport: null,
+    env: { ...process.env, ...letterFontEnvironment() },
+  });
 }
+
+/** The project's renderer as the wiring builds it. */
+export function projectRenderer(): ChromiumPdfRenderer {
+  return new ChromiumPdfRenderer({ logger: quietLogger });
+}
+
+type Variant = 'project' | 'dataUrl' | 'floor';
 
 export interface RenderSamples {
   project: number[];
+  dataUrl: number[];
   floor: number[];
   newBrowser: number[];
-  pages: { project: number; floor: number; newBrowser: number };
-  bytes: { project: number; floor: number };
+  pages: { project: number; dataUrl: number; floor: number; newBrowser: number };
+  bytes: { project: number; dataUrl: number; floor: number };
+  /** Whether two renders of the letter through the project's renderer gave the same bytes. */
+  sameBytesOnRerender: boolean;
+  projectFonts: string;
 }
 
 /** The project's path: template to HTML, then ChromiumPdfRenderer (Chromium plus the pdf-lib metadata step). */
@@ -90,9 +110,14 @@ async function newBrowserRender(executablePath: string, html: string): Promise<U
 const pageCount = async (pdf: Uint8Array) => (await PDFDocument.load(pdf, { updateMetadata: false })).getPageCount();
 
 /**
- * Warm renders of each letter through the project's renderer and through a bare reused page in
- * a second browser of the same binary, alternating which goes first so neither gains from the
- * other's warm caches or pays for the other's garbage; then a fresh browser per letter.
+ * Warm renders of each letter three ways, taking turns in a rotating order so none gains from
+ * another's warm caches or pays for another's garbage:
+ * - project: the template and ChromiumPdfRenderer, as a letter is printed;
+ * - dataUrl: the same renderer given the HTML with Arimo inlined as data: URLs, the path the
+ *   template took before its fonts came through fontconfig;
+ * - floor: a bare reused page in a second browser of the same binary printing the same HTML
+ *   with no web fonts at all, the letter's fonts found by fontconfig: Chromium's own cost.
+ * Then a fresh browser per letter.
  */
 export async function compareRenders(
   template: NunjucksLetterTemplate,
@@ -101,44 +126,41 @@ export async function compareRenders(
   progress: Progress,
 ): Promise<Map<string, RenderSamples>> {
   const executablePath = await chromiumPath();
-  const renderer = new ChromiumPdfRenderer({ logger: quietLogger });
+  const renderer = projectRenderer();
   const bare = await launchBare(executablePath);
   const floor = new FloorPage(bare);
   const results = new Map<string, RenderSamples>();
   try {
-    progress.start('warm renders: project vs Chromium floor', letters.length * (counts.warmup + counts.runs));
+    progress.start('warm renders: project, data: URL fonts, Chromium floor', letters.length * (counts.warmup + counts.runs));
     for (const letter of letters) {
-      let projectPdf: RenderedPdf = { pdf: Buffer.alloc(0), pages: 0 };
-      let floorPdf: Uint8Array = new Uint8Array();
-      for (let i = 0; i < counts.warmup; i++) {
-        projectPdf = await projectRender(template, renderer, letter);
+      const dataUrlHtml = withDataUrlFonts(letter.html);
+      const floorHtml = withoutWebFonts(letter.html);
+      const last: Record<Variant, Uint8Array> = { project: new Uint8Array(), dataUrl: new Uint8Array(), floor: new Uint8Array() };
+      const samples: Record<Variant, number[]> = { project: [], dataUrl: [], floor: [] };
+      const run: Record<Variant, () => Promise<Uint8Array>> = {
+        project: async () => (await projectRender(template, renderer, letter)).pdf,
+        dataUrl: async () => (await renderer.render(dataUrlHtml, letter.metadata)).pdf,
+        floor: () => floor.render(floorHtml),
+      };
+      const order: Variant[] = ['project', 'dataUrl', 'floor'];
+      for (let i = 0; i < counts.warmup + counts.runs; i++) {
         await floor.ready();
-        floorPdf = await floor.render(letter.html);
-        progress.tick();
-      }
-      const project: number[] = [];
-      const floorMs: number[] = [];
-      for (let i = 0; i < counts.runs; i++) {
-        const runProject = async () => project.push((await timed(() => projectRender(template, renderer, letter)))[0]);
-        const runFloor = async () => {
-          await floor.ready();
-          floorMs.push((await timed(() => floor.render(letter.html)))[0]);
-        };
-        if (i % 2 === 0) {
-          await runProject();
-          await runFloor();
-        } else {
-          await runFloor();
-          await runProject();
+        for (let k = 0; k < order.length; k++) {
+          const variant = order[(i + k) % order.length];
+          const [ms, pdf] = await timed(run[variant]);
+          last[variant] = pdf;
+          if (i >= counts.warmup) samples[variant].push(ms);
         }
         progress.tick();
       }
+      const again = await run.project();
       results.set(letter.name, {
-        project,
-        floor: floorMs,
+        ...samples,
         newBrowser: [],
-        pages: { project: projectPdf.pages, floor: await pageCount(floorPdf), newBrowser: 0 },
-        bytes: { project: projectPdf.pdf.length, floor: floorPdf.length },
+        pages: { project: await pageCount(last.project), dataUrl: await pageCount(last.dataUrl), floor: await pageCount(last.floor), newBrowser: 0 },
+        bytes: { project: last.project.length, dataUrl: last.dataUrl.length, floor: last.floor.length },
+        sameBytesOnRerender: Buffer.from(again).equals(Buffer.from(last.project)),
+        projectFonts: withoutWebFonts(letter.html) === letter.html ? 'Arimo TTF through fontconfig' : 'Arimo WOFF2 as data: URLs, inlined by the template',
       });
     }
   } finally {
@@ -150,8 +172,9 @@ export async function compareRenders(
   progress.start('a new browser per letter', letters.length * counts.newBrowserRuns);
   for (const letter of letters) {
     const samples = results.get(letter.name)!;
+    const html = withoutWebFonts(letter.html);
     for (let i = 0; i < counts.newBrowserRuns; i++) {
-      const [ms, pdf] = await timed(() => newBrowserRender(executablePath, letter.html));
+      const [ms, pdf] = await timed(() => newBrowserRender(executablePath, html));
       samples.newBrowser.push(ms);
       samples.pages.newBrowser = await pageCount(pdf);
       progress.tick();
@@ -187,14 +210,21 @@ export function weasyPrintPython(): string | undefined {
 
 const WEASYPRINT_SCRIPT = fileURLToPath(new URL('../weasyprint_bench.py', import.meta.url));
 
-/** WeasyPrint on the very same HTML, in one Python process that imports it once; warm-up renders dropped. */
+/**
+ * WeasyPrint in its best configuration: the same HTML without web fonts, the letter's fonts
+ * found through fontconfig as files (WeasyPrint decodes a data: URL font on every render and
+ * ignores `unicode-range`). One Python process imports it once; warm-up renders are dropped.
+ */
 export async function weasyPrintRenders(python: string, letter: BenchLetter, warmup: number, runs: number): Promise<WeasyPrintResult> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-weasyprint-'));
   try {
     const htmlPath = join(dir, 'letter.html');
-    writeFileSync(htmlPath, letter.html);
+    writeFileSync(htmlPath, withoutWebFonts(letter.html));
     const stdout = await new Promise<string>((resolve, reject) => {
-      const child = spawn(python, [WEASYPRINT_SCRIPT, htmlPath, String(warmup + runs)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(python, [WEASYPRINT_SCRIPT, htmlPath, String(warmup + runs)], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, ...letterFontEnvironment() },
+      });
       let out = '';
       let err = '';
       child.stdout.on('data', (chunk) => (out += chunk));
@@ -232,7 +262,7 @@ export interface MemoryResult {
  * warm-up, when the browser has loaded what every letter needs, and again at the end.
  */
 export async function memoryRun(template: NunjucksLetterTemplate, letters: BenchLetter[], count: number, progress: Progress): Promise<MemoryResult> {
-  const renderer = new ChromiumPdfRenderer({ logger: quietLogger });
+  const renderer = projectRenderer();
   const warmup = 20;
   const every = Math.max(1, Math.round(count / 20));
   try {

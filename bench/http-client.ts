@@ -1,0 +1,78 @@
+/**
+ * A client of the local stack, in a process of its own so that its work is not counted as the
+ * stack's: it drafts letters as an inspector and approves them as a manager over HTTP, then polls
+ * `GET /api/letters/{id}` until each is distributed, as a page or a script would. bench/lib/client.ts
+ * starts it with a plan on stdin; it reports on stdout, one JSON line per event:
+ *   {"event":"phase","phase":"batch","state":"start"|"end"}  around the timed batch, for the CPU meter
+ *   {"event":"result", ...}                                   the timings, at the end
+ */
+import { readFileSync } from 'node:fs';
+
+interface Plan {
+  url: string;
+  tokens: { inspector: string; manager: string };
+  input: unknown;
+  sequential: { letters: number; pollMs: number };
+  batches: { letters: number; pollMs: number; label: string }[];
+}
+
+const plan = JSON.parse(readFileSync(0, 'utf8')) as Plan;
+const emit = (line: object) => process.stdout.write(`${JSON.stringify(line)}\n`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Wall time of each kind of request, for the cost of the API function. */
+const requestMs: Record<string, number[]> = {};
+let polls = 0;
+
+async function call<T>(role: 'inspector' | 'manager', kind: string, method: string, path: string, body?: unknown): Promise<T> {
+  const started = performance.now();
+  const response = await fetch(`${plan.url}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${plan.tokens[role]}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  (requestMs[kind] ??= []).push(performance.now() - started);
+  if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${text.slice(0, 300)}`);
+  return JSON.parse(text) as T;
+}
+
+async function draft(): Promise<{ id: string; version: number }> {
+  const created = await call<{ id: string }>('inspector', 'create', 'POST', '/api/letters', plan.input);
+  const submitted = await call<{ version: number }>('inspector', 'submit', 'POST', `/api/letters/${created.id}/submit`);
+  return { id: created.id, version: submitted.version };
+}
+
+/** Approve, then poll as the manager until the letter reads as distributed; ms from the approve request. */
+async function approveAndPoll(letter: { id: string; version: number }, pollMs: number, since = performance.now()): Promise<number> {
+  await call('manager', 'approve', 'POST', `/api/letters/${letter.id}/approve`, { version: letter.version });
+  for (;;) {
+    polls += 1;
+    const read = await call<{ status: string }>('manager', 'get', 'GET', `/api/letters/${letter.id}`);
+    if (read.status === 'distributed') return performance.now() - since;
+    if (performance.now() - since > 120_000) throw new Error(`letter ${letter.id} still ${read.status} after 120 s`);
+    await sleep(pollMs);
+  }
+}
+
+const sequential: number[] = [];
+const drafted = [];
+for (let i = 0; i < plan.sequential.letters; i++) drafted.push(await draft());
+for (const letter of drafted) sequential.push(await approveAndPoll(letter, plan.sequential.pollMs));
+const sequentialPolls = polls;
+
+const batches = [];
+for (const batch of plan.batches) {
+  const letters = [];
+  for (let i = 0; i < batch.letters; i++) letters.push(await draft());
+  const pollsBefore = polls;
+  emit({ event: 'phase', phase: batch.label, state: 'start' });
+  const started = performance.now();
+  // All approved at once; each then polled on its own timer.
+  const latencies = await Promise.all(letters.map((letter) => approveAndPoll(letter, batch.pollMs, started)));
+  const seconds = (performance.now() - started) / 1000;
+  emit({ event: 'phase', phase: batch.label, state: 'end' });
+  batches.push({ label: batch.label, letters: letters.length, seconds, latencies, polls: polls - pollsBefore, ids: letters.map((l) => l.id) });
+}
+
+emit({ event: 'result', sequential, sequentialPolls, batches, requestMs, ids: drafted.map((l) => l.id) });

@@ -1,0 +1,308 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { SNSEvent } from 'aws-lambda';
+import type { ChromiumPdfRenderer } from '../../lambdas/adapters/chromium/chromium-pdf-renderer';
+import type { JobName } from '../../lambdas/core/ports';
+import { createDeliveryEventHandler } from '../../lambdas/handlers/events/record-delivery-event';
+import type { QueueHandler } from '../../lambdas/local/in-process-queue';
+import { type LocalStack, startLocalStack } from '../../lambdas/local/local-stack';
+import type { BenchLetter } from './letters';
+import { Api, Watch } from './pipeline';
+import { type CpuBreakdown, profileMainThread } from './profile';
+import { treeCpuMs } from './proc';
+import type { Progress } from './progress';
+import { type Summary, summarise } from './stats';
+
+const CLIENT = fileURLToPath(new URL('../http-client.ts', import.meta.url));
+
+/** What one letter's life costs the services it touches, measured on the local stack. */
+export interface LetterUsage {
+  letters: number;
+  /** Invocations per letter and the median duration of one (ms), per function. */
+  functions: Record<'api' | 'render' | 'distribute' | 'events', { invocations: number; medianMs: number; meanMs: number }>;
+  /** Capacity units per letter, as DynamoDB itself counts them (ReturnConsumedCapacity). */
+  dynamodb: { writeUnits: number; readUnits: number; requests: number };
+  s3: { puts: number; bytes: number };
+  ses: { messages: number; attachmentBytes: number };
+  /** Messages sent to the render and distribute queues; each is also received and deleted. */
+  sqs: { sends: number };
+}
+
+export interface ClientResult {
+  /** One letter at a time: approve request sent → the client reads it as distributed. */
+  sequential: { latency: Summary; pollMs: number; pollsPerLetter: number };
+  batch: {
+    letters: number;
+    pollMs: number;
+    seconds: number;
+    lettersPerSecond: number;
+    latency: Summary;
+    pollsPerLetter: number;
+    /** The stack's process (API, stages, emulators; not the client) and the browser tree, ms per letter. */
+    cpuMsPerLetter: { node: number; browser: number };
+  };
+  /** A second batch, sampled: where the stack's main thread spent its time. */
+  profile: { letters: number; cpuMsPerLetter: number; breakdown: CpuBreakdown };
+  usage: LetterUsage;
+}
+
+interface ClientEvent {
+  event: 'phase' | 'result';
+  phase?: string;
+  state?: 'start' | 'end';
+  sequential?: number[];
+  sequentialPolls?: number;
+  batches?: { label: string; letters: number; seconds: number; latencies: number[]; polls: number }[];
+}
+
+/** Runs the client process with a plan, calling `onPhase` as it starts and ends each batch. */
+function runClient(plan: object, onPhase: (phase: string, state: 'start' | 'end') => void): Promise<ClientEvent> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLIENT], {
+      env: { ...process.env, NODE_NO_WARNINGS: '1' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let buffered = '';
+    let err = '';
+    let result: ClientEvent | undefined;
+    child.stdout.on('data', (chunk) => {
+      buffered += chunk;
+      let newline: number;
+      while ((newline = buffered.indexOf('\n')) >= 0) {
+        const line = JSON.parse(buffered.slice(0, newline)) as ClientEvent;
+        buffered = buffered.slice(newline + 1);
+        if (line.event === 'phase') onPhase(line.phase!, line.state!);
+        else result = line;
+      }
+    });
+    child.stderr.on('data', (chunk) => (err = (err + chunk).slice(-4000)));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 && result ? resolve(result) : reject(new Error(`bench client exited ${code}: ${err}`))));
+    child.stdin.end(JSON.stringify(plan));
+  });
+}
+
+/** Counts what the stack asks of each service; reset between phases. */
+class Meter {
+  dynamo = { writeUnits: 0, readUnits: 0, requests: 0 };
+  s3 = { puts: 0, bytes: 0 };
+  ses = { messages: 0, attachmentBytes: 0 };
+  sqs = { sends: 0 };
+  durations: Record<'render' | 'distribute', number[]> = { render: [], distribute: [] };
+
+  constructor(stack: LocalStack) {
+    // DynamoDB reports the capacity each request consumed when asked to.
+    stack.deps.clients.dynamo.middlewareStack.add(
+      (next, context) => async (args) => {
+        (args.input as Record<string, unknown>).ReturnConsumedCapacity ??= 'TOTAL';
+        const result = await next(args);
+        this.dynamo.requests += 1;
+        const reading = /^(Get|BatchGet|Query|Scan|TransactGet)/.test(context.commandName ?? '');
+        const consumed = (result.output as { ConsumedCapacity?: unknown }).ConsumedCapacity;
+        for (const c of [consumed].flat() as ({ CapacityUnits?: number; ReadCapacityUnits?: number; WriteCapacityUnits?: number } | undefined)[]) {
+          if (!c) continue;
+          if (c.ReadCapacityUnits !== undefined || c.WriteCapacityUnits !== undefined) {
+            this.dynamo.readUnits += c.ReadCapacityUnits ?? 0;
+            this.dynamo.writeUnits += c.WriteCapacityUnits ?? 0;
+          } else if (reading) this.dynamo.readUnits += c.CapacityUnits ?? 0;
+          else this.dynamo.writeUnits += c.CapacityUnits ?? 0;
+        }
+        return result;
+      },
+      { step: 'initialize', name: 'benchConsumedCapacity' },
+    );
+    const archive = stack.deps.archive as unknown as { put: (key: string, body: Uint8Array, ...rest: unknown[]) => Promise<unknown> };
+    const put = archive.put.bind(archive);
+    archive.put = (key, body, ...rest) => {
+      this.s3.puts += 1;
+      this.s3.bytes += body.length;
+      return put(key, body, ...rest);
+    };
+    const send = stack.deps.mailer.send.bind(stack.deps.mailer);
+    stack.deps.mailer.send = (email) => {
+      this.ses.messages += 1;
+      this.ses.attachmentBytes += email.attachment.content.length;
+      return send(email);
+    };
+    const enqueue = stack.queue.enqueue.bind(stack.queue);
+    stack.queue.enqueue = (job, body) => {
+      this.sqs.sends += 1;
+      return enqueue(job, body);
+    };
+    // Each handler call is one Lambda invocation of the render or distribute function.
+    const handlers = (stack.queue as unknown as { handlers: Map<JobName, QueueHandler> }).handlers;
+    for (const job of ['render', 'distribute'] as const) {
+      const handler = handlers.get(job)!;
+      handlers.set(job, async (event) => {
+        const started = performance.now();
+        try {
+          return await handler(event);
+        } finally {
+          this.durations[job].push(performance.now() - started);
+        }
+      });
+    }
+  }
+
+  reset() {
+    this.dynamo = { writeUnits: 0, readUnits: 0, requests: 0 };
+    this.s3 = { puts: 0, bytes: 0 };
+    this.ses = { messages: 0, attachmentBytes: 0 };
+    this.sqs = { sends: 0 };
+    this.durations = { render: [], distribute: [] };
+  }
+}
+
+const perLetter = <T extends Record<string, number>>(counts: T, letters: number) =>
+  Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, v / letters])) as T;
+
+function invocations(samples: number[], letters: number) {
+  const s = summarise(samples);
+  return { invocations: samples.length / letters, medianMs: s.median, meanMs: s.mean };
+}
+
+/**
+ * The usage of one letter's life, unhurried and without polling: drafted and approved over HTTP,
+ * rendered, emailed to three recipients, and each message's Send and Delivery events recorded by
+ * the events function as SES would report them through SNS.
+ */
+async function measureUsage(stack: LocalStack, meter: Meter, letter: BenchLetter, count: number): Promise<LetterUsage> {
+  const inspector = new Api(stack.url, await stack.token('inspector', 'Bench inspector'));
+  const manager = new Api(stack.url, await stack.token('manager', 'Bench manager'));
+  const watch = new Watch(stack);
+  const api: number[] = [];
+  const timedCall = async <T>(client: Api, method: string, path: string, body?: unknown) => {
+    const started = performance.now();
+    const value = await client.call<T>(method, path, body);
+    api.push(performance.now() - started);
+    return value;
+  };
+  await stack.queue.idle();
+  meter.reset();
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const created = await timedCall<{ id: string }>(inspector, 'POST', '/api/letters', letter.input);
+    const submitted = await timedCall<{ version: number }>(inspector, 'POST', `/api/letters/${created.id}/submit`);
+    const done = watch.distributed(created.id);
+    await timedCall(manager, 'POST', `/api/letters/${created.id}/approve`, { version: submitted.version });
+    await done;
+    await stack.queue.idle();
+    ids.push(created.id);
+  }
+  const events = createDeliveryEventHandler({ letters: stack.deps.letters, logger: stack.deps.logger });
+  const eventMs: number[] = [];
+  for (const id of ids) {
+    const stored = await stack.deps.letters.get(id);
+    for (const delivery of Object.values(stored?.deliveries ?? {})) {
+      for (const eventType of ['Send', 'Delivery']) {
+        const at = new Date().toISOString();
+        const message = { eventType, mail: { messageId: delivery.messageId, timestamp: at }, delivery: { timestamp: at } };
+        const event = { Records: [{ Sns: { Message: JSON.stringify(message), MessageId: `bench-${eventType}`, Timestamp: at } }] } as unknown as SNSEvent;
+        const started = performance.now();
+        await events(event);
+        eventMs.push(performance.now() - started);
+      }
+    }
+  }
+  return {
+    letters: count,
+    functions: {
+      api: invocations(api, count),
+      render: invocations(meter.durations.render, count),
+      distribute: invocations(meter.durations.distribute, count),
+      events: invocations(eventMs, count),
+    },
+    dynamodb: perLetter(meter.dynamo, count),
+    s3: perLetter(meter.s3, count),
+    ses: perLetter(meter.ses, count),
+    sqs: perLetter(meter.sqs, count),
+  };
+}
+
+/**
+ * The pipeline as a client sees it, over HTTP from another process, polling as a manager: one
+ * letter at a time, then a batch approved at once; the stack's CPU measured meanwhile; then a
+ * sampled batch, and the usage that prices a letter.
+ */
+export async function clientRun(
+  letter: BenchLetter,
+  counts: { warmup: number; sequential: number; sequentialPollMs: number; batch: number; batchPollMs: number; usageLetters: number },
+  progress: Progress,
+): Promise<ClientResult> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-client-'));
+  const stack = await startLocalStack({ dataDir, port: 0, logLevel: 'SILENT' });
+  const meter = new Meter(stack);
+  try {
+    progress.start('a client over HTTP, polling as a manager', 4);
+    const plan = (sequential: number, batches: { letters: number; pollMs: number; label: string }[]) => ({
+      url: stack.url,
+      tokens: { inspector: '', manager: '' },
+      input: letter.input,
+      sequential: { letters: sequential, pollMs: counts.sequentialPollMs },
+      batches,
+    });
+    const tokens = { inspector: await stack.token('inspector', 'Bench inspector'), manager: await stack.token('manager', 'Bench manager') };
+    // Warm-up: Chromium launched, first letters through every stage.
+    await runClient({ ...plan(counts.warmup, []), tokens }, () => undefined);
+    await stack.queue.idle();
+    progress.tick();
+
+    const browserPid = await (stack.deps.renderer as Partial<ChromiumPdfRenderer>).browserPid?.();
+    let cpu: { node: NodeJS.CpuUsage; browser: number } | undefined;
+    let used: { node: number; browser: number } = { node: Number.NaN, browser: Number.NaN };
+    const measured = await runClient({ ...plan(counts.sequential, [{ letters: counts.batch, pollMs: counts.batchPollMs, label: 'batch' }]), tokens }, (_, state) => {
+      if (state === 'start') cpu = { node: process.cpuUsage(), browser: browserPid ? treeCpuMs(browserPid) : Number.NaN };
+      else if (cpu) {
+        const node = process.cpuUsage(cpu.node);
+        used = { node: (node.user + node.system) / 1000, browser: browserPid ? treeCpuMs(browserPid) - cpu.browser : Number.NaN };
+      }
+    });
+    await stack.queue.idle();
+    progress.tick();
+
+    // Sampled separately, so the profiler's own cost stays out of the numbers above.
+    let profiling: Promise<[void, CpuBreakdown]> | undefined;
+    let stopProfile: () => void = () => undefined;
+    const profiledBatchEnded = new Promise<void>((resolve) => (stopProfile = resolve));
+    let profileCpu0 = process.cpuUsage();
+    let profileCpuMs = Number.NaN;
+    await runClient({ ...plan(0, [{ letters: counts.batch, pollMs: counts.batchPollMs, label: 'profiled' }]), tokens }, (_, state) => {
+      if (state === 'start') {
+        profileCpu0 = process.cpuUsage();
+        profiling = profileMainThread(() => profiledBatchEnded);
+      } else {
+        const c = process.cpuUsage(profileCpu0);
+        profileCpuMs = (c.user + c.system) / 1000;
+        stopProfile();
+      }
+    });
+    const [, breakdown] = await profiling!;
+    await stack.queue.idle();
+    progress.tick();
+
+    const usage = await measureUsage(stack, meter, letter, counts.usageLetters);
+    progress.tick();
+
+    const batch = measured.batches![0];
+    return {
+      sequential: { latency: summarise(measured.sequential!), pollMs: counts.sequentialPollMs, pollsPerLetter: measured.sequentialPolls! / counts.sequential },
+      batch: {
+        letters: batch.letters,
+        pollMs: counts.batchPollMs,
+        seconds: batch.seconds,
+        lettersPerSecond: batch.letters / batch.seconds,
+        latency: summarise(batch.latencies),
+        pollsPerLetter: batch.polls / batch.letters,
+        cpuMsPerLetter: { node: used.node / batch.letters, browser: used.browser / batch.letters },
+      },
+      profile: { letters: counts.batch, cpuMsPerLetter: profileCpuMs / counts.batch, breakdown },
+      usage,
+    };
+  } finally {
+    await stack.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}

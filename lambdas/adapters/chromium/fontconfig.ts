@@ -1,0 +1,39 @@
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+
+const configs = new Map<string, string>();
+
+/**
+ * A fontconfig file that offers these fonts and nothing else, for the browser's FONTCONFIG_FILE.
+ * Fonts found this way are loaded once by the browser and matched by family name, where an
+ * @font-face with a data: URL is decoded again for every letter; and with no system fonts in the
+ * set, a letter prints the same on a laptop as on Lambda. Written once per process under the
+ * temp directory (the only writable place on Lambda), the files linked into one directory.
+ */
+export function fontconfigFile(files: string[]): string {
+  const key = files.join('\0');
+  const known = configs.get(key);
+  if (known) return known;
+  const root = mkdtempSync(join(tmpdir(), 'letter-fonts-'));
+  const fontsDir = join(root, 'fonts');
+  mkdirSync(fontsDir);
+  for (const file of files) symlinkSync(file, join(fontsDir, basename(file)));
+  const config = join(root, 'fonts.conf');
+  writeFileSync(
+    config,
+    [
+      '<?xml version="1.0"?>',
+      '<!DOCTYPE fontconfig SYSTEM "fonts.dtd">',
+      '<fontconfig>',
+      `  <dir>${escapeXml(fontsDir)}</dir>`,
+      `  <cachedir>${escapeXml(join(root, 'cache'))}</cachedir>`,
+      '</fontconfig>',
+      '',
+    ].join('\n'),
+  );
+  configs.set(key, config);
+  return config;
+}
+
+const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
