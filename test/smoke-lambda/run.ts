@@ -330,7 +330,7 @@ async function main() {
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
     const emulators = await startEmulators({ dataDir: join(work, 'data'), bucket: BUCKET, tableName: TABLE });
     cleanups.push(() => emulators.stop());
-    const sqsProcess = spawn(join(NODE22_DIR, 'bin', 'node'), ['--disable-warning=ExperimentalWarning', join(ROOT, 'scripts', 'smoke-lambda', 'sqs.mjs')], {
+    const sqsProcess = spawn(join(NODE22_DIR, 'bin', 'node'), ['--disable-warning=ExperimentalWarning', join(ROOT, 'test', 'smoke-lambda', 'sqs.mjs')], {
       env: { ...process.env, AWS_REGION: REGION },
       stdio: ['pipe', 'pipe', 'inherit'],
     });
@@ -373,7 +373,7 @@ async function main() {
     // The runtime folder: the invoker alone, copied out of the repository.
     const runtimeDir = join(work, 'runtime');
     mkdirSync(runtimeDir);
-    copyFileSync(join(ROOT, 'scripts', 'smoke-lambda', 'invoke.mjs'), join(runtimeDir, 'invoke.mjs'));
+    copyFileSync(join(ROOT, 'test', 'smoke-lambda', 'invoke.mjs'), join(runtimeDir, 'invoke.mjs'));
 
     const rows: Row[] = [];
     const launch = async (name: string) => {
