@@ -8,11 +8,16 @@ export const LIMITS = {
   shortText: 200,
   summary: 2_000,
   findingText: 3_000,
+  /** Lines in one finding, and blank lines in a row: a finding is a paragraph or a short list, never a page of air. */
+  findingLines: 30,
+  blankLinesInARow: 1,
   findings: 100,
   /** All findings together: keeps a letter, its snapshot and history well inside one DynamoDB item. */
   findingsTotalText: 60_000,
   addressLines: 6,
   comment: 2_000,
+  /** Printed pages: far beyond any real letter, and what a letter padded with line breaks always reaches. */
+  pages: 20,
   /** Request bodies, in bytes. */
   body: 128 * 1024,
 } as const;
@@ -87,10 +92,29 @@ const isoMonth = z
   .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month written YYYY-MM')
   .openapi({ pattern: '^\\d{4}-(0[1-9]|1[0-2])$', example: '2010-03' });
 
+/** The lines of a text as it prints: CR LF, a lone CR and LF each end a line. */
+export function linesOf(s: string): string[] {
+  return s.split(/\r\n|\r|\n/);
+}
+
+function longestBlankRun(lines: string[]): number {
+  let longest = 0;
+  let run = 0;
+  for (const l of lines) {
+    run = l.trim() === '' ? run + 1 : 0;
+    longest = Math.max(longest, run);
+  }
+  return longest;
+}
+
+const findingText = text(LIMITS.findingText)
+  .refine((s) => linesOf(s).length <= LIMITS.findingLines, `must be at most ${LIMITS.findingLines} lines`)
+  .refine((s) => longestBlankRun(linesOf(s)) <= LIMITS.blankLinesInARow, 'must not have more than one blank line in a row');
+
 export const FindingInput = z
   .strictObject({
     category: z.enum(FINDING_CATEGORIES),
-    text: text(LIMITS.findingText),
+    text: findingText,
   })
   .openapi('FindingInput', {
     description: `One finding. A letter holds at most ${LIMITS.findings} findings, and their texts together at most ${LIMITS.findingsTotalText} characters.`,

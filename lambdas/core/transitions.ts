@@ -1,6 +1,7 @@
 import { type AppError, ConflictError, ForbiddenError, PreconditionFailedError, ValidationError } from './errors';
-import { type Actor, LETTER_STATUSES, type Letter, type LetterStatus, type Role } from './letter';
-import { RECIPIENT_ROLES } from './letter-schema';
+import { type Actor, contentOf, LETTER_STATUSES, type Letter, type LetterStatus, type Role } from './letter';
+import { LIMITS, RECIPIENT_ROLES } from './letter-schema';
+import { estimatePages } from './page-estimate';
 
 /** Rendered or later: the letter has its PDF in the archive. */
 export const RENDERED_OR_LATER: readonly LetterStatus[] = LETTER_STATUSES.slice(LETTER_STATUSES.indexOf('rendered'));
@@ -24,6 +25,18 @@ export interface Requirement {
 const hasFindings: Requirement = {
   holds: (letter) => letter.findings.length > 0,
   problem: () => new ValidationError([{ field: 'findings', message: 'must have at least one finding before the letter is submitted' }]),
+};
+
+/** A letter that would print more pages than the limit is refused before anyone can approve it. */
+const withinPageLimit: Requirement = {
+  holds: (letter) => estimatePages(contentOf(letter)) <= LIMITS.pages,
+  problem: (letter) =>
+    new ValidationError([
+      {
+        field: 'pages',
+        message: `would print about ${estimatePages(contentOf(letter))} pages; a letter may have at most ${LIMITS.pages}: shorten the findings or the summary`,
+      },
+    ]),
 };
 
 const someRecipientFailed: Requirement = {
@@ -52,9 +65,9 @@ export const ACTIONS = {
   create: { who: STAFF, done: 'created' },
   read: { who: EVERYONE, from: LETTER_STATUSES, done: 'read' },
   edit: { who: STAFF, from: ['draft'], done: 'edited' },
-  submit: { who: STAFF, from: ['draft'], to: 'submitted', done: 'submitted', requires: [hasFindings] },
+  submit: { who: STAFF, from: ['draft'], to: 'submitted', done: 'submitted', requires: [hasFindings, withinPageLimit] },
   return: { who: MANAGERS, from: ['submitted'], to: 'draft', done: 'returned' },
-  approve: { who: MANAGERS, from: ['submitted'], to: 'approved', done: 'approved' },
+  approve: { who: MANAGERS, from: ['submitted'], to: 'approved', done: 'approved', requires: [withinPageLimit] },
   preview: { who: STAFF, from: BEFORE_APPROVAL, done: 'previewed' },
   render: { who: 'system', from: ['approved'], to: 'rendered', done: 'rendered' },
   distribute: { who: 'system', from: ['rendered'], to: 'distributed', done: 'distributed' },
