@@ -464,6 +464,8 @@ describe('when things do not go to plan', () => {
 
       await page.goto(`${stack.url}/letters`);
       await clickAndWait(page, 'a[href="/sign-out"]');
+      expect(await text(page, 'h1')).toBe('Sign out');
+      await clickAndWait(page, 'form[action="/sign-out"] button');
       expect(await text(page, 'h1')).toBe('You have signed out');
       await page.goto(`${stack.url}/letters`);
       expect(new URL(page.url()).pathname).toBe('/sign-in');
@@ -578,7 +580,7 @@ describe('the pages’ HTTP surface', () => {
       config: { ...stack.deps.config, SIGN_IN_MODE: 'cognito', COGNITO_HOSTED_UI_URL: 'https://letters.auth.example', COGNITO_CLIENT_ID: 'client-1' },
       fetch: (async (url: URL, init: RequestInit) => {
         calls.push({ url: String(url), body: new URLSearchParams(String(init.body)) });
-        return Response.json({ id_token: idToken, access_token: 'a', token_type: 'Bearer', expires_in: 3600 });
+        return Response.json({ id_token: idToken, access_token: 'a', refresh_token: 'r3fresh', token_type: 'Bearer', expires_in: 3600 });
       }) as unknown as typeof fetch,
     });
 
@@ -610,14 +612,53 @@ describe('the pages’ HTTP surface', () => {
     expect(session).toMatch(/Secure/);
     expect(session).toMatch(/SameSite=Lax/);
     expect(session).toMatch(/Path=\//);
-    const [exchange] = calls.slice(-1);
-    expect(exchange!.url).toBe('https://letters.auth.example/oauth2/token');
+    const exchange = calls.find((call) => call.url === 'https://letters.auth.example/oauth2/token');
     expect(exchange!.body.get('code')).toBe('c0de');
     const { createHash } = await import('node:crypto');
     expect(createHash('sha256').update(exchange!.body.get('code_verifier')!).digest('base64url')).toBe(authorize.searchParams.get('code_challenge'));
 
-    const list = await app.request('https://letters.example/letters', { headers: { Cookie: session.split(';')[0] } });
+    // The session never refreshes, so the refresh token is revoked as soon as it arrives.
+    const revoke = calls.find((call) => call.url === 'https://letters.auth.example/oauth2/revoke');
+    expect(Object.fromEntries(revoke!.body)).toEqual({ token: 'r3fresh', client_id: 'client-1' });
+
+    const sessionCookie = session.split(';')[0];
+    const list = await app.request('https://letters.example/letters', { headers: { Cookie: sessionCookie } });
     expect(list.status).toBe(200);
     expect(await list.text()).toContain('Cora Cognito (manager)');
+
+    // Signing out: a GET only shows the form; a post without the session's CSRF token is refused.
+    const signOutPage = await app.request('https://letters.example/sign-out', { headers: { Cookie: sessionCookie } });
+    expect(signOutPage.status).toBe(200);
+    expect(signOutPage.headers.getSetCookie()).toEqual([]);
+    const csrfToken = /name="csrfToken" value="([^"]+)"/.exec(await signOutPage.text())![1]!;
+    const postSignOut = (body: string) =>
+      app.request('https://letters.example/sign-out', {
+        method: 'POST',
+        body,
+        headers: { Cookie: sessionCookie, Origin: 'https://letters.example', 'Content-Type': 'application/x-www-form-urlencoded' },
+      });
+    const forgedSignOut = await postSignOut('csrfToken=guess');
+    expect(forgedSignOut.status).toBe(403);
+    expect(forgedSignOut.headers.getSetCookie()).toEqual([]);
+    expect((await app.request('https://letters.example/letters', { headers: { Cookie: sessionCookie } })).status).toBe(200);
+    const signedOut = await postSignOut(`csrfToken=${encodeURIComponent(csrfToken)}`);
+    expect(signedOut.status).toBe(303);
+    const logout = new URL(signedOut.headers.get('location')!);
+    expect(logout.origin + logout.pathname).toBe('https://letters.auth.example/logout');
+    expect(logout.searchParams.get('logout_uri')).toBe('https://letters.example/signed-out');
+    expect(signedOut.headers.getSetCookie().find((c) => c.startsWith('__Host-letters_session='))).toMatch(/Max-Age=0/);
+  });
+
+  it('shows a fixed message when the hosted UI returns an error, never text from the address', async () => {
+    const app = createApp({
+      ...stack.deps,
+      config: { ...stack.deps.config, SIGN_IN_MODE: 'cognito', COGNITO_HOSTED_UI_URL: 'https://letters.auth.example', COGNITO_CLIENT_ID: 'client-1' },
+    });
+    const planted = 'Your account is locked. Call 0800 000 000 to unlock it';
+    const reply = await app.request(`https://letters.example/auth/callback?error=${encodeURIComponent(planted)}&error_description=${encodeURIComponent(planted)}`);
+    expect(reply.status).toBe(400);
+    const page = await reply.text();
+    expect(page).toContain('The sign-in service did not sign you in.');
+    expect(page).not.toContain('0800');
   });
 });

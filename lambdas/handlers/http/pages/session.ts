@@ -166,7 +166,8 @@ export async function exchangeCognitoCode(
   const [state, verifier, next] = (getCookie(c, OAUTH_COOKIE) ?? '').split('.');
   deleteCookie(c, OAUTH_COOKIE, { path: '/auth', secure: !isLoopback(c) });
   const code = c.req.query('code');
-  if (c.req.query('error')) throw new SignInFailedError(`The sign-in service answered: ${c.req.query('error')}.`);
+  // Whatever the query says is the sender's text, not the sign-in service's: it is never shown.
+  if (c.req.query('error')) throw new SignInFailedError('The sign-in service did not sign you in.');
   if (!state || !verifier || !code || !sameSecret(state, c.req.query('state'))) {
     throw new SignInFailedError('The sign-in did not match one started here, or took too long.');
   }
@@ -181,11 +182,26 @@ export async function exchangeCognitoCode(
       code_verifier: verifier,
     }).toString(),
   });
-  const body = (await response.json().catch(() => ({}))) as { id_token?: unknown };
+  const body = (await response.json().catch(() => ({}))) as { id_token?: unknown; refresh_token?: unknown };
   if (!response.ok || typeof body.id_token !== 'string') {
     throw new SignInFailedError(`The sign-in service refused the code (${response.status}).`);
   }
+  if (typeof body.refresh_token === 'string') await revokeRefreshToken(cognito, body.refresh_token, fetcher);
   return { idToken: body.id_token, next: safeReturnPath(Buffer.from(next ?? '', 'base64url').toString('utf8')) };
+}
+
+/**
+ * The session is the ID token alone and ends when it expires: nothing here ever refreshes it. The
+ * refresh token that comes with it would only be a longer-lived credential to lose, so it is
+ * revoked as soon as it arrives. A failed revocation does not stop the sign-in; the token is
+ * then held nowhere and expires on its own.
+ */
+async function revokeRefreshToken(cognito: CognitoSettings, token: string, fetcher: typeof fetch): Promise<void> {
+  await fetcher(new URL('/oauth2/revoke', cognito.hostedUiUrl), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token, client_id: cognito.clientId }).toString(),
+  }).catch(() => undefined);
 }
 
 export function cognitoLogoutUrl(c: Context, cognito: CognitoSettings): string {

@@ -1,7 +1,19 @@
 import type { Hono } from 'hono';
 import { AppError } from '../../../core/errors';
-import type { PageEnv, PageKit } from './page-kit';
-import { cognitoAuthorizeUrl, cognitoLogoutUrl, endSession, exchangeCognitoCode, safeReturnPath, SignInFailedError, startSession } from './session';
+import { CsrfRefusedError, type PageEnv, type PageKit } from './page-kit';
+import {
+  cognitoAuthorizeUrl,
+  cognitoLogoutUrl,
+  CSRF_FIELD,
+  csrfTokenFor,
+  endSession,
+  exchangeCognitoCode,
+  safeReturnPath,
+  sameSecret,
+  SignInFailedError,
+  sessionToken,
+  startSession,
+} from './session';
 
 const NO_PICKER = 'Signing in with a role picker is only available on the local stack.';
 
@@ -48,11 +60,25 @@ export function signInPages(pages: Hono<PageEnv>, kit: PageKit) {
     }
   });
 
-  pages.get('/sign-out', (c) => {
+  // Signing out changes state, so it is a form post carrying the session's CSRF token: a link or
+  // an image on another site cannot sign anyone out. The address itself shows that form.
+  pages.get('/sign-out', async (c) => {
+    const token = sessionToken(c);
+    const actor = await kit.sessionActor(c);
+    if (!token || !actor) return c.redirect('/signed-out', 302);
+    c.set('actor', actor);
+    return kit.render(c, 'sign-out.njk', { title: 'Sign out', csrfToken: csrfTokenFor(token) });
+  });
+
+  pages.post('/sign-out', async (c) => {
+    const token = sessionToken(c);
+    if (!token) return c.redirect('/signed-out', 303);
+    const form = await kit.readForm(c);
+    if (!sameSecret(csrfTokenFor(token), form[CSRF_FIELD])) throw new CsrfRefusedError();
     endSession(c);
     const settings = kit.cognito();
-    if (kit.signInMode() === 'cognito' && settings) return c.redirect(cognitoLogoutUrl(c, settings), 302);
-    return c.redirect('/signed-out', 302);
+    if (kit.signInMode() === 'cognito' && settings) return c.redirect(cognitoLogoutUrl(c, settings), 303);
+    return c.redirect('/signed-out', 303);
   });
 
   pages.get('/signed-out', (c) => kit.render(c, 'signed-out.njk', { title: 'You have signed out' }));
