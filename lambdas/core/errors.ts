@@ -22,6 +22,16 @@ export class ValidationError extends AppError {
   }
 }
 
+/** The caller is asking again before an earlier request of theirs has finished. */
+export class TooManyRequestsError extends AppError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(429, 'Too many requests', message);
+  }
+}
+
 export class MalformedRequestError extends AppError {
   constructor(message: string, fields: FieldProblem[] = []) {
     super(400, 'Malformed request', message, fields);

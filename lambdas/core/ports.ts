@@ -116,10 +116,34 @@ export interface PdfMetadata {
   creationDate?: Date;
 }
 
+/**
+ * At most one DRAFT preview in flight per person, however many processes render them: a
+ * person cannot queue up renders faster than they finish. A slot lapses on its own at `until`,
+ * so a process that dies mid-preview frees it all the same.
+ */
+export interface PreviewSlots {
+  /** Takes the person's slot for `holder`, or answers false while another preview holds it. */
+  take(personId: string, holder: string, until: Date): Promise<boolean>;
+  /** Gives the slot back, if `holder` still has it. */
+  release(personId: string, holder: string): Promise<void>;
+}
+
+/** Archive renders and previews each take turns among themselves: a slow preview never holds up a letter. */
+export type RenderLane = 'archive' | 'preview';
+
+export interface RenderOptions {
+  lane?: RenderLane;
+  /**
+   * The page limit: at most one page more is printed, so `pages` over it says the letter is too
+   * long without the cost of printing all of it.
+   */
+  maxPages?: number;
+}
+
 export interface PdfRenderer {
   /** Identifies the renderer (the browser's version) for the manifest. */
   fingerprint(): Promise<string>;
-  render(html: string, metadata: PdfMetadata): Promise<RenderedPdf>;
+  render(html: string, metadata: PdfMetadata, options?: RenderOptions): Promise<RenderedPdf>;
   close(): Promise<void>;
 }
 

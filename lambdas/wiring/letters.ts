@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbLetterRepository } from '../adapters/dynamodb/dynamodb-letter-repository';
+import { DynamoDbPreviewSlots } from '../adapters/dynamodb/dynamodb-preview-slots';
 import { systemClock, UlidGenerator } from '../adapters/ids';
 import type { Config } from '../config';
 
@@ -15,8 +16,13 @@ export function dynamoClients(): { dynamo: DynamoDBClient; documents: DynamoDBDo
   return { dynamo, documents: DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }) };
 }
 
-/** The letter repository over DynamoDB, with the clock and ids every use case takes. */
+/** The letter repository over DynamoDB, with the clock and ids every use case takes, and the preview slots beside the letters. */
 export function letterStore(documents: DynamoDBDocumentClient, config: Config) {
   const clock = systemClock;
-  return { letters: new DynamoDbLetterRepository(documents, config.TABLE_NAME), clock, ids: new UlidGenerator(clock) };
+  return {
+    letters: new DynamoDbLetterRepository(documents, config.TABLE_NAME),
+    previews: new DynamoDbPreviewSlots(documents, config.TABLE_NAME),
+    clock,
+    ids: new UlidGenerator(clock),
+  };
 }

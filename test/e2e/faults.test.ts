@@ -57,9 +57,9 @@ describe('faults on the local stack', () => {
         return {
           fingerprint: () => chromium.fingerprint(),
           close: () => chromium.close(),
-          async render(html, metadata) {
+          async render(html, metadata, options) {
             renders++;
-            const printing = chromium.render(html, metadata);
+            const printing = chromium.render(html, metadata, options);
             // Its outcome is returned below; this only keeps an early failure from counting as unhandled.
             printing.catch(() => undefined);
             if (crashDuringNextRender) {

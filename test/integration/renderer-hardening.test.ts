@@ -213,7 +213,7 @@ navigator.sendBeacon && navigator.sendBeacon('${origin}/beacon');
     await expect(hurried.render('<p>late</p>', METADATA)).rejects.toThrow(/closed/);
   });
 
-  it('recovers after a render that ran out of time', async () => {
+  it('recovers after a render that ran out of time, losing only its page', async () => {
     // Prepare
     const bounded = new ChromiumPdfRenderer({ singleProcess, timeoutMs: 2_500, logger: { info() {}, warn: (message) => warnings.push({ message }) } });
     const paragraph = `<p>${'An inspection finding that goes on and on. '.repeat(25)}</p>`;
@@ -230,10 +230,48 @@ navigator.sendBeacon && navigator.sendBeacon('${origin}/beacon');
       // Assess
       await expect(tooLong).rejects.toThrow(/longer than 2500 ms/);
       expect((await next).pages).toBe(2);
-      expect(await bounded.browserPid()).not.toBe(pid);
+      expect(await bounded.browserPid()).toBe(pid);
     } finally {
       await bounded.close();
     }
+  });
+
+  it('prints letters for the archive while a slow preview runs, and the preview times out alone', async () => {
+    // Prepare
+    const bounded = new ChromiumPdfRenderer({ timeoutMs: 4_000 });
+    const paragraph = `<p>${'An inspection finding that goes on and on. '.repeat(25)}</p>`;
+    const endless = `<!DOCTYPE html><html><body>${paragraph.repeat(8_000)}</body></html>`;
+    const content = exampleLetter();
+    const html = template.render(content);
+
+    try {
+      await bounded.render(html, letterPdfMetadata(content));
+      let started = Date.now();
+      await bounded.render(html, letterPdfMetadata(content));
+      const usual = Date.now() - started;
+
+      // Act
+      const slowPreview = bounded.render(endless, METADATA, { lane: 'preview' });
+      slowPreview.catch(() => undefined);
+      started = Date.now();
+      const archived = await bounded.render(html, letterPdfMetadata(content), { lane: 'archive' });
+      const alongside = Date.now() - started;
+
+      // Assess: the archive's letter did not wait for the preview, which then failed on its own.
+      expect(archived.pages).toBe(2);
+      expect(alongside).toBeLessThan(usual + 2_000);
+      await expect(slowPreview).rejects.toThrow(/longer than 4000 ms/);
+      expect((await bounded.render(html, letterPdfMetadata(content), { lane: 'preview' })).pages).toBe(2);
+    } finally {
+      await bounded.close();
+    }
+  });
+
+  it('prints one page past the limit and no more', async () => {
+    const lines = `<!DOCTYPE html><html><body><p style="white-space: pre-line">${'A line\n'.repeat(3_000)}</p></body></html>`;
+    const { pdf, pages } = await renderer.render(lines, METADATA, { maxPages: 20 });
+    expect(pages).toBe(21);
+    expect((await readPdf(pdf)).pageText).toHaveLength(21);
   });
 
   it('names the browser it prints with', async () => {

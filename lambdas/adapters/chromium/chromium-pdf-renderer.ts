@@ -1,6 +1,6 @@
 import chromium from '@sparticuz/chromium';
 import puppeteer, { type Browser, type HTTPRequest, type Page } from 'puppeteer-core';
-import type { PdfMetadata, PdfRenderer, RenderedPdf } from '../../core/ports';
+import type { PdfMetadata, PdfRenderer, RenderedPdf, RenderLane, RenderOptions } from '../../core/ports';
 import { withDocumentProperties } from './pdf-properties';
 
 export interface RendererLogger {
@@ -78,7 +78,7 @@ export function chromiumArgs(options: { singleProcess?: boolean } = {}): string[
   ];
 }
 
-/** A render that ran out of time; the browser is replaced, so a retry can succeed. */
+/** A render that ran out of time; its page is replaced, so a retry can succeed. */
 export class RenderTimeoutError extends Error {
   constructor(ms: number) {
     super(`rendering took longer than ${ms} ms`);
@@ -89,19 +89,33 @@ export class RenderTimeoutError extends Error {
 const noopLogger: RendererLogger = { info() {}, warn() {} };
 const within = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
+/** A page and the letters it has printed. */
+interface HeldPage {
+  page: Page;
+  uses: number;
+  crashed: boolean;
+}
+
+/** Renders of one kind take turns on a page of their own. */
+interface Lane {
+  held?: HeldPage;
+  turn: Promise<unknown>;
+}
+
 /**
  * Prints HTML to PDF with headless Chromium. One browser per process, started on first use and
- * relaunched if it dies. Renders take turns on one page that runs no script and loads nothing
- * but data: URLs; it is replaced after RENDERS_PER_PAGE letters, after a crash or a failed render.
- * A render that runs out of time takes the browser with it, as a wedged browser would stay wedged.
+ * relaunched if it dies. Archive renders and previews each take turns on a page of their own, so
+ * a slow preview never holds up a letter on its way to its recipients; each page runs no script,
+ * loads nothing but data: URLs, and is replaced after RENDERS_PER_PAGE letters, after a crash or
+ * a failed render. A render that runs out of time loses its page (and with it its renderer
+ * process); the browser goes too only if that page cannot be closed, or if everything runs in
+ * one process.
  */
 export class ChromiumPdfRenderer implements PdfRenderer {
   private readonly timeoutMs: number;
   private readonly logger: RendererLogger;
   private browser: Promise<Browser> | undefined;
-  /** The page in use and the letters it has printed; one is enough, as renders take turns. */
-  private held: { page: Page; uses: number; crashed: boolean } | undefined;
-  private turn: Promise<unknown> = Promise.resolve();
+  private readonly lanes: Record<RenderLane, Lane> = { archive: { turn: Promise.resolve() }, preview: { turn: Promise.resolve() } };
   private closed = false;
 
   constructor(private readonly options: ChromiumPdfRendererOptions = {}) {
@@ -113,16 +127,17 @@ export class ChromiumPdfRenderer implements PdfRenderer {
     return (await this.getBrowser()).version();
   }
 
-  render(html: string, metadata: PdfMetadata): Promise<RenderedPdf> {
-    const result = this.turn.then(() => this.renderNow(html, metadata));
-    // The next render waits for this one whatever its outcome.
-    this.turn = result.catch(() => undefined);
+  render(html: string, metadata: PdfMetadata, options: RenderOptions = {}): Promise<RenderedPdf> {
+    const lane = this.lanes[options.lane ?? 'archive'];
+    const result = lane.turn.then(() => this.renderNow(lane, html, metadata, options.maxPages));
+    // The next render of this lane waits for this one whatever its outcome.
+    lane.turn = result.catch(() => undefined);
     return result;
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    this.held = undefined;
+    this.forgetPages();
     const browser = await this.forgetBrowser();
     if (!browser) return;
     // A wedged browser may never answer a polite close; it must not outlive the process either way.
@@ -135,11 +150,11 @@ export class ChromiumPdfRenderer implements PdfRenderer {
     return this.browser?.then((b) => b.process()?.pid).catch(() => undefined);
   }
 
-  private async renderNow(html: string, metadata: PdfMetadata): Promise<RenderedPdf> {
+  private async renderNow(lane: Lane, html: string, metadata: PdfMetadata, maxPages?: number): Promise<RenderedPdf> {
     if (this.closed) throw new Error('renderer is closed');
     const started = Date.now();
     const abandoned = new AbortController();
-    const work = this.printWithRelaunch(html, abandoned.signal);
+    const work = this.printWithRelaunch(lane, html, maxPages, abandoned.signal);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new RenderTimeoutError(this.timeoutMs)), this.timeoutMs);
@@ -151,11 +166,12 @@ export class ChromiumPdfRenderer implements PdfRenderer {
       return result;
     } catch (error) {
       this.logger.warn('render failed; discarding the page', { error: String(error), ms: Date.now() - started });
-      await this.discardPage();
+      const pageClosed = await this.discardPage(lane);
       if (error instanceof RenderTimeoutError) {
-        // Start afresh next time, and let the abandoned work wind down before the next render's turn.
         abandoned.abort();
-        await this.discardBrowser();
+        // In one process the busy renderer is the browser; a page that will not close means a wedged browser.
+        if (!pageClosed || this.options.singleProcess) await this.discardBrowser();
+        // Let the abandoned work wind down before the next render's turn.
         await Promise.race([work.catch(() => undefined), within(CLOSE_GRACE_MS)]);
       }
       throw error;
@@ -164,23 +180,23 @@ export class ChromiumPdfRenderer implements PdfRenderer {
     }
   }
 
-  private async printWithRelaunch(html: string, abandoned: AbortSignal): Promise<Uint8Array> {
-    const page = await this.takePage();
+  private async printWithRelaunch(lane: Lane, html: string, maxPages: number | undefined, abandoned: AbortSignal): Promise<Uint8Array> {
+    const page = await this.takePage(lane);
     try {
       abandoned.throwIfAborted();
-      return await this.print(page, html);
+      return await this.print(page, html, maxPages);
     } catch (error) {
       // A browser that died since the last render is only noticed when it is next used.
       if (abandoned.aborted || page.browser().connected) throw error;
       this.logger.warn('browser lost during render; relaunching and trying again', { error: String(error) });
       await this.discardBrowser();
-      const fresh = await this.takePage();
+      const fresh = await this.takePage(lane);
       abandoned.throwIfAborted();
-      return this.print(fresh, html);
+      return this.print(fresh, html, maxPages);
     }
   }
 
-  private async print(page: Page, html: string): Promise<Uint8Array> {
+  private async print(page: Page, html: string, maxPages?: number): Promise<Uint8Array> {
     await page.setContent(html, { waitUntil: 'load', timeout: this.timeoutMs });
     return page.pdf({
       format: 'A4',
@@ -190,32 +206,36 @@ export class ChromiumPdfRenderer implements PdfRenderer {
       outline: false,
       displayHeaderFooter: false,
       waitForFonts: true,
+      // Past the limit only the fact counts: one page more than it says so, and costs little.
+      ...(maxPages ? { pageRanges: `1-${maxPages + 1}` } : {}),
       timeout: this.timeoutMs,
     });
   }
 
-  /** The page in use while it can be trusted and has printed fewer than RENDERS_PER_PAGE letters; else a fresh one. */
-  private async takePage(): Promise<Page> {
-    const held = this.held;
+  /** The lane's page while it can be trusted and has printed fewer than RENDERS_PER_PAGE letters; else a fresh one. */
+  private async takePage(lane: Lane): Promise<Page> {
+    const held = lane.held;
     if (held && !held.crashed && held.uses < RENDERS_PER_PAGE && !held.page.isClosed() && held.page.browser().connected) {
       held.uses++;
       return held.page;
     }
-    await this.discardPage();
+    await this.discardPage(lane);
     const page = await (await this.getBrowser()).newPage();
-    await this.lockDown(page).catch(async (error) => {
+    const fresh: HeldPage = { page, uses: 1, crashed: false };
+    await this.lockDown(fresh).catch(async (error) => {
       await page.close().catch(() => undefined);
       throw error;
     });
-    this.held = { page, uses: 1, crashed: false };
+    lane.held = fresh;
     return page;
   }
 
   /** No script, no loads but data: URLs, and what the page tried or said goes to the log. */
-  private async lockDown(page: Page): Promise<void> {
+  private async lockDown(held: HeldPage): Promise<void> {
+    const { page } = held;
     page.on('error', (error) => {
       this.logger.warn('page crashed', { error: String(error) });
-      if (this.held?.page === page) this.held.crashed = true;
+      held.crashed = true;
     });
     // Scripts never run, but the browser reports what it refused here (CSP, blocked loads).
     page.on('console', (message) => this.logger.warn('page console', { type: message.type(), text: message.text().slice(0, 500) }));
@@ -234,11 +254,16 @@ export class ChromiumPdfRenderer implements PdfRenderer {
     await page.setViewport({ width: 794, height: 1123 });
   }
 
-  private async discardPage(): Promise<void> {
-    const held = this.held;
-    this.held = undefined;
-    // A page that cannot even be closed goes with its browser.
-    if (held) await Promise.race([held.page.close().catch(() => undefined), within(CLOSE_GRACE_MS)]);
+  /** Closes the lane's page; false when it would not close in time, so its browser is suspect. */
+  private async discardPage(lane: Lane): Promise<boolean> {
+    const held = lane.held;
+    lane.held = undefined;
+    if (!held) return true;
+    return Promise.race([held.page.close().then(() => true, () => false), within(CLOSE_GRACE_MS).then(() => false)]);
+  }
+
+  private forgetPages(): void {
+    for (const lane of Object.values(this.lanes)) lane.held = undefined;
   }
 
   private async discardBrowser(): Promise<void> {
@@ -251,7 +276,7 @@ export class ChromiumPdfRenderer implements PdfRenderer {
   private async forgetBrowser(): Promise<Browser | undefined> {
     const pending = this.browser;
     this.browser = undefined;
-    this.held = undefined;
+    this.forgetPages();
     return pending?.catch(() => undefined);
   }
 
@@ -270,7 +295,7 @@ export class ChromiumPdfRenderer implements PdfRenderer {
           // The next render starts a new browser and a new page.
           if (!this.closed) this.logger.warn('browser disconnected; it will be relaunched on the next render');
           this.browser = undefined;
-          this.held = undefined;
+          this.forgetPages();
         }),
       () => {
         if (this.browser === browser) this.browser = undefined;

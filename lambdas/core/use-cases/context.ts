@@ -10,6 +10,7 @@ import {
   type LetterTemplate,
   type Mailer,
   type PdfRenderer,
+  type PreviewSlots,
 } from '../ports';
 import { check, guard, isArchived, type LetterAction, type WriteGuard } from '../transitions';
 
@@ -29,6 +30,11 @@ export interface ArchiveContext extends LetterContext {
   template: LetterTemplate;
   renderer: PdfRenderer;
   presignExpiresSeconds: number;
+}
+
+/** What DRAFT PDF previews add: the slot each person may have one preview in flight in. */
+export interface PreviewContext extends ArchiveContext {
+  previews: PreviewSlots;
 }
 
 /** What distribution adds. */

@@ -1,18 +1,25 @@
 import { createHash } from 'node:crypto';
 import { archiveKeys } from '../archive-keys';
+import { TooManyRequestsError, ValidationError } from '../errors';
 import { type Actor, contentOf, type Delivery } from '../letter';
-import { RECIPIENT_ROLES } from '../letter-schema';
+import { LIMITS, RECIPIENT_ROLES } from '../letter-schema';
+import { estimatePages } from '../page-estimate';
 import { allowedFrom, check, isArchived } from '../transitions';
-import { type ArchiveContext, authorise, entry, loadLetter, writeIfFirst } from './context';
+import { type ArchiveContext, authorise, entry, loadLetter, type PreviewContext, writeIfFirst } from './context';
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
-export type RenderOutcome = 'rendered' | 'already-rendered' | 'not-approved';
+export type RenderOutcome = 'rendered' | 'already-rendered' | 'not-approved' | 'over-page-limit';
+
+const overPageLimit = () =>
+  new ValidationError([{ field: 'pages', message: `prints more than ${LIMITS.pages} pages; a letter may have at most ${LIMITS.pages}` }]);
 
 /**
  * Renders an approved letter into the archive.
  * 1. Skip a letter already rendered (a redelivered job), making sure distribution was queued.
- * 2. Render the approval snapshot (never the live draft) to HTML and PDF.
+ * 2. Render the approval snapshot (never the live draft) to HTML and PDF. A letter that prints
+ *    more pages than the limit is refused here too, whatever let it through: nothing is stored
+ *    or sent, and its history says why.
  * 3. Store the PDF, its accessible HTML twin and a manifest under the letter's keys.
  * 4. Move the letter to rendered with one pending delivery per recipient, then queue distribution.
  */
@@ -26,7 +33,11 @@ export async function renderLetter(ctx: ArchiveContext, letterId: string): Promi
 
   const snapshot = letter.approval.snapshot;
   const html = ctx.template.render(snapshot);
-  const { pdf, pages } = await ctx.renderer.render(html, ctx.template.pdfMetadata(snapshot));
+  const { pdf, pages } = await ctx.renderer.render(html, ctx.template.pdfMetadata(snapshot), { lane: 'archive', maxPages: LIMITS.pages });
+  if (pages > LIMITS.pages) {
+    await ctx.letters.appendAudit(letterId, entry(ctx, 'system', 'render-refused', `prints more than ${LIMITS.pages} pages; nothing was sent`));
+    return 'over-page-limit';
+  }
   const keys = archiveKeys(letter);
   const htmlBytes = Buffer.from(html, 'utf8');
   const renderedAt = ctx.clock.now().toISOString();
@@ -73,16 +84,36 @@ export async function previewHtml(ctx: ArchiveContext, actor: Actor, id: string)
   return ctx.template.render(contentOf(letter), { draft: true });
 }
 
-/** The draft through the same renderer as the archive, with a DRAFT watermark on every page. */
-export async function previewPdf(ctx: ArchiveContext, actor: Actor, id: string): Promise<Buffer> {
+/** How long a preview's slot is held at most: past any render's timeout and a browser's launch. */
+const PREVIEW_SLOT_MS = 90_000;
+/** Previews take about a second; a client asked to wait this long usually finds the slot free. */
+const PREVIEW_RETRY_AFTER_SECONDS = 2;
+
+/**
+ * The draft through the same renderer as the archive, with a DRAFT watermark on every page.
+ * 1. Check the role and that the letter is before approval and within the page limit.
+ * 2. Take the person's preview slot: one preview at a time each, or 429.
+ * 3. Render on the preview lane, never ahead of letters being archived, at most one page past the limit.
+ */
+export async function previewPdf(ctx: PreviewContext, actor: Actor, id: string): Promise<Buffer> {
   authorise(actor, 'preview');
   const letter = await loadLetter(ctx, id);
   check(letter, 'preview');
   const content = contentOf(letter);
-  const metadata = ctx.template.pdfMetadata(content);
-  const { pdf } = await ctx.renderer.render(ctx.template.render(content, { draft: true }), {
-    ...metadata,
-    title: `DRAFT: ${metadata.title}`,
-  });
-  return pdf;
+  if (estimatePages(content) > LIMITS.pages) throw overPageLimit();
+
+  const holder = ctx.ids.next();
+  const until = new Date(ctx.clock.now().getTime() + PREVIEW_SLOT_MS);
+  if (!(await ctx.previews.take(actor.id, holder, until))) {
+    throw new TooManyRequestsError('Your previous preview is still being made; wait for it before asking for another.', PREVIEW_RETRY_AFTER_SECONDS);
+  }
+  try {
+    const metadata = ctx.template.pdfMetadata(content);
+    const html = ctx.template.render(content, { draft: true });
+    const { pdf, pages } = await ctx.renderer.render(html, { ...metadata, title: `DRAFT: ${metadata.title}` }, { lane: 'preview', maxPages: LIMITS.pages });
+    if (pages > LIMITS.pages) throw overPageLimit();
+    return pdf;
+  } finally {
+    await ctx.previews.release(actor.id, holder);
+  }
 }

@@ -1,10 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Actor } from '../../core/letter';
 import type { Authenticator } from '../../core/ports';
-import type { ArchiveContext } from '../../core/use-cases/context';
+import type { PreviewContext } from '../../core/use-cases/context';
 
 /** What the API's routes are built with: the use cases' context, who is calling, and the log. */
-export interface ApiDependencies extends ArchiveContext {
+export interface ApiDependencies extends PreviewContext {
   authenticator: Authenticator;
   logger: Logger;
 }

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
-import type { AppError, FieldProblem } from '../../core/errors';
+import { type AppError, type FieldProblem, TooManyRequestsError } from '../../core/errors';
 import '../../core/letter-schema';
 
 export const PROBLEM_TYPE = 'application/problem+json';
@@ -59,6 +59,7 @@ export function problemResponse(c: Context, error: AppError, correlationId?: str
   // RFC 6750: a 401 names the scheme the client should use.
   const headers: Record<string, string> = { 'Content-Type': PROBLEM_TYPE };
   if (error.status === 401) headers['WWW-Authenticate'] = 'Bearer';
+  if (error instanceof TooManyRequestsError) headers['Retry-After'] = String(error.retryAfterSeconds);
   return c.body(JSON.stringify(body), error.status as 400, headers);
 }
 
