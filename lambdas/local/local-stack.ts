@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -68,6 +69,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const emulators = await startEmulators({ dataDir, bucket: BUCKET, tableName: TABLE_NAME });
   const issuer = await LocalIssuer.open(join(dataDir, 'issuer-key.json'));
+  const cursorKey = localSecret(join(dataDir, 'cursor-key'));
 
   // The same settings a Lambda gets from its environment, pointed at the emulators.
   Object.assign(process.env, {
@@ -87,6 +89,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     JWT_ISSUER: LOCAL_ISSUER,
     JWT_AUDIENCE: LOCAL_AUDIENCE,
     JWT_JWKS: JSON.stringify(issuer.jwks()),
+    CURSOR_KEY: cursorKey,
     POWERTOOLS_LOG_LEVEL: options.logLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
     ...options.env,
   });
@@ -240,4 +243,12 @@ async function resumeUnfinishedWork(deps: Dependencies, queue: InProcessQueue) {
       cursor = page.nextCursor;
     } while (cursor);
   }
+}
+
+/** A random key kept with the data, so the cursors a client holds still work after a restart. */
+function localSecret(file: string): string {
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const key = randomBytes(32).toString('base64url');
+  writeFileSync(file, key, { mode: 0o600 });
+  return key;
 }

@@ -2,8 +2,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbLetterRepository } from '../adapters/dynamodb/dynamodb-letter-repository';
 import { DynamoDbPreviewSlots } from '../adapters/dynamodb/dynamodb-preview-slots';
+import { CursorSeal } from '../adapters/cursors';
 import { systemClock, UlidGenerator } from '../adapters/ids';
-import type { Config } from '../config';
+import { type Config, required } from '../config';
 
 /**
  * The DynamoDB client and its document wrapper. Endpoints come from the SDK's own settings
@@ -20,7 +21,7 @@ export function dynamoClients(): { dynamo: DynamoDBClient; documents: DynamoDBDo
 export function letterStore(documents: DynamoDBDocumentClient, config: Config) {
   const clock = systemClock;
   return {
-    letters: new DynamoDbLetterRepository(documents, config.TABLE_NAME),
+    letters: new DynamoDbLetterRepository(documents, config.TABLE_NAME, new CursorSeal(config.CURSOR_KEY)),
     previews: new DynamoDbPreviewSlots(documents, config.TABLE_NAME),
     clock,
     ids: new UlidGenerator(clock),

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { LOCAL_AUDIENCE, LOCAL_ISSUER } from '../../lambdas/local/local-issuer';
-import { approve, rawRequest } from '../support/pipeline-helpers';
+import { approve, getBytes, rawRequest } from '../support/pipeline-helpers';
 import { ApiClient, exampleLetter, startTestStack, type TestStack } from '../support/stack';
 
 /**
@@ -23,6 +23,10 @@ const UNKNOWN_ID = '01ARZ3NDEKTSV4RRFFQ69G5FAV';
 /** Fixtures, one per state a request may find a letter in. */
 const fx = {
   draft: { id: '', version: 0, findingId: '' },
+  /** A draft that would print 21 pages: twenty findings of thirty short lines. */
+  long: { id: '', version: 0 },
+  /** The longest letter allowed: nineteen such findings, twenty pages. */
+  twenty: { id: '', version: 0 },
   empty: { id: '', version: 0 },
   submitted: { id: '', version: 0 },
   archived: { id: '', version: 0 },
@@ -621,9 +625,77 @@ const CASES: Case[] = [
     status: 400,
     fields: ['cursor'],
   },
+  // Limits a real letter never reaches and a padded one always does
+  {
+    name: 'a finding of 31 lines',
+    send: () => post(inspector, `/api/letters/${fx.draft.id}/findings`, { category: 'strength', text: thirtyLines(31) }),
+    status: 422,
+    fields: ['text'],
+  },
+  {
+    name: 'a finding with two blank lines in a row',
+    send: () => post(inspector, `/api/letters/${fx.draft.id}/findings`, { category: 'strength', text: 'First paragraph.\n\n\nSecond paragraph.' }),
+    status: 422,
+    fields: ['text'],
+  },
+  {
+    name: 'a finding edited to blank lines of spaces',
+    send: () => patch(inspector, `/api/letters/${fx.draft.id}/findings/${fx.draft.findingId}`, { text: 'Padded.\n  \n\t\nOut.' }, { 'If-Match': String(fx.draft.version) }),
+    status: 422,
+    fields: ['text'],
+  },
+  { name: 'the render bomb: twenty findings of 2,998 line breaks', send: () => post(inspector, '/api/letters', bombLetter()), status: 422, fields: ['findings[0].text', 'findings[19].text'] },
+  { name: 'submitting a letter that would print 21 pages', send: () => post(inspector, `/api/letters/${fx.long.id}/submit`), status: 422, fields: ['pages'] },
+  { name: 'a DRAFT PDF of a letter that would print 21 pages', send: () => get(inspector, previewPdf(fx.long.id)), status: 422, fields: ['pages'] },
+
+  // Cursors are sealed to the search that made them
+  { name: 'a forged cursor of the right index with a made-up key', send: () => get(inspector, `/api/letters?cursor=${encode({ i: 'byDate', k: { pk: 'x' } })}`), status: 400, fields: ['cursor'] },
+  { name: 'a forged cursor with an empty key', send: () => get(inspector, `/api/letters?cursor=${encode({ i: 'byDate', k: {} })}`), status: 400, fields: ['cursor'] },
+  { name: 'a real cursor with one character changed', send: async () => get(inspector, `/api/letters?limit=1&cursor=${tampered(await realCursor(''))}`), status: 400, fields: ['cursor'] },
+  {
+    name: "a real cursor with another search's seal",
+    send: async () => {
+      const [payload] = (await realCursor('')).split('.');
+      const [, seal] = (await realCursor('&status=draft')).split('.');
+      return get(inspector, `/api/letters?limit=1&cursor=${payload}.${seal}`);
+    },
+    status: 400,
+    fields: ['cursor'],
+  },
+  { name: 'a real cursor of one council used for all letters', send: async () => get(inspector, `/api/letters?limit=1&cursor=${await realCursor('')}`), status: 400, fields: ['cursor'] },
+  {
+    name: 'a real cursor of the drafts used for submitted letters',
+    send: async () => get(inspector, `/api/letters?limit=1&status=submitted&cursor=${await realCursor('&status=draft')}`),
+    status: 400,
+    fields: ['cursor'],
+  },
+
   { name: 'an unknown preview format', send: () => get(inspector, `/api/letters/${fx.draft.id}/preview?format=exe`), status: 422, fields: ['format'] },
   { name: 'a preview with an unknown parameter', send: () => get(inspector, `/api/letters/${fx.draft.id}/preview?template=../../etc/passwd`), status: 422, fields: ['template'] },
 ];
+
+/** Thirty (or n) short lines, every other one blank: a finding as tall as the schema allows. */
+function thirtyLines(n = 30) {
+  return Array.from({ length: n }, (_, i) => (i % 2 ? '' : `Line ${i + 1} of the finding.`)).join('\n');
+}
+
+/** The letter of the attack: inside every other limit, and over a thousand pages if it printed. */
+const bombLetter = () => letterBody((l) => (l.findings = Array.from({ length: 20 }, () => ({ category: 'strength', text: `a${'\n'.repeat(2998)}a` }))));
+
+const previewPdf = (id: string) => `/api/letters/${id}/preview.pdf`;
+
+/** A cursor the API really returned, for a search of this run's council (plus `extra`), one letter a page. */
+async function realCursor(extra: string): Promise<string> {
+  const page = await inspector.get(`/api/letters?authority=${encodeURIComponent(COUNCIL)}&limit=1${extra}`);
+  expect(page.body.nextCursor).toEqual(expect.any(String));
+  return page.body.nextCursor;
+}
+
+/** The cursor with one character of its position changed. */
+function tampered(cursor: string): string {
+  const i = Math.floor(cursor.indexOf('.') / 2);
+  return `${cursor.slice(0, i)}${cursor[i] === 'A' ? 'B' : 'A'}${cursor.slice(i + 1)}`;
+}
 
 /** Every letter there is, by id, with the parts a bad request must not change. */
 async function register(): Promise<Record<string, unknown>> {
@@ -673,6 +745,10 @@ beforeAll(async () => {
   const draft = (await inspector.post('/api/letters', letterBody())).body;
   const edited = (await inspector.patch(`/api/letters/${draft.id}`, { summary: 'Edited once.' }, { 'If-Match': '1' })).body;
   fx.draft = { id: edited.id, version: edited.version, findingId: edited.findings[0].id };
+  const long = (await inspector.post('/api/letters', letterBody((l) => (l.findings = Array.from({ length: 20 }, () => ({ category: 'strength', text: thirtyLines() })))))).body;
+  fx.long = { id: long.id, version: long.version };
+  const twenty = (await inspector.post('/api/letters', letterBody((l) => (l.findings = Array.from({ length: 19 }, () => ({ category: 'strength', text: thirtyLines() })))))).body;
+  fx.twenty = { id: twenty.id, version: twenty.version };
   const empty = (await inspector.post('/api/letters', letterBody((l) => (l.findings = [])))).body;
   fx.empty = { id: empty.id, version: empty.version };
   const toSubmit = (await inspector.post('/api/letters', letterBody())).body;
@@ -726,4 +802,88 @@ describe('the bad-input catalogue', () => {
       expect(after.emails).toBe(before.emails);
     });
   }
+});
+
+/** Requests that must not cost anyone else their time, nor change a session they do not hold. */
+describe('hostile requests that must finish quickly, or change nothing', () => {
+  const timed = async <T>(work: () => Promise<T>) => {
+    const started = Date.now();
+    const result = await work();
+    return { result, ms: Date.now() - started };
+  };
+
+  it('refuses the render bomb at once, and an innocent preview alongside takes its usual time', async () => {
+    // Prepare: the innocent preview's usual time, warm.
+    const innocent = await stack.as('inspector', 'Ines Innocent');
+    const attacker = await stack.as('inspector', 'Mallory Padding');
+    expect((await getBytes(innocent, previewPdf(fx.draft.id))).status).toBe(200);
+    const usual = await timed(() => getBytes(innocent, previewPdf(fx.draft.id)));
+    expect(usual.result.status).toBe(200);
+
+    // Act: three bombs and the longest preview the limits allow, with the innocent preview among them.
+    const [bombs, heavy, alongside] = await Promise.all([
+      Promise.all([1, 2, 3].map(() => timed(() => post(attacker, '/api/letters', bombLetter())))),
+      timed(() => getBytes(attacker, previewPdf(fx.twenty.id))),
+      timed(() => getBytes(innocent, previewPdf(fx.draft.id))),
+    ]);
+
+    // Assess
+    for (const bomb of bombs) {
+      expect(bomb.result.status).toBe(422);
+      expect(bomb.ms).toBeLessThan(2_000);
+    }
+    expect(heavy.result.status).toBe(200);
+    expect(alongside.result.status).toBe(200);
+    expect(alongside.ms).toBeLessThan(usual.ms + 2_000);
+    expect(await searchCouncil()).toEqual(before.councilLetters);
+  });
+
+  it('lets a person have one preview in flight, answering 429 with Retry-After to the next', async () => {
+    const impatient = await stack.as('inspector', 'Ivor Impatient');
+    const other = await stack.as('inspector', 'Olive Other');
+    const replies = await Promise.all([
+      getBytes(impatient, previewPdf(fx.twenty.id)),
+      getBytes(impatient, previewPdf(fx.twenty.id)),
+      getBytes(other, previewPdf(fx.twenty.id)),
+    ]);
+    expect(replies.map((r) => r.status).sort()).toEqual([200, 200, 429]);
+    const refused = replies.find((r) => r.status === 429)!;
+    expect(refused.headers.get('content-type')).toBe('application/problem+json');
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(replies[2]!.status).toBe(200);
+    // The slot is given back: the next preview is drawn.
+    expect((await getBytes(impatient, previewPdf(fx.twenty.id))).status).toBe(200);
+  });
+
+  it('answers a forged cursor on the letters page with the page, not an error', async () => {
+    const cookie = `letters_session=${inspector.token}`;
+    const page = await rawRequest(stack.url, 'GET', `/letters?cursor=${encode({ i: 'byDate', k: { pk: 'x' } })}`, { Cookie: cookie });
+    expect(page.status).toBe(400);
+    expect(page.text).toContain('is not a cursor returned by this search');
+  });
+
+  it('signs nobody out on a GET, or on a post without the CSRF token', async () => {
+    const cookie = `letters_session=${inspector.token}`;
+    const shown = await rawRequest(stack.url, 'GET', '/sign-out', { Cookie: cookie });
+    expect(shown.status).toBe(200);
+    expect(shown.headers['set-cookie']).toBeUndefined();
+    const forged = await rawRequest(
+      stack.url,
+      'POST',
+      '/sign-out',
+      { Cookie: cookie, Origin: stack.url, 'Content-Type': 'application/x-www-form-urlencoded' },
+      'csrfToken=guess',
+    );
+    expect(forged.status).toBe(403);
+    expect(forged.headers['set-cookie']).toBeUndefined();
+    expect((await rawRequest(stack.url, 'GET', '/letters', { Cookie: cookie })).status).toBe(200);
+  });
+
+  it('never shows text from the address on the sign-in callback', async () => {
+    const planted = 'Your account is locked: call 0800 000 000';
+    const reply = await rawRequest(stack.url, 'GET', `/auth/callback?error=${encodeURIComponent(planted)}&error_description=${encodeURIComponent(planted)}`);
+    expect(reply.status).toBeGreaterThanOrEqual(400);
+    expect(reply.status).toBeLessThan(500);
+    expect(reply.text).not.toContain('0800');
+  });
 });

@@ -3,11 +3,13 @@ import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { CursorSeal } from '../../lambdas/adapters/cursors';
 import { DynamoDbLetterRepository } from '../../lambdas/adapters/dynamodb/dynamodb-letter-repository';
 import { letterTableDefinition } from '../../lambdas/adapters/dynamodb/letter-table';
 import { UlidGenerator } from '../../lambdas/adapters/ids';
@@ -50,7 +52,8 @@ beforeAll(async () => {
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   dynamo = new DynamoDBClient({ endpoint, region: 'eu-west-2', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   await dynamo.send(new CreateTableCommand(letterTableDefinition(TABLE)));
-  letters = new DynamoDbLetterRepository(DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }), TABLE);
+  const documents = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
+  letters = new DynamoDbLetterRepository(documents, TABLE, new CursorSeal(randomBytes(32).toString('base64url')));
   // Presigning is worked out locally: this client never sends a request.
   const s3 = new S3Client({ endpoint: 'http://127.0.0.1:9', region: 'eu-west-2', forcePathStyle: true, credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
   ctx = {

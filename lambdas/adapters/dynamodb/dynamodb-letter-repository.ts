@@ -13,6 +13,7 @@ import {
   type MessageLink,
 } from '../../core/ports';
 import type { WriteGuard } from '../../core/transitions';
+import type { CursorSeal } from '../cursors';
 import { searchLetters } from './letter-search';
 import { keys, type LetterItem, listingKeys, toItem, toLetter } from './letter-table';
 import { Update } from './update-expression';
@@ -25,6 +26,7 @@ export class DynamoDbLetterRepository implements LetterRepository {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
+    private readonly cursors: CursorSeal,
   ) {}
 
   async create(letter: Letter): Promise<void> {
@@ -94,7 +96,7 @@ export class DynamoDbLetterRepository implements LetterRepository {
   }
 
   list(query: LetterQuery): Promise<LetterPage> {
-    return searchLetters(this.client, this.tableName, query);
+    return searchLetters(this.client, this.tableName, query, this.cursors);
   }
 
   async claimDeliveries(id: string, roles: RecipientRole[], claim: string, from: DeliveryState[], at: string): Promise<boolean> {

@@ -1,34 +1,14 @@
 import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { MalformedRequestError } from '../../core/errors';
 import type { Letter } from '../../core/letter';
 import type { LetterPage, LetterQuery } from '../../core/ports';
+import type { CursorSeal } from '../cursors';
 import { authorityKey, LIST_PARTITION, type LetterIndexName, type LetterItem, toLetter } from './letter-table';
 
-function encodeCursor(index: LetterIndexName, key: Record<string, unknown>): string {
-  return Buffer.from(JSON.stringify({ i: index, k: key })).toString('base64url');
-}
-
-function decodeCursor(index: LetterIndexName, cursor: string): Record<string, unknown> {
-  try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    const key = parsed?.k;
-    const valid =
-      parsed?.i === index &&
-      key &&
-      typeof key === 'object' &&
-      Object.values(key).every((v) => typeof v === 'string' && v.length <= 600) &&
-      Object.keys(key).length <= 6;
-    if (valid) return key;
-  } catch {
-    // fall through to the problem below
-  }
-  throw new MalformedRequestError('The cursor is not one this search returned.', [
-    { field: 'cursor', message: 'is not a cursor returned by this search' },
-  ]);
-}
-
-/** The letter search: one index chosen by the query (council, status or date), newest first. */
-export async function searchLetters(client: DynamoDBDocumentClient, tableName: string, query: LetterQuery): Promise<LetterPage> {
+/**
+ * The letter search: one index chosen by the query (council, status or date), newest first.
+ * Its cursors are sealed to the search: the index, the key condition and the filter.
+ */
+export async function searchLetters(client: DynamoDBDocumentClient, tableName: string, query: LetterQuery, cursors: CursorSeal): Promise<LetterPage> {
   const index: LetterIndexName = query.authority ? 'byAuthority' : query.status ? 'byStatus' : 'byDate';
   const names: Record<string, string> = { '#pk': index === 'byAuthority' ? 'authorityKey' : index === 'byStatus' ? 'status' : 'listPk' };
   const values: Record<string, unknown> = {
@@ -59,8 +39,9 @@ export async function searchLetters(client: DynamoDBDocumentClient, tableName: s
   if (filters.length) names['#status'] = 'status';
   const filter = filters.length ? filters.join(' AND ') : undefined;
 
+  const scope = JSON.stringify({ index, keyCondition, filter, values });
   const items: Letter[] = [];
-  let startKey = query.cursor ? decodeCursor(index, query.cursor) : undefined;
+  let startKey = query.cursor ? cursors.open(scope, query.cursor) : undefined;
   // A filter can leave a page short; keep reading until the page is full or the index ends.
   do {
     const input: QueryCommandInput = {
@@ -78,5 +59,5 @@ export async function searchLetters(client: DynamoDBDocumentClient, tableName: s
     for (const item of page.Items ?? []) items.push(toLetter(item as LetterItem));
     startKey = page.LastEvaluatedKey;
   } while (startKey && items.length < query.limit);
-  return { items, nextCursor: startKey ? encodeCursor(index, startKey) : undefined };
+  return { items, nextCursor: startKey ? cursors.seal(scope, startKey) : undefined };
 }
