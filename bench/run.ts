@@ -3,7 +3,7 @@
  *   npm run bench                      the full run (a few minutes)
  *   npm run bench -- --quick           small counts, for a quick check
  *   npm run bench -- --letters 200     a shorter memory run
- *   npm run bench -- --only render,e2e phases: render, weasyprint, memory, e2e, client, cold, bundles
+ *   npm run bench -- --only render,e2e phases: render, weasyprint, memory, e2e, client, cold, bundles, pages
  *   npm run bench -- --write-docs      also refresh docs/bench.md and docs/bench-latest.json
  *   npm run bench -- --profile         sample the Node process during the end-to-end throughput run
  * Prints Markdown tables on stdout, progress on stderr, and writes bench/results/latest.json.
@@ -19,6 +19,7 @@ import { type ClientResult, clientRun } from './lib/client';
 import { type ColdResult, coldRuns } from './lib/cold';
 import { type CostLine, costPerThousand, PRICES } from './lib/cost';
 import { benchLetters, TEMPLATES_DIR } from './lib/letters';
+import { type PagesResult, previewPagesRun } from './lib/pages';
 import { type PipelineResult, pipelineRun } from './lib/pipeline';
 import { Progress } from './lib/progress';
 import {
@@ -32,7 +33,7 @@ import {
 } from './lib/render';
 import { round, type Summary, summarise } from './lib/stats';
 
-const PHASES = ['render', 'weasyprint', 'memory', 'e2e', 'client', 'cold', 'bundles'] as const;
+const PHASES = ['render', 'weasyprint', 'memory', 'e2e', 'client', 'cold', 'bundles', 'pages'] as const;
 type Phase = (typeof PHASES)[number];
 
 interface Options {
@@ -50,7 +51,7 @@ const DOCS_JSON = fileURLToPath(new URL('../docs/bench-latest.json', import.meta
 
 function usage(message?: string): never {
   if (message) console.error(message);
-  console.error('usage: npm run bench -- [--quick] [--letters N] [--only render,weasyprint,memory,e2e,client,cold,bundles] [--out file.json] [--write-docs] [--profile]');
+  console.error('usage: npm run bench -- [--quick] [--letters N] [--only render,weasyprint,memory,e2e,client,cold,bundles,pages] [--out file.json] [--write-docs] [--profile]');
   process.exit(2);
 }
 
@@ -88,6 +89,7 @@ function countsFor(options: Options) {
     // The client's batch is the target's: 40 letters approved at once, each polled every 500 ms.
     client: { warmup: 3, sequential: q ? 10 : 40, sequentialPollMs: 50, batch: 40, batchPollMs: 500, usageLetters: q ? 3 : 10 },
     coldRuns: q ? 1 : 5,
+    pages: { targets: [50, 100, 200], warmup: 1, runs: q ? 3 : 7 },
   };
 }
 
@@ -126,6 +128,7 @@ interface Report {
   cost?: { prices: typeof PRICES; lines: CostLine[]; total: number };
   cold?: ColdResult;
   bundles?: BundleRow[];
+  pages?: PagesResult;
   targets: Target[];
 }
 
@@ -314,6 +317,16 @@ function renderTables(report: Report): string {
       ),
     );
   }
+  if (report.pages) {
+    out.push('\n### DRAFT preview time against page count (warm, preview lane)');
+    out.push(
+      table(
+        ['pages', 'median (ms)', 'p95 (ms)', 'ms per page'],
+        report.pages.rows.map((r) => [String(r.pages), ms(r.ms.median), ms(r.ms.p95), r.msPerPage.toFixed(2)]),
+      ),
+    );
+    out.push(`\nTime per page at ${report.pages.rows.at(-1)?.pages} pages over time per page at ${report.pages.rows[0]?.pages}: ${times(report.pages.growth)} (1× is linear).`);
+  }
   if (report.targets.length) {
     out.push('\n### Targets');
     out.push(table(['target', 'measured', 'met'], report.targets.map((t) => [t.target, t.measured, t.met ? 'yes' : '**no**'])));
@@ -346,6 +359,9 @@ function targets(report: Report): Target[] {
     const c = report.cold;
     list.push({ target: 'cold first PDF ≤ 1.5 s (bundle, fresh process, Chromium unpacked)', measured: `${ms(c.bundle.wallMs.median)} ms`, met: c.bundle.wallMs.median <= 1500 });
     list.push({ target: 'cold first PDF ≤ 1.5 s including the one-time Chromium unpack (see the note)', measured: `${ms(c.unpack.wallMs)} ms, of which unpacking ${ms(c.unpack.unpackMs)}`, met: c.unpack.wallMs <= 1500 });
+  }
+  if (report.pages) {
+    list.push({ target: 'DRAFT preview time grows linearly with pages: ms per page at 200 pages ≤ 1.3× that at 50', measured: times(report.pages.growth), met: report.pages.growth <= 1.3 });
   }
   return list;
 }
@@ -404,7 +420,7 @@ async function main() {
 
   const template = new NunjucksLetterTemplate(TEMPLATES_DIR);
   const letters = benchLetters(template);
-  const phaseCount = (has('render') ? 2 : 0) + (has('weasyprint') && python ? 1 : 0) + (has('memory') ? 1 : 0) + (has('e2e') ? 1 : 0) + (has('client') ? 1 : 0) + (has('cold') ? 1 : 0) + (has('bundles') ? 1 : 0);
+  const phaseCount = (has('render') ? 2 : 0) + (has('weasyprint') && python ? 1 : 0) + (has('memory') ? 1 : 0) + (has('e2e') ? 1 : 0) + (has('client') ? 1 : 0) + (has('cold') ? 1 : 0) + (has('bundles') ? 1 : 0) + (has('pages') ? 1 : 0);
   const progress = new Progress(phaseCount);
 
   if (has('render')) {
@@ -457,6 +473,7 @@ async function main() {
   }
   if (has('cold')) report.cold = await coldRuns(counts.coldRuns, progress);
   if (has('bundles')) report.bundles = await bundleRuns(counts.coldRuns, progress);
+  if (has('pages')) report.pages = await previewPagesRun(template, counts.pages, progress);
   progress.end();
   report.machine.loadAverageAtEnd = loadavg().map((l) => l.toFixed(2)).join(' ');
 
