@@ -42,8 +42,8 @@ const Env = z.object({
   SWEEP_AFTER_SECONDS: z.coerce.number().int().min(1).default(600),
   /** Local emulators keep path-style buckets and want checksums only when required. */
   S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).optional(),
-  /** The HMAC key that seals page cursors, at least 32 characters; a secret of each deployment. */
-  CURSOR_KEY: z.string().min(32, 'must be at least 32 characters'),
+  /** The HMAC key that seals search cursors, a secret of each deployment; only functions that search need it. */
+  CURSOR_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   PRESIGN_EXPIRES_SECONDS: z.coerce.number().int().min(1).max(300).default(300),
   RENDER_TIMEOUT_MS: z.coerce.number().int().positive().default(20_000),
   /** The queue a queue-triggered function consumes, for delaying a failed record's next attempt. */

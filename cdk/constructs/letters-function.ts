@@ -87,7 +87,7 @@ export interface LettersFunctionProps {
 /** The DynamoDB actions a function may call, and the indexes its queries may use. */
 export interface TableAccess {
   readonly actions: ReadonlyArray<
-    'dynamodb:GetItem' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:Query'
+    'dynamodb:GetItem' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:DeleteItem' | 'dynamodb:Query'
   >;
   readonly indexes?: ReadonlyArray<string>;
 }

@@ -13,6 +13,7 @@ import { Architecture } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription, LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ChromiumLayer } from '../constructs/chromium-layer';
@@ -177,6 +178,18 @@ export class StatelessStack extends Stack {
       // approval starts rendering; redistribution goes straight to distribution
       .bindQueueSender(renderQueue, 'RENDER_QUEUE_URL')
       .bindQueueSender(distributeQueue, 'DISTRIBUTE_QUEUE_URL');
+    // Search cursors are sealed with an HMAC under a key of this deployment. CloudFormation puts
+    // the generated value into the function's (encrypted) environment at deploy time; the template
+    // holds only a reference to it. A new key on redeploy only ends the cursors clients hold.
+    const cursorKey = new Secret(this, 'CursorKey', {
+      description: 'HMAC key that seals the letter search cursors',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    acknowledge(cursorKey, {
+      'AwsSolutions-SMG4': 'The key only seals search cursors, which live for minutes; replacing it ends the cursors clients hold and nothing else.',
+    });
+    api.addEnvironment('CURSOR_KEY', cursorKey.secretValue.unsafeUnwrap());
     render
       .bindTable(stateful.table, { actions: ['dynamodb:Query', 'dynamodb:UpdateItem'] })
       // the PDF, its HTML and the manifest; the archive is write-once, so nothing is read back
@@ -184,8 +197,8 @@ export class StatelessStack extends Stack {
       .bindQueueSender(distributeQueue, 'DISTRIBUTE_QUEUE_URL')
       .consume(renderQueue, { batchSize: 1, maxConcurrency: QUEUE_CONCURRENCY });
     preview
-      // reads the draft; previews change nothing
-      .bindTable(stateful.table, { actions: ['dynamodb:Query'] })
+      // reads the draft, and takes and gives back the person's one preview slot; previews change no letter
+      .bindTable(stateful.table, { actions: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'] })
       .bindArchive(stateful.archive, []);
     distribute
       // claims and records each recipient's send and links the SES message id, all as updates

@@ -21,7 +21,7 @@ export function dynamoClients(): { dynamo: DynamoDBClient; documents: DynamoDBDo
 export function letterStore(documents: DynamoDBDocumentClient, config: Config) {
   const clock = systemClock;
   return {
-    letters: new DynamoDbLetterRepository(documents, config.TABLE_NAME, new CursorSeal(config.CURSOR_KEY)),
+    letters: new DynamoDbLetterRepository(documents, config.TABLE_NAME, () => new CursorSeal(required(config, 'CURSOR_KEY'))),
     previews: new DynamoDbPreviewSlots(documents, config.TABLE_NAME),
     clock,
     ids: new UlidGenerator(clock),

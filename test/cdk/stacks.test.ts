@@ -319,6 +319,9 @@ describe('InspectionLetters stacks', () => {
         COGNITO_HOSTED_UI_URL: 'https://test-inspection-letters.auth.eu-west-2.amazoncognito.com',
         COGNITO_CLIENT_ID: { Ref: expect.stringMatching(/^FormsClient/) },
       });
+      // The cursor key is resolved from Secrets Manager at deploy time, never written into the template.
+      expect(JSON.stringify(vars('api').CURSOR_KEY)).toMatch(/\{\{resolve:secretsmanager:.*CursorKey/);
+      expect(vars('render').CURSOR_KEY).toBeUndefined();
       expect(vars('render')).toMatchObject({ DISTRIBUTE_QUEUE_URL: { Ref: expect.stringMatching(/^DistributeQueue/) }, MAX_RECEIVE_COUNT: '5' });
       expect(vars('render').RENDER_QUEUE_URL).toBeUndefined();
       expect(vars('distribute')).toMatchObject({
@@ -537,6 +540,7 @@ describe('InspectionLetters stacks', () => {
 
     it('gives each function exactly the table, bucket, queue and mail actions it uses', () => {
       expect(service('api', 'dynamodb:')).toEqual(['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+      expect(service('preview', 'dynamodb:')).toEqual(['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:Query']);
       expect(service('render', 'dynamodb:')).toEqual(['dynamodb:Query', 'dynamodb:UpdateItem']);
       expect(service('distribute', 'dynamodb:')).toEqual(['dynamodb:Query', 'dynamodb:UpdateItem']);
       expect(service('events', 'dynamodb:')).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);

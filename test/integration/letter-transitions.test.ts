@@ -53,7 +53,7 @@ beforeAll(async () => {
   dynamo = new DynamoDBClient({ endpoint, region: 'eu-west-2', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   await dynamo.send(new CreateTableCommand(letterTableDefinition(TABLE)));
   const documents = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
-  letters = new DynamoDbLetterRepository(documents, TABLE, new CursorSeal(randomBytes(32).toString('base64url')));
+  letters = new DynamoDbLetterRepository(documents, TABLE, () => new CursorSeal(randomBytes(32).toString('base64url')));
   // Presigning is worked out locally: this client never sends a request.
   const s3 = new S3Client({ endpoint: 'http://127.0.0.1:9', region: 'eu-west-2', forcePathStyle: true, credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
   ctx = {

@@ -26,8 +26,11 @@ export class DynamoDbLetterRepository implements LetterRepository {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
-    private readonly cursors: CursorSeal,
+    /** Built on the first search: a function that never searches needs no cursor key. */
+    private readonly cursorSeal: () => CursorSeal,
   ) {}
+
+  private cursors?: CursorSeal;
 
   async create(letter: Letter): Promise<void> {
     await this.client.send(new PutCommand({ TableName: this.tableName, Item: toItem(letter), ConditionExpression: 'attribute_not_exists(pk)' }));
@@ -96,6 +99,7 @@ export class DynamoDbLetterRepository implements LetterRepository {
   }
 
   list(query: LetterQuery): Promise<LetterPage> {
+    this.cursors ??= this.cursorSeal();
     return searchLetters(this.client, this.tableName, query, this.cursors);
   }
 
