@@ -526,7 +526,7 @@ describe('InspectionLetters stacks', () => {
       }
     });
 
-    const actionsOf = (name: 'api' | 'render' | 'distribute' | 'events') => {
+    const actionsOf = (name: 'api' | 'preview' | 'render' | 'distribute' | 'events') => {
       const role = synth.stateless.functions[name].role!;
       const roleId = synth.stateless.getLogicalId(role.node.defaultChild as any);
       const granted = statements(statelessResources).filter(({ resource }) => {
