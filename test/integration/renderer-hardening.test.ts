@@ -213,7 +213,7 @@ navigator.sendBeacon && navigator.sendBeacon('${origin}/beacon');
     await expect(hurried.render('<p>late</p>', METADATA)).rejects.toThrow(/closed/);
   });
 
-  it('recovers after a render that ran out of time, losing only its page', async () => {
+  it('recovers after a render that ran out of time, losing only its page where it can', async () => {
     // Prepare
     const bounded = new ChromiumPdfRenderer({ singleProcess, timeoutMs: 2_500, logger: { info() {}, warn: (message) => warnings.push({ message }) } });
     const paragraph = `<p>${'An inspection finding that goes on and on. '.repeat(25)}</p>`;
@@ -230,15 +230,18 @@ navigator.sendBeacon && navigator.sendBeacon('${origin}/beacon');
       // Assess
       await expect(tooLong).rejects.toThrow(/longer than 2500 ms/);
       expect((await next).pages).toBe(2);
-      expect(await bounded.browserPid()).toBe(pid);
+      // In one process the busy renderer is the browser, which goes; otherwise only the page does.
+      if (singleProcess) expect(await bounded.browserPid()).not.toBe(pid);
+      else expect(await bounded.browserPid()).toBe(pid);
     } finally {
       await bounded.close();
     }
   });
 
-  it('prints letters for the archive while a slow preview runs, and the preview times out alone', async () => {
+  // On Lambda previews have a function of their own; the lanes matter where one process does both.
+  (singleProcess ? it.skip : it)('prints letters for the archive while a slow preview runs, and the preview times out alone', async () => {
     // Prepare
-    const bounded = new ChromiumPdfRenderer({ timeoutMs: 4_000 });
+    const bounded = new ChromiumPdfRenderer({ singleProcess, timeoutMs: 4_000 });
     const paragraph = `<p>${'An inspection finding that goes on and on. '.repeat(25)}</p>`;
     const endless = `<!DOCTYPE html><html><body>${paragraph.repeat(8_000)}</body></html>`;
     const content = exampleLetter();
