@@ -179,7 +179,7 @@ export class StatelessStack extends Stack {
       .bindQueueSender(renderQueue, 'RENDER_QUEUE_URL')
       .bindQueueSender(distributeQueue, 'DISTRIBUTE_QUEUE_URL');
     // Search cursors are sealed with an HMAC under a key of this deployment. CloudFormation puts
-    // the generated value into the function's (encrypted) environment at deploy time; the template
+    // the generated value into the functions' (encrypted) environment at deploy time; the template
     // holds only a reference to it. A new key on redeploy only ends the cursors clients hold.
     const cursorKey = new Secret(this, 'CursorKey', {
       description: 'HMAC key that seals the letter search cursors',
@@ -189,7 +189,8 @@ export class StatelessStack extends Stack {
     acknowledge(cursorKey, {
       'AwsSolutions-SMG4': 'The key only seals search cursors, which live for minutes; replacing it ends the cursors clients hold and nothing else.',
     });
-    api.addEnvironment('CURSOR_KEY', cursorKey.secretValue.unsafeUnwrap());
+    // The api function searches for people; the sweeper pages through letters left between stages.
+    for (const fn of [api, sweeper]) fn.addEnvironment('CURSOR_KEY', cursorKey.secretValue.unsafeUnwrap());
     render
       .bindTable(stateful.table, { actions: ['dynamodb:Query', 'dynamodb:UpdateItem'] })
       // the PDF, its HTML and the manifest; the archive is write-once, so nothing is read back

@@ -321,6 +321,7 @@ describe('InspectionLetters stacks', () => {
       });
       // The cursor key is resolved from Secrets Manager at deploy time, never written into the template.
       expect(JSON.stringify(vars('api').CURSOR_KEY)).toMatch(/\{\{resolve:secretsmanager:.*CursorKey/);
+      expect(JSON.stringify(fn('sweeper').props.Environment.Variables.CURSOR_KEY)).toMatch(/\{\{resolve:secretsmanager:.*CursorKey/);
       expect(vars('render').CURSOR_KEY).toBeUndefined();
       expect(vars('render')).toMatchObject({ DISTRIBUTE_QUEUE_URL: { Ref: expect.stringMatching(/^DistributeQueue/) }, MAX_RECEIVE_COUNT: '5' });
       expect(vars('render').RENDER_QUEUE_URL).toBeUndefined();

@@ -18,7 +18,7 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -368,6 +368,8 @@ async function main() {
       JWT_JWKS_URL: 'https://cognito-idp.eu-west-2.amazonaws.com/eu-west-2_smoke/.well-known/jwks.json',
       COGNITO_CLIENT_ID: 'smoke-client',
       COGNITO_HOSTED_UI_URL: 'https://smoke-letters.auth.eu-west-2.amazoncognito.com',
+      // On AWS a Secrets Manager value, resolved at deploy time.
+      CURSOR_KEY: randomBytes(32).toString('base64url'),
     };
 
     // The runtime folder: the invoker alone, copied out of the repository.
