@@ -53,6 +53,7 @@ const PROBLEMS = {
   415: ['UnsupportedMediaType', 'The body is not sent as application/json. Changes nothing.'],
   422: ['UnprocessableContent', 'Fields are not valid; `errors` names each one. Changes nothing.'],
   428: ['PreconditionRequired', 'If-Match is required. Changes nothing.'],
+  429: ['TooManyRequests', 'The same person has a DRAFT PDF still being made; `Retry-After` says how many seconds to wait. Changes nothing.'],
   500: ['InternalError', 'Something failed on the server; the body holds only the correlation id to quote.'],
   503: ['ServiceUnavailable', 'The local stack is still starting.'],
 } as const;
@@ -158,7 +159,7 @@ export const OPERATIONS: ApiOperation[] = [
   {
     method: 'post', path: '/api/letters', operationId: 'createLetter', tag: 'Letters',
     summary: 'Create a draft',
-    description: `Inspectors and managers. The body is shaped like the example letter. ${DATE_RULES} Findings may be given here or added later; at most ${LIMITS.findings}, with at most ${LIMITS.findingsTotalText} characters of finding text in all (422 naming \`findings\` past that).`,
+    description: `Inspectors and managers. The body is shaped like the example letter. ${DATE_RULES} Findings may be given here or added later; at most ${LIMITS.findings}, with at most ${LIMITS.findingsTotalText} characters of finding text in all (422 naming \`findings\` past that); each finding at most ${LIMITS.findingText} characters and ${LIMITS.findingLines} lines, never two blank lines in a row.`,
     request: jsonBody(LetterInput),
     responses: { 201: letterResponse('The draft, at version 1.', { Location: ref('headers', 'Location') }) },
     problems: [400, 403, 413, 415, 422],
@@ -220,7 +221,7 @@ export const OPERATIONS: ApiOperation[] = [
   {
     method: 'post', path: '/api/letters/{id}/submit', operationId: 'submitLetter', tag: 'Review',
     summary: 'Submit a draft for review',
-    description: 'Inspectors and managers: draft → submitted. The letter needs at least one finding (422 naming `findings`). Any earlier return comment is cleared. The body, if any, is `{}`.',
+    description: `Inspectors and managers: draft → submitted. The letter needs at least one finding (422 naming \`findings\`) and must print at most ${LIMITS.pages} pages (422 naming \`pages\`). Any earlier return comment is cleared. The body, if any, is \`{}\`.`,
     request: { ...letterPath, headers: z.object({ 'If-Match': ifMatchOptional }), ...jsonBody(EmptyBody, 'Nothing, or `{}`.', false) },
     responses: { 200: letterResponse('The submitted letter.') },
     problems: [400, 403, 404, 409, 412, 413, 415, 422],
@@ -236,7 +237,7 @@ export const OPERATIONS: ApiOperation[] = [
   {
     method: 'post', path: '/api/letters/{id}/approve', operationId: 'approveLetter', tag: 'Review',
     summary: 'Approve a submitted letter at a version',
-    description: 'Managers: submitted → approved, at the version the manager read, given as `version` in the body or as If-Match (428 with neither; 412 when they disagree, or when the letter has changed since). The approving manager must not be the letter\'s creator (403). Freezes a snapshot of the letter and queues its rendering; distribution follows. The same manager repeating the same approval queues the render again and answers 202.',
+    description: `Managers: submitted → approved, at the version the manager read, given as \`version\` in the body or as If-Match (428 with neither; 412 when they disagree, or when the letter has changed since). The approving manager must not be the letter's creator (403); a letter that would print more than ${LIMITS.pages} pages is a 422 naming \`pages\`. Freezes a snapshot of the letter and queues its rendering; distribution follows. The same manager repeating the same approval queues the render again and answers 202.`,
     request: { ...letterPath, headers: z.object({ 'If-Match': ifMatchOptional }), ...jsonBody(ApproveInput, '`{"version": n}`; may be left out when If-Match is sent.', false) },
     responses: { 202: letterResponse('Approved; rendering and distribution follow.') },
     problems: [400, 403, 404, 409, 412, 413, 415, 422, 428],
@@ -262,7 +263,7 @@ export const OPERATIONS: ApiOperation[] = [
   {
     method: 'get', path: '/api/letters/{id}/preview.pdf', operationId: 'previewLetterPdf', tag: 'Archive',
     summary: 'Preview a draft as a DRAFT PDF',
-    description: 'Inspectors and managers, on a draft or submitted letter (409 once approved). Printed through the same renderer as the archive, with a DRAFT watermark on every page. On AWS a function of its own answers it.',
+    description: `Inspectors and managers, on a draft or submitted letter (409 once approved). Printed through the same renderer as the archive, with a DRAFT watermark on every page; never ahead of letters being archived. A letter that would print more than ${LIMITS.pages} pages is a 422 naming \`pages\`. One at a time per person: a second asked for while the first is being made answers 429 with \`Retry-After\`. On AWS a function of its own answers it.`,
     request: letterPath,
     responses: {
       200: {
@@ -271,7 +272,7 @@ export const OPERATIONS: ApiOperation[] = [
         content: { 'application/pdf': { schema: { type: 'string', format: 'binary', contentMediaType: 'application/pdf' } } },
       },
     },
-    problems: [403, 404, 409],
+    problems: [403, 404, 409, 422, 429],
   },
   {
     method: 'get', path: '/api/letters/{id}/pdf', operationId: 'retrieveLetterPdf', tag: 'Archive',
@@ -326,6 +327,11 @@ export function openApiDocument() {
     required: true,
     schema: { type: 'string', pattern: '^[\\w-]{8,64}$' },
   });
+  registry.registerComponent('headers', 'RetryAfter', {
+    description: 'Seconds to wait before asking again.',
+    required: true,
+    schema: { type: 'string', pattern: '^[0-9]+$', example: '2' },
+  });
   registry.registerComponent('headers', 'WWWAuthenticate', {
     description: 'The authentication scheme to use.',
     required: true,
@@ -341,7 +347,11 @@ export function openApiDocument() {
   for (const [status, [name, description]] of Object.entries(PROBLEMS)) {
     registry.registerComponent('responses', name, {
       description,
-      headers: { ...correlated, ...(status === '401' ? { 'WWW-Authenticate': ref('headers', 'WWWAuthenticate') } : {}) },
+      headers: {
+        ...correlated,
+        ...(status === '401' ? { 'WWW-Authenticate': ref('headers', 'WWWAuthenticate') } : {}),
+        ...(status === '429' ? { 'Retry-After': ref('headers', 'RetryAfter') } : {}),
+      },
       content: { 'application/problem+json': { schema: ref('schemas', 'Problem') } },
     });
   }
