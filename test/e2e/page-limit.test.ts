@@ -56,5 +56,13 @@ describe('a letter over the page limit', () => {
     await expect(stack.deps.archive.get(archiveKeys(stored).pdf)).rejects.toThrow();
     expect((await stack.outbox()).length).toBe(outboxBefore);
     expect(stack.queue.deadLetters).toEqual([]);
+
+    // The sweeper queues letters left approved again; this one stays refused, and is not printed again.
+    await stack.deps.jobs.enqueue('render', { letterId: letter.id });
+    await stack.queue.idle();
+    const again = (await manager.get(`/api/letters/${letter.id}`)).body;
+    expect(again.status).toBe('approved');
+    expect(again.history.filter((h: { action: string }) => h.action === 'render-refused')).toHaveLength(1);
+    expect((await stack.outbox()).length).toBe(outboxBefore);
   });
 });

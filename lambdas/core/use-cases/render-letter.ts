@@ -11,6 +11,8 @@ const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex
 
 export type RenderOutcome = 'rendered' | 'already-rendered' | 'not-approved' | 'over-page-limit';
 
+const RENDER_REFUSED = 'render-refused';
+
 const overPageLimit = () =>
   new ValidationError([{ field: 'pages', message: `prints more than ${LIMITS.pages} pages; a letter may have at most ${LIMITS.pages}` }]);
 
@@ -30,12 +32,14 @@ export async function renderLetter(ctx: ArchiveContext, letterId: string): Promi
     return 'already-rendered';
   }
   if (!allowedFrom('render', letter.status) || !letter.approval) return 'not-approved';
+  // Refused once for its length, it is refused for good: the sweeper's later jobs print nothing.
+  if (letter.history.some((h) => h.action === RENDER_REFUSED)) return 'over-page-limit';
 
   const snapshot = letter.approval.snapshot;
   const html = ctx.template.render(snapshot);
   const { pdf, pages } = await ctx.renderer.render(html, ctx.template.pdfMetadata(snapshot), { lane: 'archive', maxPages: LIMITS.pages });
   if (pages > LIMITS.pages) {
-    await ctx.letters.appendAudit(letterId, entry(ctx, 'system', 'render-refused', `prints more than ${LIMITS.pages} pages; nothing was sent`));
+    await ctx.letters.appendAudit(letterId, entry(ctx, 'system', RENDER_REFUSED, `prints more than ${LIMITS.pages} pages; nothing was sent`));
     return 'over-page-limit';
   }
   const keys = archiveKeys(letter);
