@@ -32,7 +32,7 @@ const Env = z.object({
   COGNITO_HOSTED_UI_URL: z.string().url().optional(),
   /** The app client the pages sign in with: a public client using PKCE, with no secret. */
   COGNITO_CLIENT_ID: z.string().min(1).optional(),
-  /** Where @fontsource/arimo's files are, when not beside the code in node_modules (Lambda bundles). */
+  /** A directory holding exactly the letter's font files (.ttf), when not read from node_modules: Lambda bundles ship them in /var/task/fonts. */
   FONTS_DIR: z.string().min(1).optional(),
   /** Lambda's sandbox needs Chromium in one process; elsewhere a crashed renderer should not take the browser with it. */
   CHROMIUM_SINGLE_PROCESS: z.enum(['true', 'false']).default('false'),

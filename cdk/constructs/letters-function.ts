@@ -8,6 +8,7 @@ import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lam
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue, Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { bundledFontFiles } from '../../lambdas/adapters/templates/letter-fonts';
 import { acknowledge } from '../nag';
 import { CHROMIUM_BIN_DIR, type ChromiumLayer } from './chromium-layer';
 
@@ -33,17 +34,11 @@ export const BUNDLED_FILES = {
     variable: 'TEMPLATES_DIR',
     dir: 'templates',
   },
-  // The template inlines the woff2 files and reads the package's version and unicode ranges.
-  // They go to /var/task/fonts, a folder @sparticuz/chromium's fonts.conf lists, so Chromium's
-  // font fallback finds Arimo too (the .woff twins are for fontconfig).
+  // The letter's font files (Arimo TTF), which the renderer offers Chromium through fontconfig
+  // and the template fingerprints; under /var/task/fonts, a folder @sparticuz/chromium's own
+  // fonts.conf lists too.
   fonts: {
-    copies: [
-      'package.json',
-      'unicode.json',
-      ...['latin', 'latin-ext'].flatMap((subset) =>
-        ['400', '700'].flatMap((weight) => ['woff2', 'woff'].map((ext) => `files/arimo-${subset}-${weight}-normal.${ext}`)),
-      ),
-    ].map((name) => ({ from: `node_modules/@fontsource/arimo/${name}`, to: `fonts/arimo/${name}` })),
+    copies: bundledFontFiles().map(({ from, to }) => ({ from, to: `fonts/arimo/${to}` })),
     variable: 'FONTS_DIR',
     dir: 'fonts/arimo',
   },

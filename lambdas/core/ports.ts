@@ -92,7 +92,7 @@ export interface LetterRepository {
 export interface LetterTemplate {
   readonly templateId: string;
   readonly templateVersion: string;
-  /** The font release the template inlines, for the manifest: `@fontsource/arimo@5.3.0`. */
+  /** The font files the letter is printed in and a hash of them, for the manifest. */
   readonly fonts: string;
   /** The Content-Security-Policy the template's HTML carries; whoever serves the HTML sends it as a header too. */
   readonly contentSecurityPolicy: string;

@@ -3,5 +3,5 @@ import { NunjucksLetterTemplate } from '../adapters/templates/nunjucks-letter-te
 import type { Config } from '../config';
 
 export function letterTemplate(config: Config): NunjucksLetterTemplate {
-  return new NunjucksLetterTemplate(config.TEMPLATES_DIR ?? join(process.cwd(), 'templates'), { fontPackageDir: config.FONTS_DIR });
+  return new NunjucksLetterTemplate(config.TEMPLATES_DIR ?? join(process.cwd(), 'templates'), { fontsDir: config.FONTS_DIR });
 }

@@ -1,6 +1,8 @@
 import chromium from '@sparticuz/chromium';
 import puppeteer, { type Browser, type HTTPRequest, type Page } from 'puppeteer-core';
 import type { PdfMetadata, PdfRenderer, RenderedPdf, RenderLane, RenderOptions } from '../../core/ports';
+import { letterFonts } from '../templates/letter-fonts';
+import { fontconfigFile } from './fontconfig';
 import { withDocumentProperties } from './pdf-properties';
 
 export interface RendererLogger {
@@ -28,6 +30,8 @@ export interface ChromiumPdfRendererOptions {
   producer?: string;
   /** Fixes CreationDate and ModDate when the metadata gives none, so the same HTML gives the same bytes. */
   documentDate?: Date;
+  /** The only fonts the browser is offered, by family name: the letter's (FONTS_DIR) by default. */
+  fontFiles?: string[];
 }
 
 const DEFAULT_TIMEOUT_MS = 20_000;
@@ -317,6 +321,9 @@ export class ChromiumPdfRenderer implements PdfRenderer {
       handleSIGHUP: false,
       defaultViewport: null,
       timeout: 30_000,
+      // Installed fonts rather than web fonts: nothing to decode per letter, and no system font
+      // in the set, so a laptop prints what Lambda prints.
+      env: { ...process.env, FONTCONFIG_FILE: fontconfigFile(this.options.fontFiles ?? letterFonts().files) },
     });
     this.logger.info('browser launched', { version: await browser.version(), ms: Date.now() - started });
     return browser;

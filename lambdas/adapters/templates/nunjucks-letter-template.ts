@@ -1,23 +1,23 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import nunjucks from 'nunjucks';
 import type { FindingCategory } from '../../core/letter-schema';
 import type { LetterContent } from '../../core/letter';
 import { formatDateRange, formatLongDate, formatMonth, inspectionDatesPhrase, salutationOf } from '../../core/letter-text';
 import type { LetterTemplate, PdfMetadata } from '../../core/ports';
+import { letterFonts } from './letter-fonts';
 
 const TEMPLATE_ID = 'ucra-annual';
 const LANG = 'en-GB';
 const ISSUER = 'Ofsted';
 
 /**
- * What the letter's HTML may load: inline styles and data: fonts and images, nothing else; no
- * script, frame, fetch or remote resource. Carried in the letter's own meta tag and, where the
- * letter is served, in the header too.
+ * What the letter's HTML may load: inline styles and data: images, nothing else; no font, script,
+ * frame, fetch or remote resource (its fonts are the renderer's, found by name). Carried in the
+ * letter's own meta tag and, where the letter is served, in the header too.
  */
-const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; font-src data:; img-src data:; base-uri 'none'; form-action 'none'";
+const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; font-src 'none'; img-src data:; base-uri 'none'; form-action 'none'";
 
 /** The sections of the letter, in the order they are printed. */
 const SECTIONS: { category: FindingCategory; heading: string }[] = [
@@ -97,58 +97,9 @@ export function letterTemplateData(content: LetterContent) {
   };
 }
 
-const FONT_SUBSETS = ['latin-ext', 'latin'] as const;
-const FONT_WEIGHTS = [400, 700] as const;
-
-export interface FontPackage {
-  css: string;
-  version: string;
-}
-
-const fontCache = new Map<string, FontPackage>();
-
-/**
- * @font-face rules for Arimo with the font files inlined as data: URLs, so the page needs no
- * network or file access. Read once per process: the files never change while it runs.
- */
-export function arimoFontFaces(packageDir = defaultFontPackageDir()): FontPackage {
-  const cached = fontCache.get(packageDir);
-  if (cached) return cached;
-  const pkg = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version: string };
-  const ranges = JSON.parse(readFileSync(join(packageDir, 'unicode.json'), 'utf8')) as Record<string, string>;
-  const rules: string[] = [];
-  for (const subset of FONT_SUBSETS) {
-    const range = ranges[subset];
-    if (!range) throw new Error(`@fontsource/arimo has no unicode range for ${subset}`);
-    for (const weight of FONT_WEIGHTS) {
-      const file = join(packageDir, 'files', `arimo-${subset}-${weight}-normal.woff2`);
-      const data = readFileSync(file).toString('base64');
-      rules.push(
-        [
-          '@font-face {',
-          "  font-family: 'Arimo';",
-          '  font-style: normal;',
-          '  font-display: block;',
-          `  font-weight: ${weight};`,
-          `  src: url(data:font/woff2;base64,${data}) format('woff2');`,
-          `  unicode-range: ${range};`,
-          '}',
-        ].join('\n'),
-      );
-    }
-  }
-  const fonts = { css: rules.join('\n'), version: `@fontsource/arimo@${pkg.version}` };
-  fontCache.set(packageDir, fonts);
-  return fonts;
-}
-
-function defaultFontPackageDir(): string {
-  return dirname(createRequire(import.meta.url).resolve('@fontsource/arimo/package.json'));
-}
-
 export interface NunjucksLetterTemplateOptions {
-  /** Where @fontsource/arimo is installed; found through module resolution by default. */
-  fontPackageDir?: string;
+  /** FONTS_DIR: where the letter's font files are, when not read from node_modules (Lambda bundles). */
+  fontsDir?: string;
 }
 
 /**
@@ -165,9 +116,9 @@ export class NunjucksLetterTemplate implements LetterTemplate {
 
   constructor(templatesDir: string, options: NunjucksLetterTemplateOptions = {}) {
     const dir = join(templatesDir, 'letter');
-    const fonts = arimoFontFaces(options.fontPackageDir);
-    const css = readFileSync(join(dir, 'letter.css'), 'utf8');
-    this.styles = `${fonts.css}\n${css}`;
+    // No @font-face: the renderer offers the same font files to the browser through fontconfig.
+    const fonts = letterFonts(options.fontsDir);
+    this.styles = readFileSync(join(dir, 'letter.css'), 'utf8');
     this.env = new nunjucks.Environment(new nunjucks.FileSystemLoader(dir), {
       autoescape: true,
       throwOnUndefined: true,
@@ -197,7 +148,7 @@ export class NunjucksLetterTemplate implements LetterTemplate {
   }
 }
 
-// A hash of the template's own files and the font release: any change to what shapes the HTML changes it.
+// A hash of the template's own files and its fonts: any change to what shapes the PDF changes it.
 function versionOf(dir: string, fontVersion: string): string {
   const hash = createHash('sha256');
   for (const name of readdirSync(dir).sort()) {
