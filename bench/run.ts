@@ -169,8 +169,17 @@ const times = (x: number | undefined) => (x !== undefined && Number.isFinite(x) 
 const table = (head: string[], rows: string[][]) =>
   [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 
-function renderTables(report: Report): string {
-  const out: string[] = [];
+type Section = 'render' | 'memory' | 'pipeline' | 'client' | 'cost' | 'cold' | 'bundles' | 'pages' | 'targets';
+
+/** The tables, by section: docs/bench.md takes them all, the README the ones a reader asks about first. */
+function renderTables(report: Report): Map<Section, string> {
+  const sections = new Map<Section, string[]>();
+  let out: string[] = [];
+  const section = (name: Section) => {
+    out = sections.get(name) ?? [];
+    sections.set(name, out);
+  };
+  section('render');
   if (report.render) {
     out.push('### Render, per letter, warm (ms)');
     const rows: string[][] = [];
@@ -190,6 +199,7 @@ function renderTables(report: Report): string {
     out.push(`\nA letter rendered twice through the project's renderer gives ${same ? 'the same bytes' : '**different bytes**'}.`);
     if (!report.weasyprint.available || report.weasyprint.note) out.push(`\nWeasyPrint: ${report.weasyprint.note}`);
   }
+  section('memory');
   if (report.memory) {
     const m = report.memory;
     out.push(`\n### Memory of the browser process tree over ${m.letters} letters (RSS summed over the browser and its children)`);
@@ -200,6 +210,7 @@ function renderTables(report: Report): string {
       ),
     );
   }
+  section('pipeline');
   if (report.pipeline) {
     const p = report.pipeline;
     const first = Object.values(p.letters)[0];
@@ -249,6 +260,7 @@ function renderTables(report: Report): string {
       ),
     );
   }
+  section('client');
   if (report.client) {
     const c = report.client;
     out.push('\n### End to end as a client sees it: over HTTP from another process, polling `GET /api/letters/{id}` as the manager');
@@ -280,6 +292,7 @@ function renderTables(report: Report): string {
       ),
     );
   }
+  section('cost');
   if (report.cost) {
     const u = report.client!.usage;
     out.push(`\n### Cost per 1,000 letters on AWS (${report.cost.prices.region}, on-demand prices as of ${report.cost.prices.asOf}, free tiers left out)`);
@@ -290,6 +303,7 @@ function renderTables(report: Report): string {
         'Not included: CloudWatch logs and metrics, KMS requests for the encrypted topic, Cognito, data transfer, and reads of letters after they are sent.',
     );
   }
+  section('cold');
   if (report.cold) {
     const c = report.cold;
     out.push('\n### Time to the first PDF from a cold process (ms, spawn to PDF)');
@@ -308,6 +322,7 @@ function renderTables(report: Report): string {
         'It is paid once per Lambda sandbox, then found in /tmp; a layer holding the binary already unpacked (inside the 250 MB limit) would skip it, at the cost of a larger layer to fetch.',
     );
   }
+  section('bundles');
   if (report.bundles) {
     out.push('\n### Function bundles: size and import time on Node 22 (ms, fresh process)');
     out.push(
@@ -317,6 +332,7 @@ function renderTables(report: Report): string {
       ),
     );
   }
+  section('pages');
   if (report.pages) {
     out.push('\n### DRAFT preview time against page count (warm, preview lane)');
     out.push(
@@ -327,12 +343,16 @@ function renderTables(report: Report): string {
     );
     out.push(`\nTime per page at ${report.pages.rows.at(-1)?.pages} pages over time per page at ${report.pages.rows[0]?.pages}: ${times(report.pages.growth)} (1× is linear).`);
   }
+  section('targets');
   if (report.targets.length) {
     out.push('\n### Targets');
     out.push(table(['target', 'measured', 'met'], report.targets.map((t) => [t.target, t.measured, t.met ? 'yes' : '**no**'])));
   }
-  return out.join('\n');
+  return new Map([...sections].filter(([, lines]) => lines.length).map(([name, lines]) => [name, lines.join('\n').replace(/^\n+/, '')]));
 }
+
+const joined = (tables: Map<Section, string>, names?: Section[]) =>
+  [...tables].filter(([name]) => !names || names.includes(name)).map(([, text]) => text).join('\n\n');
 
 function targets(report: Report): Target[] {
   const list: Target[] = [];
@@ -377,16 +397,24 @@ function machineLines(report: Report): string {
   ].join('\n');
 }
 
-/** Replaces the generated part of docs/bench.md, between its markers, and copies the JSON beside it. */
-function writeDocs(report: Report, tables: string) {
+const README = fileURLToPath(new URL('../README.md', import.meta.url));
+
+/** Replaces what lies between a file's bench markers. */
+function replaceBetweenMarkers(file: string, text: string) {
   const start = '<!-- bench:start -->';
   const end = '<!-- bench:end -->';
-  const page = readFileSync(DOCS_PAGE, 'utf8');
+  const page = readFileSync(file, 'utf8');
   const from = page.indexOf(start);
   const to = page.indexOf(end);
-  if (from < 0 || to < from) throw new Error(`${DOCS_PAGE} has no ${start} … ${end} section to replace`);
-  const generated = `${start}\n${machineLines(report)}\n\n${tables}\n${end}`;
-  writeFileSync(DOCS_PAGE, page.slice(0, from) + generated + page.slice(to + end.length));
+  if (from < 0 || to < from) throw new Error(`${file} has no ${start} … ${end} section to replace`);
+  writeFileSync(file, `${page.slice(0, from)}${start}\n${text}\n${end}${page.slice(to + end.length)}`);
+}
+
+/** Refreshes docs/bench.md (every table) and the README (render, client, cost, cold, targets), and copies the JSON beside them. */
+function writeDocs(report: Report, tables: Map<Section, string>) {
+  replaceBetweenMarkers(DOCS_PAGE, `${machineLines(report)}\n\n${joined(tables)}`);
+  const forReadme = joined(tables, ['render', 'client', 'cost', 'cold', 'targets']).replace(/^### /gm, '#### ');
+  replaceBetweenMarkers(README, `${machineLines(report)}\n\n${forReadme}`);
   writeFileSync(DOCS_JSON, `${JSON.stringify(report, null, 2)}\n`);
 }
 
@@ -482,7 +510,7 @@ async function main() {
   mkdirSync(fileURLToPath(new URL('./results', import.meta.url)), { recursive: true });
   writeFileSync(options.out, `${JSON.stringify(report, null, 2)}\n`);
   if (options.writeDocs) writeDocs(report, tables);
-  process.stdout.write(`${machineLines(report)}\n\n${tables}\n\nJSON: ${options.out}${options.writeDocs ? `; docs: ${DOCS_PAGE}` : ''}\n`);
+  process.stdout.write(`${machineLines(report)}\n\n${joined(tables)}\n\nJSON: ${options.out}${options.writeDocs ? `; docs: ${DOCS_PAGE}, ${README}` : ''}\n`);
 }
 
 main().then(
