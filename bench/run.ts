@@ -282,6 +282,10 @@ function renderTables(report: Report): Map<Section, string> {
         ],
       ),
     );
+    const missing = c.sequential.notDistributed + c.batch.notDistributed;
+    if (missing || c.deadLetters) {
+      out.push(`\n**${missing} letter(s) not read as distributed within a minute; ${c.deadLetters} job(s) dead-lettered** (left out of the latencies; letters/s counts only those distributed).`);
+    }
     const busy = c.profile.breakdown.components.filter((x) => x.component !== 'idle');
     const busyMs = busy.reduce((sum, x) => sum + x.ms, 0);
     out.push(`\nWhere the stack's Node CPU goes in a second batch of ${c.profile.letters}, sampled (${ms(c.profile.cpuMsPerLetter)} ms of CPU per letter, charged to components by their share of the busy main-thread samples; the emulators run in this process here and on AWS are services billed apart):`);

@@ -33,7 +33,7 @@ export interface LetterUsage {
 
 export interface ClientResult {
   /** One letter at a time: approve request sent → the client reads it as distributed. */
-  sequential: { latency: Summary; pollMs: number; pollsPerLetter: number };
+  sequential: { latency: Summary; pollMs: number; pollsPerLetter: number; notDistributed: number };
   batch: {
     letters: number;
     pollMs: number;
@@ -41,12 +41,16 @@ export interface ClientResult {
     lettersPerSecond: number;
     latency: Summary;
     pollsPerLetter: number;
+    /** Letters the client gave up on (still not distributed after a minute); not in the latencies. */
+    notDistributed: number;
     /** The stack's process (API, stages, emulators; not the client) and the browser tree, ms per letter. */
     cpuMsPerLetter: { node: number; browser: number };
   };
   /** A second batch, sampled: where the stack's main thread spent its time. */
   profile: { letters: number; cpuMsPerLetter: number; breakdown: CpuBreakdown };
   usage: LetterUsage;
+  /** Jobs the stack's queue gave up on during the run. */
+  deadLetters: number;
 }
 
 interface ClientEvent {
@@ -287,19 +291,29 @@ export async function clientRun(
     progress.tick();
 
     const batch = measured.batches![0];
+    const done = (samples: number[]) => samples.filter((x) => Number.isFinite(x));
+    const sequential = done(measured.sequential!);
+    const batchDone = done(batch.latencies);
     return {
-      sequential: { latency: summarise(measured.sequential!), pollMs: counts.sequentialPollMs, pollsPerLetter: measured.sequentialPolls! / counts.sequential },
+      sequential: {
+        latency: summarise(sequential),
+        pollMs: counts.sequentialPollMs,
+        pollsPerLetter: measured.sequentialPolls! / counts.sequential,
+        notDistributed: counts.sequential - sequential.length,
+      },
       batch: {
         letters: batch.letters,
         pollMs: counts.batchPollMs,
         seconds: batch.seconds,
-        lettersPerSecond: batch.letters / batch.seconds,
-        latency: summarise(batch.latencies),
+        lettersPerSecond: batchDone.length / batch.seconds,
+        latency: summarise(batchDone),
         pollsPerLetter: batch.polls / batch.letters,
+        notDistributed: batch.letters - batchDone.length,
         cpuMsPerLetter: { node: used.node / batch.letters, browser: used.browser / batch.letters },
       },
       profile: { letters: counts.batch, cpuMsPerLetter: profileCpuMs / counts.batch, breakdown },
       usage,
+      deadLetters: stack.queue.deadLetters.length,
     };
   } finally {
     await stack.stop();
