@@ -1,4 +1,4 @@
-import type { LetterContent, PdfRecord } from './letter';
+import type { LetterContent, PdfRecord, Withdrawal } from './letter';
 import type { RecipientRole } from './letter-schema';
 import { councilSlug, formatLongDate, salutationOf } from './letter-text';
 
@@ -25,8 +25,12 @@ export function coveringEmail(content: LetterContent, role: RecipientRole, pdf: 
     content.inspection.startDate === content.inspection.endDate
       ? `on ${formatLongDate(content.inspection.startDate)}`
       : `from ${formatLongDate(content.inspection.startDate)} to ${formatLongDate(content.inspection.endDate)}`;
+  const correction = content.replaces
+    ? `This is a correction. The attached letter replaces the letter of ${formatLongDate(content.replaces.letterDate)} about the same inspection, which should no longer be relied on.`
+    : undefined;
   const paragraphs = [
     salutation(content, role),
+    ...(correction ? [correction] : []),
     `Please find attached the outcome letter of the annual unannounced inspection of contact, referral and assessment arrangements within ${council} children's services, carried out ${period}.`,
     `The letter is dated ${formatLongDate(content.letterDate)} and is addressed to ${director.honorific} ${director.name}, ${director.jobTitle}, ${director.organisation}. ${
       role === 'director' ? 'Copies go to the chief executive and to the Department for Education.' : 'This copy is sent to you as a statutory recipient.'
@@ -35,11 +39,27 @@ export function coveringEmail(content: LetterContent, role: RecipientRole, pdf: 
     `${content.inspector.name}\n${content.inspector.jobTitle}`,
   ];
   return {
-    subject: `Inspection outcome letter: ${council}, ${formatLongDate(content.letterDate)}`,
+    subject: `${content.replaces ? 'Correction: ' : ''}Inspection outcome letter: ${council}, ${formatLongDate(content.letterDate)}`,
     text: paragraphs.join('\n\n'),
     html: `<!doctype html><html lang="en-GB"><body>${paragraphs
       .map((p) => `<p>${escapeHtml(p).replace(/\n/g, '<br>')}</p>`)
       .join('')}</body></html>`,
     filename: letterFileName(content),
+  };
+}
+
+/** The short notice that a letter the recipient was sent has been withdrawn, and why. */
+export function withdrawalNotice(content: LetterContent, role: RecipientRole, withdrawal: Pick<Withdrawal, 'reason'>) {
+  const council = content.authority.name;
+  const paragraphs = [
+    salutation(content, role),
+    `The inspection outcome letter dated ${formatLongDate(content.letterDate)} about ${council} children's services, which was sent to you, has been withdrawn. Please disregard it and do not rely on it.`,
+    `Reason: ${withdrawal.reason}`,
+    `${content.inspector.name}\n${content.inspector.jobTitle}`,
+  ];
+  return {
+    subject: `Withdrawn: Inspection outcome letter: ${council}, ${formatLongDate(content.letterDate)}`,
+    text: paragraphs.join('\n\n'),
+    html: `<!doctype html><html lang="en-GB"><body>${paragraphs.map((p) => `<p>${escapeHtml(p).replace(/\n/g, '<br>')}</p>`).join('')}</body></html>`,
   };
 }

@@ -253,6 +253,12 @@ export const ApproveInput = z
     version: z.number().int().positive().optional().openapi({ description: 'The version the manager read and approves; or send it as If-Match.' }),
   })
   .openapi('ApproveInput', { description: 'The version approved, here or in If-Match (or both, when they agree).' });
+export const WithdrawInput = z
+  .strictObject({ reason: text(LIMITS.comment) })
+  .openapi('WithdrawInput', { description: 'Why the letter is withdrawn; each recipient\'s notice says so.' });
+export const AddressFixInput = z
+  .strictObject({ email, reason: text(LIMITS.comment) })
+  .openapi('AddressFixInput', { description: 'A new address for a copy that bounced, drew a complaint or failed, and why it changes.' });
 
 export type LetterFacts = z.infer<typeof LetterFacts>;
 export type LetterInput = z.infer<typeof LetterInput>;

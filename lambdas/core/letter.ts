@@ -1,10 +1,13 @@
 import type { FindingCategory, LetterFacts, RecipientRole } from './letter-schema';
 
-export const LETTER_STATUSES = ['draft', 'submitted', 'approved', 'rendered', 'distributed'] as const;
+export const LETTER_STATUSES = ['draft', 'submitted', 'approved', 'rendered', 'distributed', 'superseded', 'withdrawn'] as const;
 export type LetterStatus = (typeof LETTER_STATUSES)[number];
 
 export const DELIVERY_STATES = ['pending', 'sending', 'sent', 'delivered', 'bounced', 'complained', 'failed'] as const;
 export type DeliveryState = (typeof DELIVERY_STATES)[number];
+
+/** A copy in one of these states did not reach its recipient: a person has something to do. */
+export const PROBLEM_STATES: readonly DeliveryState[] = ['bounced', 'complained', 'failed'];
 
 export interface Finding {
   id: string;
@@ -12,9 +15,17 @@ export interface Finding {
   text: string;
 }
 
+/** The letter a correction replaces: the letter itself says so. */
+export interface Replaced {
+  id: string;
+  letterDate: string;
+}
+
 /** What a letter says: its facts and its findings, in order. This is what gets rendered. */
 export interface LetterContent extends LetterFacts {
   findings: Finding[] | { category: FindingCategory; text: string }[];
+  /** Set on a correction: the letter it replaces. */
+  replaces?: Replaced;
 }
 
 export interface Actor {
@@ -52,9 +63,30 @@ export interface Delivery {
   messageId?: string;
   lastError?: string;
   attempts: number;
-  /** Identifies the worker that claimed the send, so only it records the outcome. */
+  /** Identifies the worker that claimed the send, so only it records the outcome; the message carries it as a tag. */
   claim?: string;
+  /** When the mail service's latest applied event about this copy happened: an older event never overwrites it. */
+  eventAt?: string;
+  /** The address a manager put in place of one that bounced, complained or failed, and why. */
+  addressFix?: AddressFix;
   updatedAt: string;
+}
+
+export interface AddressFix {
+  from: string;
+  email: string;
+  reason: string;
+  /** Subject id and name of the manager who changed it: another manager sends to it. */
+  by: string;
+  byName: string;
+  at: string;
+}
+
+export interface Withdrawal {
+  reason: string;
+  by: string;
+  byName: string;
+  at: string;
 }
 
 export interface Approval {
@@ -79,8 +111,19 @@ export interface Letter {
   approval?: Approval;
   pdf?: PdfRecord;
   deliveries?: Partial<Record<RecipientRole, Delivery>>;
+  /** A correction: the letter it replaces. */
+  supersedes?: Replaced;
+  /** The correction that replaced this letter, once it was distributed. */
+  supersededBy?: { id: string };
+  withdrawal?: Withdrawal;
+  /** The withdrawal notices, one per recipient, sent exactly once like the letter. */
+  notices?: Partial<Record<RecipientRole, Delivery>>;
   history: HistoryEntry[];
 }
+
+/** Whether any copy of the letter bounced, drew a complaint or failed. */
+export const hasDeliveryProblem = (letter: Pick<Letter, 'deliveries'>) =>
+  Object.values(letter.deliveries ?? {}).some((d) => d && PROBLEM_STATES.includes(d.state));
 
 /** Findings are kept in the order they were added; their ids sort by creation time. */
 export function orderedFindings(findings: Finding[]): Finding[] {
@@ -88,5 +131,5 @@ export function orderedFindings(findings: Finding[]): Finding[] {
 }
 
 export function contentOf(letter: Letter): LetterContent & { findings: Finding[] } {
-  return { ...letter.facts, findings: orderedFindings(letter.findings) };
+  return { ...letter.facts, findings: orderedFindings(letter.findings), ...(letter.supersedes ? { replaces: letter.supersedes } : {}) };
 }

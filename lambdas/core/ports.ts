@@ -1,5 +1,5 @@
 import type { RecipientRole } from './letter-schema';
-import type { Actor, Delivery, DeliveryState, Finding, HistoryEntry, Letter, LetterContent, LetterStatus, PdfRecord } from './letter';
+import type { Actor, AddressFix, Delivery, DeliveryState, Finding, HistoryEntry, Letter, LetterContent, LetterStatus, PdfRecord } from './letter';
 import type { WriteGuard } from './transitions';
 
 /** Thrown by a repository when a conditional write finds the letter not as expected. */
@@ -17,6 +17,8 @@ export interface LetterQuery {
   statusIn?: LetterStatus[];
   from?: string;
   to?: string;
+  /** Only letters with a copy that bounced, drew a complaint or failed. */
+  deliveryProblem?: boolean;
   limit: number;
   cursor?: string;
 }
@@ -33,6 +35,25 @@ export interface LetterChange {
   returnComment?: string | null;
   pdf?: PdfRecord;
   deliveries?: Letter['deliveries'];
+  supersededBy?: Letter['supersededBy'];
+  withdrawal?: Letter['withdrawal'];
+  notices?: Letter['notices'];
+}
+
+/** The letter itself, or the notice that it was withdrawn. */
+export type CopyKind = 'letter' | 'notice';
+export const COPY_KINDS: readonly CopyKind[] = ['letter', 'notice'];
+
+/**
+ * Which copy a message is: every message carries it as tags, and the mail service echoes them in
+ * each event about the message, so an event finds its copy even when the message id was never
+ * recorded (a worker that died between sending and recording). The claim tells sends apart.
+ */
+export interface CopyTag {
+  letterId: string;
+  role: RecipientRole;
+  kind: CopyKind;
+  claim: string;
 }
 
 /** A delivery event reported by the mail service, read from its wire format at the edge. */
@@ -40,14 +61,19 @@ export interface MailEvent {
   messageId: string;
   state: DeliveryState;
   detail?: string;
+  /** When it happened, by the mail service's clock: events are applied in this order, whatever order they arrive in. */
   at: string;
+  /** The copy the message was, from its tags; absent for a message this service did not tag. */
+  copy?: CopyTag;
 }
 
-/** The letter and recipient a mail service message id was sent for. */
-export interface MessageLink {
-  letterId: string;
+/** A copy to send again: where it goes now, and the state it was read in. */
+export interface Resend {
   role: RecipientRole;
-  messageId: string;
+  state: DeliveryState;
+  email: string;
+  /** The address fix it was read with, so a change meanwhile refuses the write. */
+  fixedAt?: string;
 }
 
 /**
@@ -71,21 +97,22 @@ export interface LetterRepository {
   appendAudit(id: string, entry: HistoryEntry): Promise<void>;
   list(query: LetterQuery): Promise<LetterPage>;
 
-  /** Takes the right to send to these recipients, all or none, in one write: only one worker ever holds it. */
-  claimDeliveries(id: string, roles: RecipientRole[], claim: string, from: DeliveryState[], at: string): Promise<boolean>;
-  /** Records the outcome of a claimed send; refused (ConditionNotMetError) unless `claim` still holds it. */
-  recordDelivery(id: string, role: RecipientRole, claim: string, outcome: Partial<Delivery>, entry: HistoryEntry): Promise<Letter>;
-  /** Puts failed recipients back to pending, on condition each of them is still failed. */
-  requeueFailedDeliveries(id: string, guard: WriteGuard, roles: RecipientRole[], entry: HistoryEntry): Promise<Letter>;
-
-  /** The letter and recipient a message id was recorded for, if it has been. */
-  findMessage(messageId: string): Promise<MessageLink | undefined>;
-  /** Keeps an event for a message id not yet recorded; false if the id was recorded meanwhile. */
-  holdEvent(messageId: string, event: MailEvent): Promise<boolean>;
-  /** Records a message id's letter and recipient, returning the events held for it, oldest first. */
-  linkMessage(link: MessageLink): Promise<MailEvent[]>;
-  /** Sets the recipient's state from an event, on condition the message is still the recipient's latest; undefined if not. */
-  applyDeliveryEvent(link: MessageLink, event: MailEvent, entry: HistoryEntry): Promise<Letter | undefined>;
+  /**
+   * Takes the right to send these copies (the letter's, or the withdrawal notices), all or none,
+   * in one write: only one worker ever holds it.
+   */
+  claimDeliveries(id: string, roles: RecipientRole[], claim: string, from: DeliveryState[], at: string, kind?: CopyKind): Promise<boolean>;
+  /** Records the outcome of a claimed send; refused (ConditionNotMetError) unless `claim` still holds it and it is still sending. */
+  recordDelivery(id: string, role: RecipientRole, claim: string, outcome: Partial<Delivery>, entry: HistoryEntry, kind?: CopyKind): Promise<Letter>;
+  /** Puts copies back to pending at their (possibly new) address, on condition each is still as read. */
+  requeueDeliveries(id: string, guard: WriteGuard, resends: Resend[], entry: HistoryEntry): Promise<Letter>;
+  /** Records a new address for a copy that did not arrive, on condition it is still in the state read. */
+  fixAddress(id: string, guard: WriteGuard, role: RecipientRole, state: DeliveryState, fix: AddressFix, entry: HistoryEntry): Promise<Letter>;
+  /**
+   * Sets a copy's state from an event, on condition the event is about the copy's current send
+   * (its claim, and its message id once recorded) and newer than the last event applied; undefined if not.
+   */
+  applyDeliveryEvent(copy: CopyTag, event: MailEvent, entry: HistoryEntry): Promise<Letter | undefined>;
 }
 
 /** The HTML the letter is printed from. Pure: the same content gives the same HTML. */
@@ -159,9 +186,11 @@ export interface OutgoingEmail {
   subject: string;
   text: string;
   html: string;
-  attachment: { filename: string; contentType: string; content: Buffer };
+  attachment?: { filename: string; contentType: string; content: Buffer };
   /** Headers that tie the message to a letter and recipient, for tracing. */
   headers: Record<string, string>;
+  /** Which copy the message is: sent as the mail service's message tags, which its events echo. */
+  copy: CopyTag;
 }
 
 /** Failures a retry can help with (throttling, 5xx) throw this; anything else is permanent. */

@@ -1,9 +1,9 @@
 import { type AppError, ConflictError, ForbiddenError, PreconditionFailedError, ValidationError } from './errors';
-import { type Actor, contentOf, LETTER_STATUSES, type Letter, type LetterStatus, type Role } from './letter';
-import { LIMITS, RECIPIENT_ROLES } from './letter-schema';
+import { type Actor, contentOf, type Delivery, LETTER_STATUSES, type Letter, type LetterStatus, PROBLEM_STATES, type Role } from './letter';
+import { LIMITS, RECIPIENT_ROLES, type RecipientRole } from './letter-schema';
 import { estimatePages } from './page-estimate';
 
-/** Rendered or later: the letter has its PDF in the archive. */
+/** Rendered or later: the letter has its PDF in the archive (rendered, distributed, superseded, withdrawn). */
 export const RENDERED_OR_LATER: readonly LetterStatus[] = LETTER_STATUSES.slice(LETTER_STATUSES.indexOf('rendered'));
 
 /** Archived means rendered or later; a reader sees nothing else, not even that it exists. */
@@ -16,10 +16,14 @@ const STAFF: readonly Role[] = ['inspector', 'manager'];
 const MANAGERS: readonly Role[] = ['manager'];
 const EVERYONE: readonly Role[] = ['inspector', 'manager', 'reader'];
 
-/** Something that must hold of the letter, besides its status, for an action to go ahead. */
+/** No longer current: replaced by a correction, or withdrawn. Search shows them only when asked by status. */
+export const NOT_CURRENT: readonly LetterStatus[] = ['superseded', 'withdrawn'];
+export const isCurrent = (status: LetterStatus) => !NOT_CURRENT.includes(status);
+
+/** Something that must hold of the letter, besides its status, for an action to go ahead; some rules are about who acts. */
 export interface Requirement {
-  holds(letter: Letter): boolean;
-  problem(letter: Letter): AppError;
+  holds(letter: Letter, actor?: Actor): boolean;
+  problem(letter: Letter, actor?: Actor): AppError;
 }
 
 const hasFindings: Requirement = {
@@ -39,10 +43,33 @@ const withinPageLimit: Requirement = {
     ]),
 };
 
-const someRecipientFailed: Requirement = {
-  holds: (letter) => RECIPIENT_ROLES.some((r) => letter.deliveries?.[r]?.state === 'failed'),
-  problem: () => new ConflictError('No recipient of this letter has a failed delivery to retry.'),
+/**
+ * Whether a copy is sent again by a redistribution: a failed one always; a bounced or complained
+ * one only once a manager has given it a new address since (the old one will not take it).
+ */
+export function toResend(delivery: Delivery | undefined): boolean {
+  if (!delivery || !PROBLEM_STATES.includes(delivery.state)) return false;
+  if (delivery.state === 'failed') return true;
+  return delivery.addressFix !== undefined && delivery.addressFix.at > (delivery.eventAt ?? '');
+}
+
+export const rolesToResend = (letter: Letter): RecipientRole[] => RECIPIENT_ROLES.filter((r) => toResend(letter.deliveries?.[r]));
+
+const someCopyToResend: Requirement = {
+  holds: (letter) => rolesToResend(letter).length > 0,
+  problem: () =>
+    new ConflictError('No copy of this letter is waiting to be sent again: a failed copy is retried, a bounced or complained one once its address is fixed.'),
 };
+
+/** Four eyes: the manager who changed where a copy goes does not also send it there. */
+const anotherManagerSendsToAFixedAddress: Requirement = {
+  holds: (letter, actor) => !actor || rolesToResend(letter).every((r) => letter.deliveries?.[r]?.addressFix?.by !== actor.id),
+  problem: () =>
+    new ForbiddenError('You changed the address of a copy to be sent again. Another manager must redistribute it: nobody both chooses where a letter goes and sends it.'),
+};
+
+/** Only the copies that did not arrive can have their address fixed. */
+export const FIXABLE_STATES = PROBLEM_STATES;
 
 export interface ActionRule {
   /** The roles that may take the action; `system` for the stages behind the queues. */
@@ -53,6 +80,8 @@ export interface ActionRule {
   to?: LetterStatus;
   /** Ends the refusal "only a draft letter can be …". */
   done: string;
+  /** Ends the refusal "The reader role cannot …"; the action's name and "letters" otherwise. */
+  refusal?: string;
   requires?: readonly Requirement[];
 }
 
@@ -71,8 +100,19 @@ export const ACTIONS = {
   preview: { who: STAFF, from: BEFORE_APPROVAL, done: 'previewed' },
   render: { who: 'system', from: ['approved'], to: 'rendered', done: 'rendered' },
   distribute: { who: 'system', from: ['rendered'], to: 'distributed', done: 'distributed' },
-  redistribute: { who: MANAGERS, from: ['rendered', 'distributed'], done: 'redistributed', requires: [someRecipientFailed] },
+  redistribute: {
+    who: MANAGERS,
+    from: ['rendered', 'distributed'],
+    done: 'redistributed',
+    requires: [someCopyToResend, anotherManagerSendsToAFixedAddress],
+  },
+  fixAddress: { who: MANAGERS, from: ['rendered', 'distributed'], done: 'given a new address', refusal: 'fix the addresses of letters' },
   retrieve: { who: EVERYONE, from: RENDERED_OR_LATER, done: 'retrieved' },
+  correct: { who: STAFF, from: ['distributed'], done: 'corrected' },
+  supersede: { who: 'system', from: ['distributed'], to: 'superseded', done: 'superseded' },
+  withdraw: { who: MANAGERS, from: ['distributed'], to: 'withdrawn', done: 'withdrawn' },
+  /** The withdrawal notices go out after the letter is withdrawn. */
+  notify: { who: 'system', from: ['withdrawn'], done: 'notified' },
 } as const satisfies Record<string, ActionRule>;
 
 export type Action = keyof typeof ACTIONS;
@@ -88,26 +128,27 @@ export function can(role: Role, action: Action): boolean {
 }
 
 export function authorise(actor: Actor, action: Action): void {
-  if (!can(actor.role, action)) throw new ForbiddenError(`The ${actor.role} role cannot ${action} letters.`);
+  if (!can(actor.role, action)) throw new ForbiddenError(`The ${actor.role} role cannot ${rule(action).refusal ?? `${action} letters`}.`);
 }
 
 /** The refusal of an action in the wrong status: 409, saying which statuses it needs. */
 export function wrongStatus(action: LetterAction, status: LetterStatus): ConflictError {
   const { from, done } = rule(action);
-  return new ConflictError(`The letter is ${status}; only a ${from!.join(' or ')} letter can be ${done}.`);
+  const statuses = from!.length > 1 ? `${from!.slice(0, -1).join(', ')} or ${from!.at(-1)}` : from![0];
+  return new ConflictError(`The letter is ${status}; only a ${statuses} letter can be ${done}.`);
 }
 
 export const allowedFrom = (action: LetterAction, status: LetterStatus) => rule(action).from!.includes(status);
 
 /**
  * Checks an action against the letter as read: its status, the version the caller read, and
- * what else the table requires. Throws the problem a client should see.
+ * what else the table requires (of the letter, and of who acts). Throws the problem a client should see.
  */
-export function check(letter: Letter, action: LetterAction, expectedVersion?: number): void {
+export function check(letter: Letter, action: LetterAction, expectedVersion?: number, actor?: Actor): void {
   if (!allowedFrom(action, letter.status)) throw wrongStatus(action, letter.status);
   if (expectedVersion !== undefined && letter.version !== expectedVersion) throw new PreconditionFailedError(letter.version);
   for (const requirement of rule(action).requires ?? []) {
-    if (!requirement.holds(letter)) throw requirement.problem(letter);
+    if (!requirement.holds(letter, actor)) throw requirement.problem(letter, actor);
   }
 }
 

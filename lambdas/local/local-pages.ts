@@ -4,18 +4,8 @@ import { FORBIDDEN_IN_LINE } from '../core/letter-schema';
 import { ROLES } from '../core/roles';
 import { FormErrors } from '../handlers/http/pages/form-fields';
 import { CsrfRefusedError, type PageExtension } from '../handlers/http/pages/page-kit';
+import type { OutboxEntry } from './local-mailbox';
 import { CSRF_FIELD, checkSignInCsrf, endSignIn, safeReturnPath, signInCsrfToken, startSession } from '../handlers/http/pages/session';
-
-/** One message the local mail emulator received; the local stack's outbox. */
-export interface OutboxEntry {
-  messageId: string;
-  from: string;
-  to: string[];
-  cc: string[];
-  subject: string;
-  at: number;
-  attachments: { filename: string | null; contentType: string; size: number; sha256: string }[];
-}
 
 const SignInForm = z.object({
   role: z.enum(ROLES as [Role, ...Role[]], { error: 'Select your role' }),

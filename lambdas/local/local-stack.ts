@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { SNSEvent } from 'aws-lambda';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -19,7 +20,9 @@ import { type Emulators, startEmulators } from './emulators';
 import { invokeApi, readBody } from './http-bridge';
 import { InProcessQueue, type QueueOptions } from './in-process-queue';
 import { LOCAL_AUDIENCE, LOCAL_ISSUER, LocalIssuer } from './local-issuer';
-import { localPages, type OutboxEntry } from './local-pages';
+import { createDeliveryEventHandler } from '../handlers/events/record-delivery-event';
+import { LocalMailbox, type OutboxEntry } from './local-mailbox';
+import { localPages } from './local-pages';
 
 export interface LocalStackOptions {
   dataDir: string;
@@ -36,6 +39,8 @@ export interface LocalStackOptions {
   sweepIntervalMs?: number;
   /** Environment overrides, such as STALE_CLAIM_SECONDS. */
   env?: Record<string, string>;
+  /** How long after the local SES accepts a message its delivery events come; LOCAL_MAIL_EVENT_DELAY_MS, else 1 second. */
+  mailEventDelayMs?: number;
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 }
 
@@ -70,6 +75,21 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const emulators = await startEmulators({ dataDir, bucket: BUCKET, tableName: TABLE_NAME });
   const issuer = await LocalIssuer.open(join(dataDir, 'issuer-key.json'));
   const cursorKey = localSecret(join(dataDir, 'cursor-key'));
+  const logger = new Logger({ serviceName: 'inspection-letters' });
+  // Events owed from before a restart may fall due before the events handler is built.
+  let handleEvent: ((event: SNSEvent) => Promise<void>) | undefined;
+  let eventsReady: () => void = () => undefined;
+  const whenEventsReady = new Promise<void>((ok) => (eventsReady = ok));
+  const mailbox = await LocalMailbox.open({
+    dataDir,
+    sesUrl: emulators.sesUrl,
+    delayMs: options.mailEventDelayMs ?? Number(process.env.LOCAL_MAIL_EVENT_DELAY_MS ?? 1000),
+    deliver: async (event) => {
+      await whenEventsReady;
+      await handleEvent!(event);
+    },
+    log: (message, detail) => logger.warn(message, detail),
+  });
 
   // The same settings a Lambda gets from its environment, pointed at the emulators.
   Object.assign(process.env, {
@@ -78,7 +98,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     AWS_SECRET_ACCESS_KEY: 'S3RVER',
     AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamodbUrl,
     AWS_ENDPOINT_URL_S3: emulators.s3Url,
-    AWS_ENDPOINT_URL_SES: emulators.sesUrl,
+    // The local SES as the stack sees it: the emulator behind a relay that keeps the outbox and plays SES's events.
+    AWS_ENDPOINT_URL_SES: mailbox.url,
     AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
     AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
     S3_FORCE_PATH_STYLE: 'true',
@@ -95,7 +116,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   });
   delete process.env.AWS_PROFILE;
 
-  const logger = new Logger({ serviceName: 'inspection-letters' });
+  logger.setLogLevel((options.logLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN') as never);
   const queue = new InProcessQueue({
     maxReceiveCount: 5,
     retryDelayMs: 200,
@@ -109,6 +130,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const api = createApiHandler({ ...deps, extensions: [localPages({ issue: (role, name) => issuer.issue(role, name), outbox: () => outbox() })] });
   queue.register('render', createRenderHandler(deps));
   queue.register('distribute', createDistributeHandler(deps));
+  handleEvent = createDeliveryEventHandler(deps);
+  eventsReady();
   await resumeUnfinishedWork(deps, queue);
   const sweep = createSweepHandler(deps);
   const sweepEvery = options.sweepIntervalMs ?? 60_000;
@@ -118,26 +141,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       : undefined;
 
   let ready = false;
-  const outbox = async (): Promise<OutboxMessage[]> => {
-    const response = await fetch(`${emulators.sesUrl}/store`);
-    const store = (await response.json()) as {
-      emails: { messageId: string; from: string; destination: { to: string[]; cc: string[] }; subject: string; at: number; attachments: { filename?: string; contentType: string; size: number; content: string }[] }[];
-    };
-    return store.emails.map((e) => ({
-      messageId: e.messageId,
-      from: e.from,
-      to: e.destination.to,
-      cc: e.destination.cc,
-      subject: e.subject,
-      at: e.at,
-      attachments: e.attachments.map((a) => ({
-        filename: a.filename ?? null,
-        contentType: a.contentType,
-        size: a.size,
-        sha256: createHash('sha256').update(Buffer.from(a.content, 'base64')).digest('hex'),
-      })),
-    }));
-  };
+  const outbox = async (): Promise<OutboxMessage[]> => mailbox.outbox();
 
   const sendJson = (res: ServerResponse, status: number, body: unknown, type = 'application/json') => {
     res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', 'X-Correlation-Id': randomUUID() });
@@ -211,6 +215,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       server.closeAllConnections();
       await new Promise<void>((ok) => server.close(() => ok()));
       await queue.stop();
+      await mailbox.stop();
       await deps.renderer.close();
       await emulators.stop();
       deps.clients.dynamo.destroy();

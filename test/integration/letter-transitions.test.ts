@@ -21,7 +21,9 @@ import type { HistoryEntry } from '../../lambdas/core/letter';
 import type { LetterRepository } from '../../lambdas/core/ports';
 import { ACTIONS, guard, isArchived, type LetterAction } from '../../lambdas/core/transitions';
 import type { ArchiveContext } from '../../lambdas/core/use-cases/context';
+import { correctLetter, fixDeliveryAddress } from '../../lambdas/core/use-cases/correct-letter';
 import { redistributeLetter } from '../../lambdas/core/use-cases/distribute-letter';
+import { withdrawLetter } from '../../lambdas/core/use-cases/withdraw-letter';
 import { addFinding, removeFinding, updateFinding, updateLetter } from '../../lambdas/core/use-cases/draft-letters';
 import { getLetter, retrievePdf } from '../../lambdas/core/use-cases/read-letters';
 import { previewHtml } from '../../lambdas/core/use-cases/render-letter';
@@ -74,9 +76,12 @@ afterAll(async () => {
   await new Promise((resolve) => server?.close(resolve));
 });
 
+/** One copy bounced (its address can be fixed), one failed (it can be sent again). */
+const STATES = { director: 'bounced', chiefExecutive: 'sent', dfe: 'failed' } as const;
+
 /**
  * A letter stored in `status`, carrying everything any action could need (findings, an approval
- * by someone else, a PDF, one failed recipient), so that its status alone decides the answer.
+ * by someone else, a PDF, a bounced and a failed recipient), so that its status alone decides the answer.
  */
 async function storedLetter(status: LetterStatus): Promise<Letter> {
   const { findings, ...facts } = LetterInput.parse(JSON.parse(readFileSync(fixture, 'utf8')));
@@ -95,7 +100,7 @@ async function storedLetter(status: LetterStatus): Promise<Letter> {
   letter.approval = { by: 'local:another-manager', byName: 'Another Manager', at, version: 3, snapshot: contentOf(letter) };
   letter.pdf = { key: `letters/${letter.id}/letter.pdf`, sha256: '0'.repeat(64), bytes: 1, pages: 2, manifestKey: 'm', htmlKey: 'h', renderedAt: at };
   letter.deliveries = Object.fromEntries(
-    RECIPIENT_ROLES.map((role) => [role, { role, email: `${role}@example.org`, state: role === 'dfe' ? 'failed' : 'sent', attempts: 1, updatedAt: at }]),
+    RECIPIENT_ROLES.map((role) => [role, { role, email: `${role}@example.org`, state: STATES[role], attempts: 1, updatedAt: at }]),
   );
   await letters.create(letter);
   return letter;
@@ -115,12 +120,18 @@ const USE_CASES: Partial<Record<LetterAction, Record<string, (c: ArchiveContext,
   approve: { approveLetter: (c, l) => approveLetter(c, manager, l.id, l.version) },
   preview: { previewHtml: (c, l) => previewHtml(c, manager, l.id) },
   redistribute: { redistributeLetter: (c, l) => redistributeLetter(c, manager, l.id) },
+  fixAddress: {
+    fixDeliveryAddress: (c, l) => fixDeliveryAddress(c, manager, l.id, 'director', { email: 'director.new@example.org', reason: 'Bounced.' }),
+  },
   retrieve: { retrievePdf: (c, l) => retrievePdf(c, manager, l.id) },
+  correct: { correctLetter: (c, l) => correctLetter(c, manager, l.id) },
+  withdraw: { withdrawLetter: (c, l) => withdrawLetter(c, manager, l.id, 'Sent in error.') },
 };
 
 const refusal = (action: LetterAction, status: LetterStatus) => {
   const { from, done } = ACTIONS[action];
-  return { status: 409, message: `The letter is ${status}; only a ${from.join(' or ')} letter can be ${done}.` };
+  const statuses = from.length > 1 ? `${from.slice(0, -1).join(', ')} or ${from.at(-1)}` : from[0];
+  return { status: 409, message: `The letter is ${status}; only a ${statuses} letter can be ${done}.` };
 };
 
 /** What the table says should become of a letter in `status` once `action` is allowed. */
@@ -172,7 +183,12 @@ const WRITES: Partial<Record<LetterAction, (repo: LetterRepository, l: Letter) =
   approve: (repo, l) => repo.transition(l.id, guard('approve', l.version), { entry: entry() }),
   render: (repo, l) => repo.transition(l.id, guard('render'), { entry: entry() }),
   distribute: (repo, l) => repo.transition(l.id, guard('distribute'), { entry: entry() }),
-  redistribute: (repo, l) => repo.requeueFailedDeliveries(l.id, guard('redistribute'), ['dfe'], entry()),
+  redistribute: (repo, l) => repo.requeueDeliveries(l.id, guard('redistribute'), [{ role: 'dfe', state: 'failed', email: 'dfe@example.org' }], entry()),
+  fixAddress: (repo, l) =>
+    repo.fixAddress(l.id, guard('fixAddress'), 'director', 'bounced', { from: 'director@example.org', email: 'd@example.org', reason: 'Bounced.', by: 'x', byName: 'X', at: new Date().toISOString() }, entry()),
+  correct: (repo, l) => repo.transition(l.id, guard('correct'), { entry: entry() }),
+  supersede: (repo, l) => repo.transition(l.id, guard('supersede'), { supersededBy: { id: ids.next() }, entry: entry() }),
+  withdraw: (repo, l) => repo.transition(l.id, guard('withdraw'), { entry: entry() }),
 };
 
 describe("every write in every status, held by the write's own condition", () => {

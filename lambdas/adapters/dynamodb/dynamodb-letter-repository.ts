@@ -1,16 +1,18 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
-import type { Delivery, DeliveryState, Finding, HistoryEntry, Letter } from '../../core/letter';
+import type { AddressFix, Delivery, DeliveryState, Finding, HistoryEntry, Letter } from '../../core/letter';
 import type { RecipientRole } from '../../core/letter-schema';
 import {
   ConditionNotMetError,
+  type CopyKind,
+  type CopyTag,
   type LetterChange,
   type LetterPage,
   type LetterQuery,
   type LetterRepository,
   type MailEvent,
-  type MessageLink,
+  type Resend,
 } from '../../core/ports';
 import type { WriteGuard } from '../../core/transitions';
 import type { CursorSeal } from '../cursors';
@@ -18,10 +20,13 @@ import { searchLetters } from './letter-search';
 import { keys, type LetterItem, listingKeys, toItem, toLetter } from './letter-table';
 import { Update } from './update-expression';
 
+/** The letter's copies live in `deliveries`, the withdrawal notices in `notices`. */
+const copiesField = (kind: CopyKind) => (kind === 'notice' ? 'notices' : 'deliveries');
+
 const isConditionFailure = (error: unknown) =>
   error instanceof ConditionalCheckFailedException || (error as Error)?.name === 'ConditionalCheckFailedException';
 
-/** Stores letters, their audit entries and message-id links; the rules of what may change live in core. */
+/** Stores letters and their audit entries; the rules of what may change live in core. */
 export class DynamoDbLetterRepository implements LetterRepository {
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -91,6 +96,9 @@ export class DynamoDbLetterRepository implements LetterRepository {
     else if (change.returnComment !== undefined) u.set(['returnComment'], change.returnComment);
     if (change.pdf) u.set(['pdf'], change.pdf);
     if (change.deliveries) u.set(['deliveries'], change.deliveries);
+    if (change.supersededBy) u.set(['supersededBy'], change.supersededBy);
+    if (change.withdrawal) u.set(['withdrawal'], change.withdrawal);
+    if (change.notices) u.set(['notices'], change.notices);
     return this.apply(id, u.change(change.entry));
   }
 
@@ -103,12 +111,13 @@ export class DynamoDbLetterRepository implements LetterRepository {
     return searchLetters(this.client, this.tableName, query, this.cursors);
   }
 
-  async claimDeliveries(id: string, roles: RecipientRole[], claim: string, from: DeliveryState[], at: string): Promise<boolean> {
+  async claimDeliveries(id: string, roles: RecipientRole[], claim: string, from: DeliveryState[], at: string, kind: CopyKind = 'letter'): Promise<boolean> {
+    const field = copiesField(kind);
     const u = new Update();
     for (const role of roles) {
-      u.when(`${u.name('deliveries', role, 'state')} IN (${from.map((s) => u.value(s)).join(', ')})`);
-      u.set(['deliveries', role, 'state'], 'sending').set(['deliveries', role, 'claim'], claim).set(['deliveries', role, 'updatedAt'], at);
-      const attempts = u.name('deliveries', role, 'attempts');
+      u.when(`${u.name(field, role, 'state')} IN (${from.map((s) => u.value(s)).join(', ')})`);
+      u.set([field, role, 'state'], 'sending').set([field, role, 'claim'], claim).set([field, role, 'updatedAt'], at);
+      const attempts = u.name(field, role, 'attempts');
       u.setRaw(`${attempts} = ${attempts} + ${u.value(1)}`);
     }
     try {
@@ -120,71 +129,55 @@ export class DynamoDbLetterRepository implements LetterRepository {
     }
   }
 
-  recordDelivery(id: string, role: RecipientRole, claim: string, outcome: Partial<Delivery>, entry: HistoryEntry): Promise<Letter> {
+  recordDelivery(id: string, role: RecipientRole, claim: string, outcome: Partial<Delivery>, entry: HistoryEntry, kind: CopyKind = 'letter'): Promise<Letter> {
+    const field = copiesField(kind);
     const u = new Update();
-    u.when(`${u.name('deliveries', role, 'claim')} = ${u.value(claim)}`);
-    for (const [field, value] of Object.entries(outcome)) {
-      if (value === undefined) u.remove(['deliveries', role, field]);
-      else u.set(['deliveries', role, field], value);
+    // Still this worker's, and still sending: an event that came first (by its tags) already told the outcome.
+    u.when(`${u.name(field, role, 'claim')} = ${u.value(claim)}`).when(`${u.name(field, role, 'state')} = ${u.value('sending')}`);
+    for (const [name, value] of Object.entries(outcome)) {
+      if (value === undefined) u.remove([field, role, name]);
+      else u.set([field, role, name], value);
     }
-    u.set(['deliveries', role, 'updatedAt'], entry.at);
+    u.set([field, role, 'updatedAt'], entry.at);
     return this.apply(id, u.change(entry));
   }
 
-  requeueFailedDeliveries(id: string, guard: WriteGuard, roles: RecipientRole[], entry: HistoryEntry): Promise<Letter> {
+  requeueDeliveries(id: string, guard: WriteGuard, resends: Resend[], entry: HistoryEntry): Promise<Letter> {
     const u = new Update().guard(guard);
-    for (const role of roles) {
-      u.when(`${u.name('deliveries', role, 'state')} = ${u.value('failed')}`);
-      u.set(['deliveries', role, 'state'], 'pending').set(['deliveries', role, 'updatedAt'], entry.at);
+    for (const { role, state, email, fixedAt } of resends) {
+      u.when(`${u.name('deliveries', role, 'state')} = ${u.value(state)}`);
+      if (fixedAt) u.when(`${u.name('deliveries', role, 'addressFix', 'at')} = ${u.value(fixedAt)}`);
+      u.set(['deliveries', role, 'state'], 'pending').set(['deliveries', role, 'email'], email).set(['deliveries', role, 'updatedAt'], entry.at);
+      // The new send starts clean: events about the last one no longer match it.
+      for (const name of ['claim', 'messageId', 'eventAt', 'lastError']) u.remove(['deliveries', role, name]);
     }
     return this.apply(id, u.change(entry));
   }
 
-  async findMessage(messageId: string): Promise<MessageLink | undefined> {
-    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.message(messageId), ConsistentRead: true }));
-    return Item?.letterId ? { letterId: Item.letterId, role: Item.role, messageId } : undefined;
+  fixAddress(id: string, guard: WriteGuard, role: RecipientRole, state: DeliveryState, fix: AddressFix, entry: HistoryEntry): Promise<Letter> {
+    const u = new Update().guard(guard);
+    u.when(`${u.name('deliveries', role, 'state')} = ${u.value(state)}`);
+    u.set(['deliveries', role, 'addressFix'], fix).set(['deliveries', role, 'updatedAt'], entry.at);
+    return this.apply(id, u.change(entry));
   }
 
-  async holdEvent(messageId: string, event: MailEvent): Promise<boolean> {
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keys.message(messageId),
-          UpdateExpression: 'SET heldEvents = list_append(if_not_exists(heldEvents, :empty), :event)',
-          // Once the id is linked nothing reads held events again: the caller applies this one itself.
-          ConditionExpression: 'attribute_not_exists(letterId)',
-          ExpressionAttributeValues: { ':empty': [], ':event': [event] },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
-  }
-
-  async linkMessage({ letterId, role, messageId }: MessageLink): Promise<MailEvent[]> {
-    const result = await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: keys.message(messageId),
-        UpdateExpression: 'SET letterId = :letterId, #role = :role REMOVE heldEvents',
-        ExpressionAttributeNames: { '#role': 'role' },
-        ExpressionAttributeValues: { ':letterId': letterId, ':role': role },
-        ReturnValues: 'ALL_OLD',
-      }),
-    );
-    return (result.Attributes?.heldEvents ?? []) as MailEvent[];
-  }
-
-  async applyDeliveryEvent({ letterId, role, messageId }: MessageLink, event: MailEvent, entry: HistoryEntry): Promise<Letter | undefined> {
+  async applyDeliveryEvent(copy: CopyTag, event: MailEvent, entry: HistoryEntry): Promise<Letter | undefined> {
+    const field = copiesField(copy.kind);
     const u = new Update();
-    u.when(`${u.name('deliveries', role, 'messageId')} = ${u.value(messageId)}`);
-    u.set(['deliveries', role, 'state'], event.state).set(['deliveries', role, 'updatedAt'], event.at);
-    if (event.detail) u.set(['deliveries', role, 'lastError'], event.detail);
+    const path = (name: string) => u.name(field, copy.role, name);
+    u.when(`${path('claim')} = ${u.value(copy.claim)}`);
+    // The message id, once recorded, must be this one; before it is, the claim alone names the send.
+    u.when(`(attribute_not_exists(${path('messageId')}) OR ${path('messageId')} = ${u.value(event.messageId)})`);
+    // An older event never overwrites a newer one, and an event delivered twice is applied once.
+    u.when(`(attribute_not_exists(${path('eventAt')}) OR ${path('eventAt')} < ${u.value(event.at)})`);
+    u.set([field, copy.role, 'state'], event.state)
+      .set([field, copy.role, 'messageId'], event.messageId)
+      .set([field, copy.role, 'eventAt'], event.at)
+      .set([field, copy.role, 'updatedAt'], event.at);
+    if (event.detail) u.set([field, copy.role, 'lastError'], event.detail);
+    else u.remove([field, copy.role, 'lastError']);
     try {
-      return await this.apply(letterId, u.change(entry));
+      return await this.apply(copy.letterId, u.change(entry));
     } catch (error) {
       if (error instanceof ConditionNotMetError) return undefined;
       throw error;

@@ -1,5 +1,6 @@
 import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import type { Letter } from '../../core/letter';
+import { type Letter, PROBLEM_STATES } from '../../core/letter';
+import { RECIPIENT_ROLES } from '../../core/letter-schema';
 import type { LetterPage, LetterQuery } from '../../core/ports';
 import type { CursorSeal } from '../cursors';
 import { authorityKey, LIST_PARTITION, type LetterIndexName, type LetterItem, toLetter } from './letter-table';
@@ -37,6 +38,18 @@ export async function searchLetters(client: DynamoDBDocumentClient, tableName: s
     query.statusIn.forEach((s, i) => (values[`:in${i}`] = s));
   }
   if (filters.length) names['#status'] = 'status';
+  if (query.deliveryProblem) {
+    // Letters with a problem are few, and each is one item: a filter over the chosen index finds them.
+    names['#deliveries'] = 'deliveries';
+    names['#state'] = 'state';
+    PROBLEM_STATES.forEach((s, i) => (values[`:problem${i}`] = s));
+    const states = PROBLEM_STATES.map((_, i) => `:problem${i}`).join(', ');
+    const copies = RECIPIENT_ROLES.map((role, i) => {
+      names[`#role${i}`] = role;
+      return `#deliveries.#role${i}.#state IN (${states})`;
+    });
+    filters.push(`(${copies.join(' OR ')})`);
+  }
   const filter = filters.length ? filters.join(' AND ') : undefined;
 
   const scope = JSON.stringify({ index, keyCondition, filter, values });

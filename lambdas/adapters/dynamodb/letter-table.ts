@@ -3,9 +3,9 @@ import type { Finding, HistoryEntry, Letter } from '../../core/letter';
 
 /**
  * One table holds letters (one item each), audit entries of reads (one item each, beside their
- * letter), message-id lookups for delivery events and the preview each person has in flight.
- * Three indexes serve the letter search: by date, by council and by status, each sorted by
- * letter date.
+ * letter) and the preview each person has in flight; delivery events find their letter by the
+ * tags on each message, with no look-up item. Three indexes serve the letter search: by date,
+ * by council and by status, each sorted by letter date.
  */
 export const LETTER_INDEXES = {
   byDate: { partitionKey: 'listPk', sortKey: 'listSk' },
@@ -19,7 +19,6 @@ export const keys = {
   letter: (id: string) => ({ pk: `LETTER#${id}`, sk: 'LETTER' }),
   letterPk: (id: string) => `LETTER#${id}`,
   audit: (id: string, at: string, unique: string) => ({ pk: `LETTER#${id}`, sk: `AUDIT#${at}#${unique}` }),
-  message: (messageId: string) => ({ pk: `MESSAGE#${messageId}`, sk: 'MESSAGE' }),
   previewSlot: (personId: string) => ({ pk: `PREVIEW#${personId}`, sk: 'PREVIEW' }),
 };
 

@@ -1,6 +1,7 @@
 import { SendRawEmailCommand, type SESClient } from '@aws-sdk/client-ses';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { type Mailer, type OutgoingEmail, RetryableSendError } from '../../core/ports';
+import { copyTags } from './message-tags';
 
 /** SES errors a later attempt can get past; anything else (MessageRejected, bad addresses) is final. */
 const RETRYABLE = new Set(['Throttling', 'ThrottlingException', 'TooManyRequestsException', 'ServiceUnavailable', 'InternalFailure', 'RequestTimeout']);
@@ -15,7 +16,7 @@ export function isRetryable(error: unknown): boolean {
   return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN'].includes(e?.code ?? '');
 }
 
-/** Builds the MIME message with nodemailer and sends it as raw email, one recipient per message. */
+/** Builds the MIME message with nodemailer and sends it as raw email, one recipient per message, tagged with the copy it is. */
 export class SesMailer implements Mailer {
   constructor(
     private readonly client: SESClient,
@@ -30,7 +31,9 @@ export class SesMailer implements Mailer {
       text: email.text,
       html: email.html,
       headers: email.headers,
-      attachments: [{ filename: email.attachment.filename, content: email.attachment.content, contentType: email.attachment.contentType }],
+      attachments: email.attachment
+        ? [{ filename: email.attachment.filename, content: email.attachment.content, contentType: email.attachment.contentType }]
+        : [],
       disableFileAccess: true,
       disableUrlAccess: true,
     })
@@ -43,6 +46,7 @@ export class SesMailer implements Mailer {
           Destinations: [email.to],
           Source: email.from,
           ConfigurationSetName: this.configurationSet,
+          Tags: copyTags(email.copy),
         }),
       );
       if (!result.MessageId) throw new RetryableSendError('SES accepted the message but returned no message id');

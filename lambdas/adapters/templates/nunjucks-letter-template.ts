@@ -39,7 +39,7 @@ export function letterTitle(content: LetterContent): string {
 export function letterPdfMetadata(content: LetterContent): PdfMetadata {
   return {
     creationDate: new Date(`${content.letterDate}T00:00:00Z`),
-    title: letterTitle(content),
+    title: content.replaces ? `${letterTitle(content)} (correction)` : letterTitle(content),
     author: `${content.inspector.name}, ${content.inspector.jobTitle}, ${ISSUER}`,
     subject: `Outcome of the unannounced inspection of contact, referral and assessment arrangements in ${content.authority.name}, ${formatDateRange(content.inspection.startDate, content.inspection.endDate)}`,
     keywords: [
@@ -81,6 +81,8 @@ export function letterTemplateData(content: LetterContent) {
       address: director.address,
     },
     salutation: salutationOf(director),
+    // A correction says in the letter itself which letter it replaces.
+    replaces: content.replaces ? { date: formatLongDate(content.replaces.letterDate), id: content.replaces.id } : null,
     authorityName: content.authority.name,
     inspectionDates: inspectionDatesPhrase(content.inspection.startDate, content.inspection.endDate),
     summary: paragraphs(content.summary),

@@ -74,6 +74,10 @@ export function findingOf(letter: Letter, findingId: string) {
 export interface Expected {
   version?: number;
   findingId?: string;
+  /** Who acts, for the table's rules about people (four eyes). */
+  actor?: Actor;
+  /** Anything else the write's condition held, checked again on the letter as it now is. */
+  holds?: (letter: Letter) => void;
 }
 
 /**
@@ -94,8 +98,9 @@ export async function writeOrExplain(
   } catch (error) {
     if (!(error instanceof ConditionNotMetError)) throw error;
     const now = await loadLetter(ctx, id);
-    check(now, action, expected.version);
+    check(now, action, expected.version, expected.actor);
     if (expected.findingId) findingOf(now, expected.findingId);
+    expected.holds?.(now);
     throw new ConflictError('The letter changed while this request was made; read it again and retry.');
   }
 }

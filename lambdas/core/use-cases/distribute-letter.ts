@@ -1,23 +1,14 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { coveringEmail } from '../covering-email';
-import type { Actor, Delivery, Letter } from '../letter';
+import { type Actor, type Letter } from '../letter';
 import { RECIPIENT_ROLES, type RecipientRole } from '../letter-schema';
-import { RetryableSendError } from '../ports';
-import { allowedFrom, check } from '../transitions';
+import type { Resend } from '../ports';
+import { allowedFrom, check, rolesToResend } from '../transitions';
 import { authorise, type DistributionContext, entry, type LetterContext, loadLetter, writeIfFirst, writeOrExplain } from './context';
-import { applyHeldEvents } from './record-delivery-event';
+import { claimPending, type DistributionResult, type Outcome, RetryLaterError, recordOutcome, sendCopy, settleAbandoned } from './send-copies';
+import { sendWithdrawalNotices } from './withdraw-letter';
 
-/** Thrown when some recipient should be tried again later; the queue redelivers the job. */
-export class RetryLaterError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RetryLaterError';
-  }
-}
-
-type Outcome = 'sent' | 'failed' | 'waiting';
-
-export type DistributionResult = Record<Outcome, RecipientRole[]>;
+export { type DistributionResult, RetryLaterError } from './send-copies';
 
 const DONE = new Set(['sent', 'delivered']);
 const everyoneSent = (l: Letter) => allowedFrom('distribute', l.status) && RECIPIENT_ROLES.every((r) => DONE.has(l.deliveries?.[r]?.state ?? ''));
@@ -26,17 +17,20 @@ const everyoneSent = (l: Letter) => allowedFrom('distribute', l.status) && RECIP
  * Sends the archived letter to each statutory recipient, each exactly once.
  * 1. Claim every recipient still pending with a conditional write: of any number of workers
  *    holding the same job, one wins each recipient.
- * 2. A claim left by a worker that died between sending and recording is not sent again: after
- *    `staleClaimSeconds`, or on the job's last attempt, it is marked failed with "outcome unknown",
- *    for a person to check and redistribute. That is the one window where a message may have gone
- *    without being recorded.
- * 3. Send the archived bytes (checked against their SHA-256) with one message per recipient.
+ * 2. A claim left by a worker that died between sending and recording is not sent again: the
+ *    mail service's events, which carry the copy's tags, say what became of it. After
+ *    `staleClaimSeconds`, or on the job's last attempt, it is marked failed, outcome unknown.
+ * 3. Send the archived bytes (checked against their SHA-256) with one message per recipient,
+ *    to the address the copy has now (the approved one, or a manager's fix), tagged with the copy.
  * 4. Record each message id, or the failure: permanent ones mark the recipient failed; throttling
  *    and outages release it to pending and the job is retried later.
- * 5. Once every recipient is sent, the letter is distributed.
+ * 5. Once every recipient is sent, the letter is distributed; a correction then supersedes the
+ *    letter it replaces.
+ * A withdrawn letter's job sends the withdrawal notices instead.
  */
 export async function distributeLetter(ctx: DistributionContext, letterId: string, options: { finalAttempt: boolean }): Promise<DistributionResult> {
   const letter = await loadLetter(ctx, letterId);
+  if (allowedFrom('notify', letter.status)) return sendWithdrawalNotices(ctx, letter, options);
   const result: DistributionResult = { sent: [], failed: [], waiting: [] };
   // Copies go out while the letter is rendered, and again after a redistribution: the statuses redistribution starts from.
   if (!allowedFrom('redistribute', letter.status) || !letter.pdf || !letter.approval) return result;
@@ -47,23 +41,9 @@ export async function distributeLetter(ctx: DistributionContext, letterId: strin
     if (after) seen.push(after);
   };
 
-  const now = ctx.clock.now();
   const pending = RECIPIENT_ROLES.filter((r) => letter.deliveries?.[r]?.state === 'pending');
-  const claimed = await claimPending(ctx, letterId, pending, now.toISOString());
-  for (const role of RECIPIENT_ROLES) {
-    const delivery = letter.deliveries?.[role];
-    if (delivery?.state !== 'sending') continue;
-    const age = (now.getTime() - Date.parse(delivery.updatedAt)) / 1000;
-    // On the last receive nothing will look at this recipient again: give it up as failed
-    // now rather than leave it sending for ever behind a dead-lettered job.
-    if ((age >= ctx.staleClaimSeconds || options.finalAttempt) && delivery.claim) {
-      const lastError =
-        'Outcome unknown: the worker stopped between sending and recording. Check whether the recipient received it before redistributing.';
-      settle(role, 'failed', await recordOutcome(ctx, { letterId, role, claim: delivery.claim }, { state: 'failed', lastError }));
-    } else {
-      settle(role, 'waiting');
-    }
-  }
+  const claimed = await claimPending(ctx, letterId, pending, ctx.clock.now().toISOString(), 'letter');
+  for (const { role, outcome, after } of await settleAbandoned(ctx, letter, 'letter', options)) settle(role, outcome, after);
 
   if (claimed.length) {
     const pdf = await ctx.archive.get(letter.pdf.key);
@@ -76,92 +56,71 @@ export async function distributeLetter(ctx: DistributionContext, letterId: strin
         settle(claim.role, options.finalAttempt ? 'failed' : 'waiting', after);
       }
     } else {
-      const sends = await Promise.all(claimed.map((claim) => sendOne(ctx, { letter, pdf, claim, finalAttempt: options.finalAttempt })));
+      const snapshot = letter.approval.snapshot;
+      const sends = await Promise.all(
+        claimed.map((claim) => {
+          const note = coveringEmail(snapshot, claim.role, letter.pdf!);
+          return sendCopy(
+            ctx,
+            claim,
+            {
+              to: letter.deliveries![claim.role]!.email,
+              subject: note.subject,
+              text: note.text,
+              html: note.html,
+              attachment: { filename: note.filename, contentType: 'application/pdf', content: pdf },
+              headers: { 'X-Letter-Id': letter.id, 'X-Letter-Recipient': claim.role, 'X-Letter-Sha256': letter.pdf!.sha256 },
+            },
+            options.finalAttempt,
+          );
+        }),
+      );
       for (const { role, outcome, after } of sends) settle(role, outcome, after);
     }
   }
 
-  if (seen.some(everyoneSent)) {
-    // Of workers whose last sends land together, one records the letter distributed.
-    await writeIfFirst('distribute', (guard) => ctx.letters.transition(letterId, guard, { entry: entry(ctx, 'system', 'distributed') }));
-  }
+  const done = seen.find(everyoneSent) ?? (letter.status === 'distributed' ? letter : undefined);
+  if (done) await finishDistribution(ctx, done);
   if (result.waiting.length) throw new RetryLaterError(`recipients to try again: ${result.waiting.join(', ')}`);
   return result;
 }
 
-interface Claim {
-  letterId: string;
-  role: RecipientRole;
-  /** Proves this worker holds the send: only its holder records the outcome. */
-  claim: string;
-}
-
-/** One write claims every pending recipient; if another worker took some meanwhile, the rest are claimed one by one. */
-async function claimPending(ctx: DistributionContext, letterId: string, roles: RecipientRole[], at: string): Promise<Claim[]> {
-  if (roles.length === 0) return [];
-  const together = randomUUID();
-  if (await ctx.letters.claimDeliveries(letterId, roles, together, ['pending'], at)) return roles.map((role) => ({ letterId, role, claim: together }));
-  const claimed: Claim[] = [];
-  for (const role of roles) {
-    const claim = randomUUID();
-    if (await ctx.letters.claimDeliveries(letterId, [role], claim, ['pending'], at)) claimed.push({ letterId, role, claim });
+/**
+ * Once every copy is sent (by the stage, or found delivered by an event after the worker that
+ * sent it died), the letter is distributed; of writers landing together, one records it. A
+ * distributed correction then supersedes the letter it replaces, with a link to it.
+ */
+export async function finishDistribution(ctx: Pick<DistributionContext, 'letters' | 'clock'>, letter: Letter): Promise<void> {
+  if (!everyoneSent(letter) && letter.status !== 'distributed') return;
+  if (letter.status !== 'distributed') {
+    await writeIfFirst('distribute', (guard) => ctx.letters.transition(letter.id, guard, { entry: entry(ctx, 'system', 'distributed') }));
   }
-  return claimed;
-}
-
-interface Send {
-  letter: Letter;
-  pdf: Buffer;
-  claim: Claim;
-  finalAttempt: boolean;
-}
-
-/** Sends one recipient's copy and records what became of it. */
-async function sendOne(ctx: DistributionContext, { letter, pdf, claim, finalAttempt }: Send): Promise<{ role: RecipientRole; outcome: Outcome; after: Letter }> {
-  const { role } = claim;
-  const snapshot = letter.approval!.snapshot;
-  const note = coveringEmail(snapshot, role, letter.pdf!);
-  let messageId: string;
-  try {
-    messageId = await ctx.mailer.send({
-      from: ctx.mailFrom,
-      to: snapshot.recipients[role].email,
-      subject: note.subject,
-      text: note.text,
-      html: note.html,
-      attachment: { filename: note.filename, contentType: 'application/pdf', content: pdf },
-      headers: { 'X-Letter-Id': letter.id, 'X-Letter-Recipient': role, 'X-Letter-Sha256': letter.pdf!.sha256 },
-    });
-  } catch (error) {
-    const lastError = `${(error as Error).name}: ${(error as Error).message}`.slice(0, 500);
-    const retry = error instanceof RetryableSendError && !finalAttempt;
-    const after = await recordOutcome(ctx, claim, { state: retry ? 'pending' : 'failed', lastError });
-    return { role, outcome: retry ? 'waiting' : 'failed', after };
+  if (letter.supersedes) {
+    const superseded = entry(ctx, 'system', 'superseded', `by ${letter.id}`);
+    await writeIfFirst('supersede', (guard) =>
+      ctx.letters.transition(letter.supersedes!.id, guard, { supersededBy: { id: letter.id }, entry: superseded }),
+    );
   }
-  const after = await recordOutcome(ctx, claim, { state: 'sent', messageId, lastError: undefined });
-  // The mail service may have reported on the message before its id was recorded.
-  const latest = await applyHeldEvents(ctx, { letterId: letter.id, role, messageId });
-  return { role, outcome: 'sent', after: latest ?? after };
-}
-
-function recordOutcome(ctx: DistributionContext, { letterId, role, claim }: Claim, outcome: Partial<Delivery>): Promise<Letter> {
-  const action = outcome.state === 'sent' ? 'delivery-sent' : outcome.state === 'failed' ? 'delivery-failed' : 'delivery-deferred';
-  const detail = outcome.state === 'sent' ? `${role}: ${outcome.messageId}` : `${role}: ${outcome.lastError ?? ''}`;
-  return ctx.letters.recordDelivery(letterId, role, claim, outcome, entry(ctx, 'system', action, detail));
 }
 
 /**
- * Tries again the recipients whose delivery failed.
- * 1. Check the role is a manager's and some recipient has failed.
- * 2. Put those recipients back to pending in one conditional write, then queue distribution.
+ * Sends again the copies that did not arrive: failed ones, and bounced or complained ones whose
+ * address a manager has fixed since.
+ * 1. Check the role is a manager's, some copy is to be sent again, and (four eyes) this manager
+ *    did not fix the address of any of them.
+ * 2. Put those copies back to pending at their new address in one conditional write (each still
+ *    as read), then queue distribution, which sends them and nothing else.
  */
 export async function redistributeLetter(ctx: LetterContext, actor: Actor, id: string): Promise<Letter> {
   authorise(actor, 'redistribute');
   const letter = await loadLetter(ctx, id);
-  check(letter, 'redistribute');
-  const failed = RECIPIENT_ROLES.filter((r) => letter.deliveries?.[r]?.state === 'failed');
-  const requeued = entry(ctx, actor, 'redistributed', failed.join(', '));
-  const updated = await writeOrExplain(ctx, id, 'redistribute', {}, (guard) => ctx.letters.requeueFailedDeliveries(id, guard, failed, requeued));
+  check(letter, 'redistribute', undefined, actor);
+  const resends: Resend[] = rolesToResend(letter).map((role) => {
+    const delivery = letter.deliveries![role]!;
+    return { role, state: delivery.state, email: delivery.addressFix?.email ?? delivery.email, fixedAt: delivery.addressFix?.at };
+  });
+  const requeued = entry(ctx, actor, 'redistributed', resends.map((r) => `${r.role} to ${r.email}`).join(', '));
+  const updated = await writeOrExplain(ctx, id, 'redistribute', { actor }, (guard) => ctx.letters.requeueDeliveries(id, guard, resends, requeued));
   await ctx.jobs.enqueue('distribute', { letterId: id });
   return updated;
 }

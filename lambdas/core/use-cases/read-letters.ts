@@ -1,8 +1,8 @@
 import { letterFileName } from '../covering-email';
 import { ForbiddenError } from '../errors';
-import type { Actor, Letter, LetterStatus } from '../letter';
+import { type Actor, LETTER_STATUSES, type Letter, type LetterStatus } from '../letter';
 import type { LetterPage } from '../ports';
-import { check, isArchived, RENDERED_OR_LATER } from '../transitions';
+import { check, isArchived, isCurrent, RENDERED_OR_LATER } from '../transitions';
 import { type ArchiveContext, authorise, entry, type LetterContext, loadLetter } from './context';
 
 /**
@@ -26,18 +26,24 @@ export interface LetterSearch {
   status?: LetterStatus;
   from?: string;
   to?: string;
+  /** Only letters with a copy that bounced, drew a complaint or failed. */
+  deliveryProblem?: boolean;
   cursor?: string;
   limit: number;
 }
 
-/** Lists letters newest first; readers are shown the archive only. */
+/**
+ * Lists letters newest first. Readers are shown the archive only; everyone is shown current
+ * letters unless the search names a status, so superseded and withdrawn ones appear on request.
+ */
 export async function listLetters(ctx: LetterContext, actor: Actor, search: LetterSearch): Promise<LetterPage> {
   authorise(actor, 'read');
   const reader = actor.role === 'reader';
   if (reader && search.status && !isArchived(search.status)) {
     throw new ForbiddenError('The reader role can search archived letters only.');
   }
-  return ctx.letters.list({ ...search, statusIn: reader && !search.status ? [...RENDERED_OR_LATER] : undefined });
+  const visible = (reader ? RENDERED_OR_LATER : LETTER_STATUSES).filter(isCurrent);
+  return ctx.letters.list({ ...search, statusIn: search.status ? undefined : [...visible] });
 }
 
 /**

@@ -1,47 +1,36 @@
-import type { HistoryEntry, Letter } from '../letter';
-import type { LetterRepository, MailEvent, MessageLink } from '../ports';
+import type { HistoryEntry } from '../letter';
+import type { Clock, LetterRepository, MailEvent } from '../ports';
+import { finishDistribution } from './distribute-letter';
 
 export type { MailEvent } from '../ports';
 
-type Ctx = { letters: LetterRepository };
+type Ctx = { letters: LetterRepository; clock: Clock };
+
+export type EventOutcome = 'applied' | 'stale' | 'untracked';
 
 /**
- * Applies one mail event to the recipient its message went to.
- * 1. Find the letter and recipient the message id was recorded for.
- * 2. None yet: the event overtook the write that records the id (sending and recording are two
- *    writes). Hold it beside the message id; the send applies it once the id is recorded.
- * 3. Otherwise change that recipient's state, if the message is still the recipient's latest:
- *    an event about a message since replaced by a redistribution is history, not state.
+ * Applies one mail event to the copy its message was: the letter, recipient, kind and send that
+ * the message's tags name; a letter whose last copy this settles is then distributed.
+ * 1. A message without our tags is none of this service's copies: nothing to change.
+ * 2. Otherwise set the copy's state, in one conditional write that holds it to the same send (the
+ *    claim, and the message id once recorded) and to events newer than the last one applied. So
+ *    an event that arrives before the message id is recorded (or after the worker that sent it
+ *    died) still tells the outcome, an older event never overwrites a newer one, and an event
+ *    about a copy since sent again (say, to a fixed address) changes nothing.
  */
-export async function recordDeliveryEvent(ctx: Ctx, event: MailEvent): Promise<'applied' | 'held' | 'superseded'> {
-  let link = await ctx.letters.findMessage(event.messageId);
-  if (!link) {
-    if (await ctx.letters.holdEvent(event.messageId, event)) return 'held';
-    // The id was recorded between the look-up and the hold.
-    link = await ctx.letters.findMessage(event.messageId);
-    if (!link) throw new Error(`message ${event.messageId} is neither linked nor open to hold events`);
-  }
-  return (await applyEvent(ctx, link, event)) ? 'applied' : 'superseded';
-}
-
-/**
- * Records which letter and recipient a message id belongs to, and applies the events that
- * arrived before it. Returns the letter after the last event applied, if any.
- */
-export async function applyHeldEvents(ctx: Ctx, link: MessageLink): Promise<Letter | undefined> {
-  const held = await ctx.letters.linkMessage(link);
-  let latest: Letter | undefined;
-  for (const event of held) latest = (await applyEvent(ctx, link, event)) ?? latest;
-  return latest;
-}
-
-function applyEvent(ctx: Ctx, link: MessageLink, event: MailEvent): Promise<Letter | undefined> {
+export async function recordDeliveryEvent(ctx: Ctx, event: MailEvent): Promise<EventOutcome> {
+  if (!event.copy) return 'untracked';
+  const { role, kind } = event.copy;
   const entry: HistoryEntry = {
     at: event.at,
     by: 'mail service',
     role: 'system',
-    action: `delivery-${event.state}`,
-    detail: `${link.role}${event.detail ? `: ${event.detail}` : ''}`,
+    action: `${kind === 'notice' ? 'notice' : 'delivery'}-${event.state}`,
+    detail: `${role}: ${event.messageId}${event.detail ? `: ${event.detail}` : ''}`,
   };
-  return ctx.letters.applyDeliveryEvent(link, event, entry);
+  const after = await ctx.letters.applyDeliveryEvent(event.copy, event, entry);
+  if (!after) return 'stale';
+  // The event may tell the last outcome the stage was waiting for, after the worker that sent it died.
+  if (kind === 'letter' && after.status === 'rendered') await finishDistribution(ctx, after);
+  return 'applied';
 }

@@ -1,13 +1,13 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SNSEvent } from 'aws-lambda';
 import { loadConfig } from '../../config';
-import type { LetterRepository } from '../../core/ports';
+import type { Clock, LetterRepository } from '../../core/ports';
 import { recordDeliveryEvent } from '../../core/use-cases/record-delivery-event';
 import { lambdaHandler } from '../../wiring/lambda';
 import { dynamoClients, letterStore } from '../../wiring/letters';
 import { parseSesEvent } from './ses-event';
 
-export function createDeliveryEventHandler(deps: { letters: LetterRepository; logger: Logger }) {
+export function createDeliveryEventHandler(deps: { letters: LetterRepository; clock: Clock; logger: Logger }) {
   return async (event: SNSEvent): Promise<void> => {
     for (const record of event.Records) {
       let message: unknown;

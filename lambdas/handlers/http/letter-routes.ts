@@ -1,6 +1,10 @@
 import { type Context, Hono } from 'hono';
-import { ApproveInput, FindingInput, FindingPatch, LetterInput, LetterPatch, ReturnInput } from '../../core/letter-schema';
+import { AddressFixInput, ApproveInput, FindingInput, FindingPatch, LetterInput, LetterPatch, ReturnInput, WithdrawInput } from '../../core/letter-schema';
+import { NotFoundError } from '../../core/errors';
+import { correctLetter, fixDeliveryAddress } from '../../core/use-cases/correct-letter';
+import { withdrawLetter } from '../../core/use-cases/withdraw-letter';
 import type { Letter } from '../../core/letter';
+import { RECIPIENT_ROLES, type RecipientRole } from '../../core/letter-schema';
 import { addFinding, createLetter, removeFinding, updateFinding, updateLetter } from '../../core/use-cases/draft-letters';
 import { getLetter, listLetters, retrievePdf } from '../../core/use-cases/read-letters';
 import { approveLetter, returnLetter, submitLetter } from '../../core/use-cases/review-letters';
@@ -28,7 +32,8 @@ export function letterRoutes(deps: ApiDependencies) {
   });
 
   api.get('/letters', async (c) => {
-    const page = await listLetters(deps, c.get('actor'), queryParams(c, ListQuery));
+    const { delivery, ...search } = queryParams(c, ListQuery);
+    const page = await listLetters(deps, c.get('actor'), { ...search, deliveryProblem: delivery === 'problem' });
     return c.json({ items: page.items.map(letterSummaryResponse), nextCursor: page.nextCursor ?? null });
   });
 
@@ -99,6 +104,28 @@ export function letterRoutes(deps: ApiDependencies) {
     const id = idParam(c, 'id');
     await jsonBody(c, EmptyBody, { optional: true });
     return sendLetter(c, await redistributeLetter(deps, c.get('actor'), id), 202);
+  });
+
+  api.patch('/letters/:id/deliveries/:role', async (c) => {
+    const id = idParam(c, 'id');
+    const role = c.req.param('role');
+    if (!RECIPIENT_ROLES.includes(role as RecipientRole)) throw new NotFoundError(`${JSON.stringify(role.slice(0, 60))} is not a recipient role.`);
+    const change = await jsonBody(c, AddressFixInput);
+    return sendLetter(c, await fixDeliveryAddress(deps, c.get('actor'), id, role as RecipientRole, change));
+  });
+
+  api.post('/letters/:id/correction', async (c) => {
+    const id = idParam(c, 'id');
+    await jsonBody(c, EmptyBody, { optional: true });
+    const letter = await correctLetter(deps, c.get('actor'), id);
+    c.header('Location', `/api/letters/${letter.id}`);
+    return sendLetter(c, letter, 201);
+  });
+
+  api.post('/letters/:id/withdraw', async (c) => {
+    const id = idParam(c, 'id');
+    const { reason } = await jsonBody(c, WithdrawInput);
+    return sendLetter(c, await withdrawLetter(deps, c.get('actor'), id, reason), 202);
   });
 
   api.get('/letters/:id/pdf', async (c) => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { Letter } from '../../core/letter';
-import { DELIVERY_STATES, LETTER_STATUSES, orderedFindings } from '../../core/letter';
+import type { Delivery, Letter } from '../../core/letter';
+import { DELIVERY_STATES, hasDeliveryProblem, LETTER_STATUSES, orderedFindings } from '../../core/letter';
 import { FINDING_CATEGORIES, LetterFactsShape, LIMITS, RECIPIENT_ROLES } from '../../core/letter-schema';
 
 // The shapes the API answers with. The views below are typed by them, the OpenAPI document is
@@ -10,7 +10,7 @@ const timestamp = z.string().openapi({ format: 'date-time', example: '2011-03-01
 const ulid = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/).openapi({ example: '01JD8Z3B5W5N8V8F2S0C1X9Y7Q' });
 
 export const LetterStatus = z.enum(LETTER_STATUSES).openapi('LetterStatus', {
-  description: 'draft → submitted → approved → rendered → distributed.',
+  description: 'draft → submitted → approved → rendered → distributed; a distributed letter may then become superseded (its correction was distributed) or withdrawn.',
 });
 
 export const FindingView = z
@@ -46,8 +46,19 @@ export const DeliveryView = z
     lastError: z.string().nullable().openapi({ description: 'Why the last attempt failed, if it did.' }),
     attempts: z.number().int().min(0),
     updatedAt: timestamp,
+    eventAt: timestamp.nullable().openapi({ description: "When the latest SES event applied to this copy happened, by SES's clock; older events never overwrite it." }),
+    addressFix: z
+      .strictObject({
+        from: z.string().openapi({ description: 'The address the copy went to before.' }),
+        email: z.string().openapi({ description: 'The new address; a redistribution sends to it.' }),
+        reason: z.string(),
+        by: z.string().openapi({ description: 'The name of the manager who changed it; another manager sends to it.' }),
+        at: timestamp,
+      })
+      .optional()
+      .openapi({ description: "A manager's new address for a copy that bounced, drew a complaint or failed." }),
   })
-  .openapi('Delivery', { description: "One recipient's copy of the letter and where it stands." });
+  .openapi('Delivery', { description: "One recipient's copy of the letter (or of its withdrawal notice) and where it stands." });
 
 export const DeliveriesView = z
   .strictObject(Object.fromEntries(RECIPIENT_ROLES.map((role) => [role, DeliveryView.optional()])) as Record<(typeof RECIPIENT_ROLES)[number], z.ZodOptional<typeof DeliveryView>>)
@@ -67,6 +78,11 @@ export const HistoryEventView = z
   })
   .openapi('HistoryEvent', { description: 'One event in the life of the letter.' });
 
+export const LetterLink = z.strictObject({ id: ulid }).openapi('LetterLink', { description: 'Another letter, by its id.' });
+export const ReplacedView = z
+  .strictObject({ id: ulid, letterDate: z.string().openapi({ format: 'date' }) })
+  .openapi('Replaced', { description: 'The letter a correction replaces, and its date, which the corrected letter prints.' });
+
 export const LetterView = z
   .strictObject({
     id: ulid,
@@ -81,6 +97,14 @@ export const LetterView = z
     approval: ApprovalView.optional(),
     pdf: PdfView.nullable(),
     deliveries: DeliveriesView,
+    deliveryProblem: z.boolean().openapi({ description: 'Whether any copy bounced, drew a complaint or failed.' }),
+    supersedes: ReplacedView.nullable().openapi({ description: 'On a correction: the letter it replaces once distributed.' }),
+    supersededBy: LetterLink.nullable().openapi({ description: 'On a superseded letter: the correction that replaced it.' }),
+    withdrawal: z
+      .strictObject({ reason: z.string(), by: z.string().openapi({ description: 'The name of the manager who withdrew it.' }), at: timestamp })
+      .optional()
+      .openapi({ description: 'Present once the letter is withdrawn.' }),
+    notices: DeliveriesView.optional().openapi({ description: 'The withdrawal notices, one per recipient; present once the letter is withdrawn.' }),
     history: z.array(HistoryEventView).openapi({ description: 'Every event so far, oldest first.' }),
   })
   .openapi('Letter', { description: 'A letter: its facts, findings with ids, status, version, approval, PDF, deliveries and history.' });
@@ -95,6 +119,9 @@ export const LetterSummaryView = z
     inspector: z.string().openapi({ description: "The inspector's name." }),
     findings: z.number().int().min(0).openapi({ description: 'How many findings the letter has (the letter itself lists them).' }),
     updatedAt: timestamp,
+    deliveryProblem: z.boolean().openapi({ description: 'Whether any copy bounced, drew a complaint or failed.' }),
+    supersedes: ReplacedView.nullable(),
+    supersededBy: LetterLink.nullable(),
   })
   .openapi('LetterSummary', { description: 'A letter as a search lists it.' });
 
@@ -107,6 +134,27 @@ export const LetterPage = z
 
 export type LetterView = z.infer<typeof LetterView>;
 export type LetterSummaryView = z.infer<typeof LetterSummaryView>;
+
+/** Where each copy went and what became of it. */
+function copiesResponse(copies: Letter['deliveries']): z.infer<typeof DeliveriesView> {
+  return Object.fromEntries(
+    Object.entries(copies ?? {}).map(([role, d]: [string, Delivery | undefined]) => [
+      role,
+      {
+        email: d!.email,
+        state: d!.state,
+        messageId: d!.messageId ?? null,
+        lastError: d!.lastError ?? null,
+        attempts: d!.attempts,
+        updatedAt: d!.updatedAt,
+        eventAt: d!.eventAt ?? null,
+        ...(d!.addressFix
+          ? { addressFix: { from: d!.addressFix.from, email: d!.addressFix.email, reason: d!.addressFix.reason, by: d!.addressFix.byName, at: d!.addressFix.at } }
+          : {}),
+      },
+    ]),
+  );
+}
 
 /** The letter as the API shows it: its facts at the top level, like the documents it is created from. */
 export function letterResponse(letter: Letter): LetterView {
@@ -124,12 +172,13 @@ export function letterResponse(letter: Letter): LetterView {
       ? { approval: { by: letter.approval.byName, at: letter.approval.at, version: letter.approval.version } }
       : {}),
     pdf: letter.pdf ? { key: letter.pdf.key, sha256: letter.pdf.sha256, bytes: letter.pdf.bytes, pages: letter.pdf.pages } : null,
-    deliveries: Object.fromEntries(
-      Object.entries(letter.deliveries ?? {}).map(([role, d]) => [
-        role,
-        { email: d!.email, state: d!.state, messageId: d!.messageId ?? null, lastError: d!.lastError ?? null, attempts: d!.attempts, updatedAt: d!.updatedAt },
-      ]),
-    ),
+    deliveries: copiesResponse(letter.deliveries),
+    deliveryProblem: hasDeliveryProblem(letter),
+    supersedes: letter.supersedes ?? null,
+    supersededBy: letter.supersededBy ?? null,
+    ...(letter.withdrawal
+      ? { withdrawal: { reason: letter.withdrawal.reason, by: letter.withdrawal.byName, at: letter.withdrawal.at }, notices: copiesResponse(letter.notices) }
+      : {}),
     history: letter.history,
   };
 }
@@ -145,5 +194,8 @@ export function letterSummaryResponse(letter: Letter): LetterSummaryView {
     inspector: letter.facts.inspector.name,
     findings: letter.findings.length,
     updatedAt: letter.updatedAt,
+    deliveryProblem: hasDeliveryProblem(letter),
+    supersedes: letter.supersedes ?? null,
+    supersededBy: letter.supersededBy ?? null,
   };
 }

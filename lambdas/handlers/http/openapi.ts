@@ -1,7 +1,19 @@
 import { OpenApiGeneratorV31, OpenAPIRegistry, type ResponseConfig, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { LETTER_STATUSES } from '../../core/letter';
-import { ApproveInput, DATE_RULES, FindingInput, FindingPatch, isoDate, LetterInput, LetterPatch, LIMITS, ReturnInput } from '../../core/letter-schema';
+import {
+  AddressFixInput,
+  ApproveInput,
+  DATE_RULES,
+  FindingInput,
+  FindingPatch,
+  isoDate,
+  LetterInput,
+  LetterPatch,
+  LIMITS,
+  ReturnInput,
+  WithdrawInput,
+} from '../../core/letter-schema';
 import { FindingView, LetterPage, LetterView } from './letter-view';
 import { ProblemSchema } from './problem';
 
@@ -20,6 +32,7 @@ export const ListQuery = z
     status: z.enum(LETTER_STATUSES).optional(),
     from: isoDate.optional().openapi({ description: 'Letters dated on or after this day.' }),
     to: isoDate.optional().openapi({ description: 'Letters dated on or before this day; on or after `from`.' }),
+    delivery: z.enum(['problem']).optional().openapi({ description: '`problem`: only letters with a copy that bounced, drew a complaint or failed.' }),
     cursor: z.string().min(1).max(2_000).optional().openapi({ description: 'The `nextCursor` of the previous page, as given; any other value is a 400.' }),
     limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ description: 'Letters per page.' }),
   })
@@ -63,7 +76,7 @@ export const TAGS = [
   { name: 'Letters', description: 'Drafting letters: create, read, search and change them.' },
   { name: 'Findings', description: "A draft's findings, one at a time." },
   { name: 'Review', description: 'Submitting, returning and approving a letter. Approval freezes it and starts rendering and distribution.' },
-  { name: 'Archive', description: 'Previews of drafts, the archived PDF, and sending copies again.' },
+  { name: 'Archive', description: 'Previews of drafts, the archived PDF, sending copies again, fixing an address, corrections and withdrawals.' },
   { name: 'Service', description: 'Health, and this document.' },
 ] as const;
 
@@ -167,7 +180,7 @@ export const OPERATIONS: ApiOperation[] = [
   {
     method: 'get', path: '/api/letters', operationId: 'listLetters', tag: 'Letters',
     summary: 'Search letters, newest first',
-    description: 'By council, status and letter date, one page at a time. Readers see archived letters only (rendered or later; 403 when `status` names another). Unknown query parameters, and a parameter given twice, are refused with 422.',
+    description: 'By council, status, letter date and delivery problems, one page at a time. Current letters only, unless `status` names `superseded` or `withdrawn`. Readers see archived letters only (rendered or later; 403 when `status` names another). Unknown query parameters, and a parameter given twice, are refused with 422.',
     request: { query: ListQuery },
     responses: { 200: { description: 'A page of letters.', headers: correlated as never, content: { 'application/json': { schema: LetterPage } } } },
     problems: [400, 403, 422],
@@ -294,10 +307,44 @@ export const OPERATIONS: ApiOperation[] = [
   },
   {
     method: 'post', path: '/api/letters/{id}/redistribute', operationId: 'redistributeLetter', tag: 'Archive',
-    summary: 'Send again to the recipients whose copy failed',
-    description: 'Managers, on a rendered or distributed letter with a failed delivery (409 otherwise): those recipients go back to pending and distribution is queued. The body, if any, is `{}`.',
+    summary: 'Send again the copies that did not arrive',
+    description:
+      'Managers, on a rendered or distributed letter (409 otherwise) with a copy that failed, or that bounced or drew a complaint and has had its address fixed since (409 when there is none): those copies go back to pending at their new address and distribution is queued. Four eyes: a manager who fixed the address of one of them gets 403; another manager sends it. The body, if any, is `{}`.',
     request: { ...letterPath, ...jsonBody(EmptyBody, 'Nothing, or `{}`.', false) },
     responses: { 202: letterResponse('Queued.') },
+    problems: [400, 403, 404, 409, 413, 415, 422],
+  },
+  {
+    method: 'patch', path: '/api/letters/{id}/deliveries/{role}', operationId: 'fixDeliveryAddress', tag: 'Archive',
+    summary: "Give a copy that did not arrive a new address",
+    description:
+      "Managers, on a rendered or distributed letter, for the director's or chief executive's copy that bounced, drew a complaint or failed (409 otherwise). The DfE's address comes from configuration: `dfe` is a 422 naming `role`. Records the new address and the reason beside the copy; the approved snapshot stays as it was. Another manager then redistributes.",
+    request: {
+      params: z.object({
+        id: letterId,
+        role: z.string().openapi({ param: { name: 'role', in: 'path', description: '`director` or `chiefExecutive`; `dfe` is a 422, anything else a 404.' }, example: 'director' }),
+      }),
+      ...jsonBody(AddressFixInput),
+    },
+    responses: { 200: letterResponse('The letter, its copy carrying the new address.') },
+    problems: [400, 403, 404, 409, 413, 415, 422],
+  },
+  {
+    method: 'post', path: '/api/letters/{id}/correction', operationId: 'correctLetter', tag: 'Archive',
+    summary: 'Start the correction of a distributed letter',
+    description:
+      'Inspectors and managers, on a distributed letter (409 otherwise). Creates a draft with the letter\'s content as approved and `supersedes` naming it. It goes through the same review; once it is distributed the original becomes `superseded` with `supersededBy`, the corrected PDF says in the letter which letter it replaces, and its covering email says it is a correction. The body, if any, is `{}`.',
+    request: { ...letterPath, ...jsonBody(EmptyBody, 'Nothing, or `{}`.', false) },
+    responses: { 201: letterResponse('The correction, a draft at version 1.', { Location: ref('headers', 'Location') }) },
+    problems: [400, 403, 404, 409, 413, 415, 422],
+  },
+  {
+    method: 'post', path: '/api/letters/{id}/withdraw', operationId: 'withdrawLetter', tag: 'Archive',
+    summary: 'Withdraw a distributed letter',
+    description:
+      'Managers, on a distributed letter (409 otherwise), with the reason. The letter becomes `withdrawn` and each recipient is emailed a short notice, exactly once; the archive stays as it was.',
+    request: { ...letterPath, ...jsonBody(WithdrawInput) },
+    responses: { 202: letterResponse('Withdrawn; the notices are queued.') },
     problems: [400, 403, 404, 409, 413, 415, 422],
   },
 ];

@@ -16,6 +16,8 @@ const STATUS_TAGS: Record<LetterStatus, Tag> = {
   approved: { text: 'Approved', classes: 'govuk-tag--turquoise' },
   rendered: { text: 'Rendered', classes: 'govuk-tag--purple' },
   distributed: { text: 'Distributed', classes: 'govuk-tag--green' },
+  superseded: { text: 'Superseded', classes: 'govuk-tag--grey' },
+  withdrawn: { text: 'Withdrawn', classes: 'govuk-tag--red' },
 };
 
 const DELIVERY_TAGS: Record<DeliveryState, Tag> = {

@@ -1,0 +1,74 @@
+import { ConflictError, ValidationError } from '../errors';
+import type { Actor, AddressFix, Letter } from '../letter';
+import type { RecipientRole } from '../letter-schema';
+import { check, FIXABLE_STATES } from '../transitions';
+import { authorise, entry, type LetterContext, loadLetter, writeOrExplain } from './context';
+
+/**
+ * Starts the correction of a distributed letter.
+ * 1. Check the role and that the letter is distributed.
+ * 2. Record on the letter that a correction was started, in a write held to its status.
+ * 3. Create a draft with the letter's content as approved and `supersedes` naming it. The draft
+ *    goes through the same review; once it is distributed the letter it corrects is superseded.
+ */
+export async function correctLetter(ctx: LetterContext, actor: Actor, id: string): Promise<Letter> {
+  authorise(actor, 'correct');
+  const original = await loadLetter(ctx, id);
+  check(original, 'correct');
+  const { findings, replaces: _replaces, ...facts } = original.approval!.snapshot;
+  const correctionId = ctx.ids.next();
+  await writeOrExplain(ctx, id, 'correct', {}, (guard) =>
+    ctx.letters.transition(id, guard, { entry: entry(ctx, actor, 'corrected', `correction ${correctionId} drafted`) }),
+  );
+  const created = entry(ctx, actor, 'created', `correction of ${id}`);
+  const letter: Letter = {
+    id: correctionId,
+    status: 'draft',
+    version: 1,
+    createdAt: created.at,
+    updatedAt: created.at,
+    createdBy: actor.name,
+    facts,
+    findings: findings.map((f) => ({ id: ctx.ids.next(), category: f.category, text: f.text })),
+    supersedes: { id, letterDate: facts.letterDate },
+    history: [{ ...created, version: 1 }],
+  };
+  await ctx.letters.create(letter);
+  return letter;
+}
+
+/**
+ * Gives a copy that bounced, drew a complaint or failed a new address, with the reason.
+ * 1. Check the role, the letter's state, and that the recipient is the director or chief
+ *    executive (the Department for Education's address is configuration, never changed here).
+ * 2. Record the new address beside the copy, on condition the copy is still in the state read.
+ *    The approval snapshot stays as approved; `redistribute`, by another manager, sends to it.
+ */
+export async function fixDeliveryAddress(
+  ctx: LetterContext,
+  actor: Actor,
+  id: string,
+  role: RecipientRole,
+  change: { email: string; reason: string },
+): Promise<Letter> {
+  authorise(actor, 'fixAddress');
+  if (role === 'dfe') {
+    throw new ValidationError([{ field: 'role', message: "is the Department for Education, whose address comes from configuration and is never changed here" }]);
+  }
+  const letter = await loadLetter(ctx, id);
+  check(letter, 'fixAddress');
+  const fixable = (now: Letter) => {
+    const state = now.deliveries?.[role]?.state;
+    if (!state || !FIXABLE_STATES.includes(state)) {
+      throw new ConflictError(`The ${role} copy is ${state ?? 'not yet sent'}; only a bounced, complained or failed copy can be given a new address.`);
+    }
+  };
+  fixable(letter);
+  const delivery = letter.deliveries![role]!;
+  if (change.email.toLowerCase() === delivery.email.toLowerCase()) {
+    throw new ValidationError([{ field: 'email', message: `is the address the copy already went to; give the new one` }]);
+  }
+  const fixed = entry(ctx, actor, 'address-fixed', `${role}: ${delivery.email} → ${change.email}: ${change.reason}`);
+  const fix: AddressFix = { from: delivery.email, email: change.email, reason: change.reason, by: actor.id, byName: actor.name, at: fixed.at };
+  return writeOrExplain(ctx, id, 'fixAddress', { holds: fixable }, (guard) => ctx.letters.fixAddress(id, guard, role, delivery.state, fix, fixed));
+}

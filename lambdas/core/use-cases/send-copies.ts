@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import type { Delivery, Letter } from '../letter';
+import type { RecipientRole } from '../letter-schema';
+import { ConditionNotMetError, type CopyKind, type OutgoingEmail, RetryableSendError } from '../ports';
+import { type DistributionContext, entry, loadLetter } from './context';
+
+/** A worker's hold on one copy: only its holder sends it and records the outcome. */
+export interface Claim {
+  letterId: string;
+  role: RecipientRole;
+  kind: CopyKind;
+  /** Proves this worker holds the send; the message carries it as a tag. */
+  claim: string;
+}
+
+export type Outcome = 'sent' | 'failed' | 'waiting';
+
+export type DistributionResult = Record<Outcome, RecipientRole[]>;
+
+/** Thrown when some recipient should be tried again later; the queue redelivers the job. */
+export class RetryLaterError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RetryLaterError';
+  }
+}
+
+/** One write claims every pending copy; if another worker took some meanwhile, the rest are claimed one by one. */
+export async function claimPending(ctx: DistributionContext, letterId: string, roles: RecipientRole[], at: string, kind: CopyKind): Promise<Claim[]> {
+  if (roles.length === 0) return [];
+  const together = randomUUID();
+  if (await ctx.letters.claimDeliveries(letterId, roles, together, ['pending'], at, kind)) {
+    return roles.map((role) => ({ letterId, role, kind, claim: together }));
+  }
+  const claimed: Claim[] = [];
+  for (const role of roles) {
+    const claim = randomUUID();
+    if (await ctx.letters.claimDeliveries(letterId, [role], claim, ['pending'], at, kind)) claimed.push({ letterId, role, kind, claim });
+  }
+  return claimed;
+}
+
+const OUTCOME_UNKNOWN =
+  'Outcome unknown: the worker stopped between sending and recording, and the mail service has not reported on the message. Check whether the recipient received it before redistributing.';
+
+/**
+ * A copy left sending by a worker that died between sending and recording is never sent again:
+ * if the mail service accepted it, its events (which carry the copy's tags) will say so. Past
+ * `staleClaimSeconds`, or on the job's last attempt, it is marked failed, outcome unknown, for a
+ * person; an event that comes later still resolves it.
+ */
+export async function settleAbandoned(
+  ctx: DistributionContext,
+  letter: Letter,
+  kind: CopyKind,
+  options: { finalAttempt: boolean },
+): Promise<{ role: RecipientRole; outcome: Outcome; after?: Letter }[]> {
+  const now = ctx.clock.now();
+  const copies = (kind === 'notice' ? letter.notices : letter.deliveries) ?? {};
+  const settled = [];
+  for (const [role, delivery] of Object.entries(copies) as [RecipientRole, Delivery][]) {
+    if (delivery?.state !== 'sending') continue;
+    const age = (now.getTime() - Date.parse(delivery.updatedAt)) / 1000;
+    // On the last receive nothing will look at this copy again: give it up as failed now rather
+    // than leave it sending for ever behind a dead-lettered job.
+    if ((age >= ctx.staleClaimSeconds || options.finalAttempt) && delivery.claim) {
+      const claim = { letterId: letter.id, role, kind, claim: delivery.claim };
+      settled.push({ role, outcome: 'failed' as const, after: await recordOutcome(ctx, claim, { state: 'failed', lastError: OUTCOME_UNKNOWN }) });
+    } else {
+      settled.push({ role, outcome: 'waiting' as const });
+    }
+  }
+  return settled;
+}
+
+/** Sends one claimed copy and records what became of it. */
+export async function sendCopy(
+  ctx: DistributionContext,
+  claim: Claim,
+  email: Omit<OutgoingEmail, 'copy' | 'from'>,
+  finalAttempt: boolean,
+): Promise<{ role: RecipientRole; outcome: Outcome; after: Letter }> {
+  const { role } = claim;
+  let messageId: string;
+  try {
+    messageId = await ctx.mailer.send({ ...email, from: ctx.mailFrom, copy: claim });
+  } catch (error) {
+    const lastError = `${(error as Error).name}: ${(error as Error).message}`.slice(0, 500);
+    const retry = error instanceof RetryableSendError && !finalAttempt;
+    const after = await recordOutcome(ctx, claim, { state: retry ? 'pending' : 'failed', lastError });
+    return { role, outcome: retry ? 'waiting' : 'failed', after };
+  }
+  const after = await recordOutcome(ctx, claim, { state: 'sent', messageId, lastError: undefined });
+  return { role, outcome: 'sent', after };
+}
+
+/**
+ * Records a claimed copy's outcome. When the write is refused, the copy is no longer this
+ * worker's to record: an event about the message (found by its tags) got there first and its
+ * state stands. The letter as it now is is returned either way.
+ */
+export async function recordOutcome(ctx: DistributionContext, claim: Claim, outcome: Partial<Delivery>): Promise<Letter> {
+  const { letterId, role, kind } = claim;
+  const prefix = kind === 'notice' ? 'notice' : 'delivery';
+  const action = `${prefix}-${outcome.state === 'sent' ? 'sent' : outcome.state === 'failed' ? 'failed' : 'deferred'}`;
+  const detail = outcome.state === 'sent' ? `${role}: ${outcome.messageId}` : `${role}: ${outcome.lastError ?? ''}`;
+  try {
+    return await ctx.letters.recordDelivery(letterId, role, claim.claim, outcome, entry(ctx, 'system', action, detail), kind);
+  } catch (error) {
+    if (!(error instanceof ConditionNotMetError)) throw error;
+    return loadLetter(ctx, letterId);
+  }
+}

@@ -1,0 +1,288 @@
+import type { SNSEvent } from 'aws-lambda';
+import { createHash, randomUUID } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { readBody } from './http-bridge';
+
+/** The SES mailbox simulator's addresses, and what AWS reports for mail sent to each. */
+const SIMULATOR_DOMAIN = 'simulator.amazonses.com';
+
+/** One message the local SES accepted: the local stack's outbox, with the latest event about it. */
+export interface OutboxEntry {
+  messageId: string;
+  from: string;
+  to: string[];
+  cc: string[];
+  subject: string;
+  /** Seconds since the epoch, as the mail emulator stamps it. */
+  at: number;
+  attachments: { filename: string | null; contentType: string; size: number; sha256: string }[];
+  /** The message's tags, as SES echoes them in events. */
+  tags: Record<string, string>;
+  /** The latest event delivered about the message: Delivery, Bounce or Complaint, and when. */
+  event: { type: string; at: string } | null;
+}
+
+interface OwedEvent {
+  /** SES's event as published: the body of the SNS notification. */
+  message: Record<string, unknown>;
+  due: number;
+}
+
+type Line =
+  | { kind: 'message'; entry: Omit<OutboxEntry, 'event'>; events: OwedEvent[] }
+  | { kind: 'delivered'; messageId: string; index: number; type: string; at: string };
+
+export interface LocalMailboxOptions {
+  dataDir: string;
+  /** aws-ses-v2-local, which parses and keeps the messages. */
+  sesUrl: string;
+  /** How long after a message is accepted its events come, as with SES's own short delay. */
+  delayMs: number;
+  /** The events handler the Lambda uses, given the SNS notification SES would publish. */
+  deliver(event: SNSEvent): Promise<void>;
+  log(message: string, detail: Record<string, unknown>): void;
+}
+
+/**
+ * The local SES as the stack sees it: a relay in front of aws-ses-v2-local that keeps what it
+ * accepted, and the events still owed for it, in a file under DATA_DIR (appended before the sender
+ * hears back), and plays the part of SES's event publishing: each accepted message gets, after a
+ * short delay, the SNS-shaped events AWS sends, through the same events handler the Lambda uses.
+ * Mail to the mailbox simulator's addresses gets what SES gives them: `bounce@` a permanent
+ * bounce, `complaint@` a delivery then a complaint, `success@`, `ooto@` and any other address a
+ * delivery. A stack killed mid-flight and started again forgets neither the messages nor the
+ * events it owes.
+ */
+export class LocalMailbox {
+  private readonly messages = new Map<string, OutboxEntry>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private stopped = false;
+
+  private constructor(
+    private readonly options: LocalMailboxOptions,
+    private readonly file: string,
+    private readonly server: Server,
+    readonly url: string,
+  ) {}
+
+  static async open(options: LocalMailboxOptions): Promise<LocalMailbox> {
+    const dir = join(options.dataDir, 'ses');
+    mkdirSync(dir, { recursive: true });
+    let mailbox: LocalMailbox | undefined;
+    const server = createServer((req, res) => {
+      mailbox!.relay(req, res).catch((error) => {
+        options.log('local SES relay failed', { error: String(error) });
+        if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/xml' });
+        res.end('<ErrorResponse><Error><Code>InternalFailure</Code></Error></ErrorResponse>');
+      });
+    });
+    await new Promise<void>((ok, fail) => {
+      server.once('error', fail);
+      server.listen(0, '127.0.0.1', () => ok());
+    });
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    mailbox = new LocalMailbox(options, join(dir, 'outbox.jsonl'), server, url);
+    mailbox.load();
+    return mailbox;
+  }
+
+  /** Every message accepted, oldest first. */
+  outbox(): OutboxEntry[] {
+    return [...this.messages.values()];
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.server.closeAllConnections();
+    await new Promise<void>((ok) => this.server.close(() => ok()));
+  }
+
+  /** Reads the file back: the messages, and the events owed for them that were never delivered. */
+  private load() {
+    if (!existsSync(this.file)) return;
+    const owed = new Map<string, OwedEvent[]>();
+    for (const text of readFileSync(this.file, 'utf8').split('\n')) {
+      if (!text.trim()) continue;
+      let line: Line;
+      try {
+        line = JSON.parse(text);
+      } catch {
+        continue; // a line cut short by a kill: its message was never acknowledged to the sender
+      }
+      if (line.kind === 'message') {
+        this.messages.set(line.entry.messageId, { ...line.entry, event: null });
+        owed.set(line.entry.messageId, line.events);
+      } else {
+        const entry = this.messages.get(line.messageId);
+        if (entry) entry.event = { type: line.type, at: line.at };
+        const events = owed.get(line.messageId);
+        if (events) events[line.index] = undefined as never;
+      }
+    }
+    for (const [messageId, events] of owed) {
+      events.forEach((event, index) => event && this.schedule(messageId, index, event));
+    }
+  }
+
+  private append(line: Line) {
+    appendFileSync(this.file, `${JSON.stringify(line)}\n`);
+  }
+
+  /** Passes every request to the emulator; a message it accepts is kept, and its events scheduled, before the sender hears back. */
+  private async relay(req: IncomingMessage, res: ServerResponse) {
+    const body = await readBody(req);
+    if (body === 'too-large') throw new Error('message too large for the local SES');
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined && !['host', 'content-length', 'connection'].includes(name)) headers[name] = Array.isArray(value) ? value.join(',') : value;
+    }
+    const response = await fetch(`${this.options.sesUrl}${req.url ?? '/'}`, { method: req.method, headers, body: req.method === 'GET' ? undefined : new Uint8Array(body) });
+    const text = await response.text();
+    const form = new URLSearchParams(body.toString('utf8'));
+    const messageId = /<MessageId>([^<]+)<\/MessageId>/.exec(text)?.[1];
+    if (response.ok && form.get('Action') === 'SendRawEmail' && messageId) await this.accept(messageId, form);
+    res.writeHead(response.status, { 'Content-Type': response.headers.get('content-type') ?? 'text/xml' });
+    res.end(text);
+  }
+
+  private async accept(messageId: string, form: URLSearchParams) {
+    const stored = (await (await fetch(`${this.options.sesUrl}/store?since=${Math.floor(Date.now() / 1000) - 60}`)).json()) as {
+      emails: { messageId: string; from: string; destination: { to: string[]; cc: string[] }; subject: string; at: number; attachments: { filename?: string; contentType: string; size: number; content: string }[] }[];
+    };
+    const email = stored.emails.find((e) => e.messageId === messageId);
+    if (!email) throw new Error(`the mail emulator has no message ${messageId}`);
+    const tags: Record<string, string> = {};
+    for (let n = 1; form.has(`Tags.member.${n}.Name`); n++) tags[form.get(`Tags.member.${n}.Name`)!] = form.get(`Tags.member.${n}.Value`) ?? '';
+    const destinations: string[] = [];
+    for (let n = 1; form.has(`Destinations.member.${n}`); n++) destinations.push(form.get(`Destinations.member.${n}`)!);
+    const entry: Omit<OutboxEntry, 'event'> = {
+      messageId,
+      from: email.from,
+      to: email.destination.to,
+      cc: email.destination.cc,
+      subject: email.subject,
+      at: email.at,
+      attachments: email.attachments.map((a) => ({
+        filename: a.filename ?? null,
+        contentType: a.contentType,
+        size: a.size,
+        sha256: createHash('sha256').update(Buffer.from(a.content, 'base64')).digest('hex'),
+      })),
+      tags,
+    };
+    const recipients = destinations.length ? destinations : email.destination.to.map(bareAddress);
+    const events = simulatedEvents(entry, recipients, Date.now(), this.options.delayMs, form.get('ConfigurationSetName') ?? undefined);
+    this.append({ kind: 'message', entry, events });
+    this.messages.set(messageId, { ...entry, event: null });
+    events.forEach((event, index) => this.schedule(messageId, index, event));
+  }
+
+  private schedule(messageId: string, index: number, owed: OwedEvent, attempt = 0) {
+    if (this.stopped) return;
+    const wait = Math.max(0, owed.due - Date.now()) + (attempt ? Math.min(30_000, 250 * 2 ** attempt) : 0);
+    const timer = setTimeout(async () => {
+      this.timers.delete(timer);
+      if (this.stopped) return;
+      try {
+        await this.options.deliver(snsNotification(owed.message));
+        const type = String(owed.message.eventType);
+        const at = eventTime(owed.message);
+        this.append({ kind: 'delivered', messageId, index, type, at });
+        const entry = this.messages.get(messageId);
+        if (entry && (!entry.event || entry.event.at <= at)) entry.event = { type, at };
+      } catch (error) {
+        // As SNS does: the handler failed, so the notification is delivered again later.
+        this.options.log('delivery event not handled; it will be sent again', { messageId, error: String(error) });
+        this.schedule(messageId, index, owed, attempt + 1);
+      }
+    }, wait);
+    this.timers.add(timer);
+  }
+}
+
+const bareAddress = (address: string) => /<([^>]+)>/.exec(address)?.[1] ?? address.trim();
+
+function eventTime(message: Record<string, unknown>): string {
+  const type = String(message.eventType).toLowerCase();
+  return ((message[type] as { timestamp?: string } | undefined)?.timestamp ?? new Date().toISOString()) as string;
+}
+
+/** The events SES publishes for a message, as the mailbox simulator's addresses make them. */
+function simulatedEvents(entry: Omit<OutboxEntry, 'event'>, recipients: string[], sentAt: number, delayMs: number, configurationSet?: string): OwedEvent[] {
+  const mail = {
+    timestamp: new Date(sentAt).toISOString(),
+    source: entry.from,
+    sourceArn: 'arn:aws:ses:eu-west-2:000000000000:identity/local',
+    sendingAccountId: '000000000000',
+    messageId: entry.messageId,
+    destination: recipients,
+    headersTruncated: false,
+    commonHeaders: { from: [entry.from], to: entry.to, subject: entry.subject },
+    tags: Object.fromEntries([
+      ...Object.entries(entry.tags).map(([name, value]) => [name, [value]]),
+      ...(configurationSet ? [['ses:configuration-set', [configurationSet]]] : []),
+    ]),
+  };
+  const at = (offset: number) => new Date(sentAt + delayMs + offset).toISOString();
+  const events: OwedEvent[] = [];
+  const add = (offset: number, message: Record<string, unknown>) => events.push({ due: sentAt + delayMs + offset, message: { mail, ...message } });
+  for (const recipient of recipients) {
+    const [local, domain] = recipient.toLowerCase().split('@');
+    if (domain === SIMULATOR_DOMAIN && local.startsWith('bounce')) {
+      add(0, {
+        eventType: 'Bounce',
+        bounce: {
+          bounceType: 'Permanent',
+          bounceSubType: 'General',
+          bouncedRecipients: [{ emailAddress: recipient, action: 'failed', status: '5.1.1', diagnosticCode: 'smtp; 550 5.1.1 user unknown' }],
+          timestamp: at(0),
+          feedbackId: randomUUID(),
+          reportingMTA: 'dsn; a1-1.smtp-out.eu-west-2.amazonses.com',
+        },
+      });
+      continue;
+    }
+    add(0, {
+      eventType: 'Delivery',
+      delivery: { timestamp: at(0), processingTimeMillis: delayMs, recipients: [recipient], smtpResponse: '250 2.6.0 Message received', reportingMTA: 'a1-1.smtp-out.eu-west-2.amazonses.com' },
+    });
+    if (domain === SIMULATOR_DOMAIN && local.startsWith('complaint')) {
+      add(50, {
+        eventType: 'Complaint',
+        complaint: { complainedRecipients: [{ emailAddress: recipient }], timestamp: at(50), feedbackId: randomUUID(), complaintFeedbackType: 'abuse' },
+      });
+    }
+  }
+  return events;
+}
+
+/** The notification SNS delivers to a subscribed Lambda, carrying one SES event. */
+function snsNotification(message: Record<string, unknown>): SNSEvent {
+  const topic = 'arn:aws:sns:eu-west-2:000000000000:local-ses-events';
+  return {
+    Records: [
+      {
+        EventSource: 'aws:sns',
+        EventVersion: '1.0',
+        EventSubscriptionArn: `${topic}:${randomUUID()}`,
+        Sns: {
+          Type: 'Notification',
+          MessageId: randomUUID(),
+          TopicArn: topic,
+          Subject: '',
+          Message: JSON.stringify(message),
+          Timestamp: new Date().toISOString(),
+          SignatureVersion: '1',
+          Signature: 'local',
+          SigningCertUrl: 'https://sns.eu-west-2.amazonaws.com/local.pem',
+          UnsubscribeUrl: 'https://sns.eu-west-2.amazonaws.com/?Action=Unsubscribe',
+          MessageAttributes: {},
+        },
+      },
+    ],
+  };
+}
