@@ -202,7 +202,7 @@ export class StatelessStack extends Stack {
       .bindTable(stateful.table, { actions: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'] })
       .bindArchive(stateful.archive, []);
     distribute
-      // claims and records each recipient's send and links the SES message id, all as updates
+      // claims and records each recipient's send (and each withdrawal notice), all as updates
       .bindTable(stateful.table, { actions: ['dynamodb:Query', 'dynamodb:UpdateItem'] })
       // the archived PDF, checked against its SHA-256 before it is attached
       .bindArchive(stateful.archive, ['s3:GetObject'])
@@ -212,13 +212,13 @@ export class StatelessStack extends Stack {
       // whole visibility window belongs to a worker that died.
       .addEnvironment('STALE_CLAIM_SECONDS', String(distributeVisibility.toSeconds()));
     events
-      // looks up the message id, then updates that recipient's delivery
-      .bindTable(stateful.table, { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] })
+      // the message's tags name the letter and recipient: one conditional update, no look-up
+      .bindTable(stateful.table, { actions: ['dynamodb:UpdateItem'] })
       // the shared configuration needs the bucket's name; this function reads nothing from it
       .bindArchive(stateful.archive, []);
     stateful.mailEventsTopic.addSubscription(new LambdaSubscription(events));
     sweeper
-      // lists approved and rendered letters through the status index
+      // lists approved, rendered and withdrawn letters through the status index
       .bindTable(stateful.table, { actions: ['dynamodb:Query'], indexes: [LETTER_INDEXES.byStatus] })
       .bindArchive(stateful.archive, [])
       .bindQueueSender(renderQueue, 'RENDER_QUEUE_URL')

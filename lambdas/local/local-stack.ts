@@ -14,7 +14,7 @@ import { createDistributeHandler } from '../handlers/queue/distribute-letter';
 import { createRenderHandler } from '../handlers/queue/render-letter';
 import { createSweepHandler } from '../handlers/schedule/sweep-stalled-letters';
 import type { JobQueue } from '../core/ports';
-import type { SweepOutcome } from '../core/use-cases/sweep-stalled-letters';
+import { type SweepOutcome, workLeft } from '../core/use-cases/sweep-stalled-letters';
 import { buildDependencies, type Dependencies, type Overrides } from '../wiring';
 import { type Emulators, startEmulators } from './emulators';
 import { invokeApi, readBody } from './http-bridge';
@@ -240,11 +240,12 @@ async function resumeUnfinishedWork(deps: Dependencies, queue: InProcessQueue) {
   for (const [status, job] of [
     ['approved', 'render'],
     ['rendered', 'distribute'],
+    ['withdrawn', 'distribute'],
   ] as const) {
     let cursor: string | undefined;
     do {
       const page = await deps.letters.list({ status, limit: 100, cursor });
-      for (const letter of page.items) await queue.enqueue(job, { letterId: letter.id });
+      for (const letter of page.items) if (workLeft(letter)) await queue.enqueue(job, { letterId: letter.id });
       cursor = page.nextCursor;
     } while (cursor);
   }

@@ -544,7 +544,7 @@ describe('InspectionLetters stacks', () => {
       expect(service('preview', 'dynamodb:')).toEqual(['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:Query']);
       expect(service('render', 'dynamodb:')).toEqual(['dynamodb:Query', 'dynamodb:UpdateItem']);
       expect(service('distribute', 'dynamodb:')).toEqual(['dynamodb:Query', 'dynamodb:UpdateItem']);
-      expect(service('events', 'dynamodb:')).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+      expect(service('events', 'dynamodb:')).toEqual(['dynamodb:UpdateItem']);
 
       expect(service('api', 's3:')).toEqual(['s3:GetObject']);
       expect(service('render', 's3:')).toEqual(['s3:PutObject']);

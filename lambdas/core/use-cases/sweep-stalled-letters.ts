@@ -1,11 +1,17 @@
-import type { LetterStatus } from '../letter';
+import type { Letter, LetterStatus } from '../letter';
 import type { Clock, JobName, JobQueue, LetterRepository } from '../ports';
 
 /** The job that moves a letter on from each state it can be left in between stages. */
 const NEXT_JOB = [
   ['approved', 'render'],
   ['rendered', 'distribute'],
+  // A withdrawn letter's notices go out through the distribute stage too.
+  ['withdrawn', 'distribute'],
 ] as const satisfies ReadonlyArray<readonly [LetterStatus, JobName]>;
+
+/** Whether the stage still has something to do for a letter in this state; withdrawn letters stay withdrawn once their notices are out. */
+export const workLeft = (letter: Letter) =>
+  letter.status !== 'withdrawn' || Object.values(letter.notices ?? {}).some((n) => n?.state === 'pending' || n?.state === 'sending');
 
 export interface SweepContext {
   letters: LetterRepository;
@@ -36,7 +42,7 @@ export async function sweepStalledLetters(ctx: SweepContext, options: { olderTha
     do {
       const page = await ctx.letters.list({ status, limit: options.pageSize ?? 100, cursor });
       for (const letter of page.items) {
-        if (letter.status !== status || Date.parse(letter.updatedAt) > cutoff || queued.has(letter.id)) continue;
+        if (letter.status !== status || !workLeft(letter) || Date.parse(letter.updatedAt) > cutoff || queued.has(letter.id)) continue;
         queued.add(letter.id);
         await ctx.jobs.enqueue(job, { letterId: letter.id });
         outcome[job].push(letter.id);

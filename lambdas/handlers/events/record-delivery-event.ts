@@ -28,6 +28,9 @@ export function createDeliveryEventHandler(deps: { letters: LetterRepository; cl
 
 /** SES configuration-set events via SNS → each recipient's delivery state. */
 export const handler = lambdaHandler(
-  (logger) => ({ letters: letterStore(dynamoClients().documents, loadConfig()).letters, logger }),
+  (logger) => {
+    const { letters, clock } = letterStore(dynamoClients().documents, loadConfig());
+    return { letters, clock, logger };
+  },
   createDeliveryEventHandler,
 );
