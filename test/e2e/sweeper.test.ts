@@ -56,7 +56,8 @@ describe('the sweeper', () => {
     expect(after.status).toBe('distributed');
     const outbox = await stack.outbox();
     expect(outbox.filter((m) => m.subject.includes('Durham')).length).toBeGreaterThanOrEqual(3);
-    expect(Object.values(after.deliveries).map((d: any) => d.state)).toEqual(['sent', 'sent', 'sent']);
+    // Sent, or already reported delivered by the local SES.
+    for (const d of Object.values(after.deliveries) as any[]) expect(['sent', 'delivered']).toContain(d.state);
 
     // A later sweep finds nothing left to move on.
     const again = await stack.sweep();

@@ -13,6 +13,7 @@ import type { PageEnv, PageKit } from './page-kit';
 const SEARCH_FIELDS: FieldDef[] = [
   { id: 'authority', kind: 'text', label: 'Council', noun: 'the council' },
   { id: 'status', kind: 'yesNo', label: 'Status', noun: 'a status' },
+  { id: 'delivery', kind: 'yesNo', label: 'Delivery', noun: 'a delivery filter' },
   { id: 'cursor', kind: 'text', label: 'Page', noun: 'the page' },
 ];
 
@@ -20,10 +21,16 @@ const SEARCH_FIELDS: FieldDef[] = [
 export function letterListPages(pages: Hono<PageEnv>, kit: PageKit) {
   pages.get('/letters', async (c) => {
     const actor = c.get('actor');
-    const raw = { authority: c.req.query('authority') ?? '', status: c.req.query('status') ?? '', cursor: c.req.query('cursor') ?? '' };
+    const raw = {
+      authority: c.req.query('authority') ?? '',
+      status: c.req.query('status') ?? '',
+      delivery: c.req.query('delivery') ?? '',
+      cursor: c.req.query('cursor') ?? '',
+    };
     const query = ListQuery.safeParse({
       authority: raw.authority.trim() || undefined,
       status: raw.status || undefined,
+      delivery: raw.delivery || undefined,
       cursor: raw.cursor || undefined,
       limit: 20,
     });
@@ -34,7 +41,8 @@ export function letterListPages(pages: Hono<PageEnv>, kit: PageKit) {
       addIssues(errors, query.error.issues, raw, SEARCH_FIELDS);
     } else {
       try {
-        const page = await listLetters(kit.deps, actor, query.data);
+        const { delivery, ...search } = query.data;
+        const page = await listLetters(kit.deps, actor, { ...search, deliveryProblem: delivery === 'problem' });
         items = page.items.map(listRowView);
         nextCursor = page.nextCursor;
       } catch (error) {
@@ -46,6 +54,7 @@ export function letterListPages(pages: Hono<PageEnv>, kit: PageKit) {
     const search = new URLSearchParams();
     if (raw.authority.trim()) search.set('authority', raw.authority.trim());
     if (raw.status) search.set('status', raw.status);
+    if (raw.delivery) search.set('delivery', raw.delivery);
     const nextUrl = nextCursor ? `/letters?${new URLSearchParams([...search, ['cursor', nextCursor]]).toString()}` : undefined;
     const statuses = actor.role === 'reader' ? LETTER_STATUSES.filter(isArchived) : LETTER_STATUSES;
     return kit.render(c, 'letters.njk', {
@@ -53,7 +62,7 @@ export function letterListPages(pages: Hono<PageEnv>, kit: PageKit) {
       items,
       values: raw,
       statusItems: [{ value: '', text: 'Any status' }, ...statuses.map((s) => ({ value: s, text: statusTag(s).text }))],
-      searched: Boolean(raw.authority.trim() || raw.status),
+      searched: Boolean(raw.authority.trim() || raw.status || raw.delivery),
       firstPageUrl: raw.cursor ? `/letters${search.size ? `?${search}` : ''}` : undefined,
       nextUrl,
       canCreate: can(actor.role, 'create'),

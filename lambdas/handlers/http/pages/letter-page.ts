@@ -1,5 +1,5 @@
-import { type Actor, type DeliveryState, type Letter, type LetterStatus, orderedFindings } from '../../../core/letter';
-import { isArchived } from '../../../core/transitions';
+import { type Actor, type DeliveryState, hasDeliveryProblem, type Letter, type LetterStatus, orderedFindings } from '../../../core/letter';
+import { FIXABLE_STATES, isArchived, rolesToResend } from '../../../core/transitions';
 import { FINDING_CATEGORIES, RECIPIENT_ROLES } from '../../../core/letter-schema';
 import { can } from '../../../core/roles';
 import { CATEGORY_LABELS } from './finding-form';
@@ -32,7 +32,7 @@ const DELIVERY_TAGS: Record<DeliveryState, Tag> = {
 
 export const statusTag = (status: LetterStatus): Tag => STATUS_TAGS[status];
 
-const RECIPIENT_LABELS = { director: 'Director of children’s services', chiefExecutive: 'Chief executive', dfe: 'Department for Education' };
+export const RECIPIENT_LABELS = { director: 'Director of children’s services', chiefExecutive: 'Chief executive', dfe: 'Department for Education' };
 
 const HISTORY_ACTIONS: Record<string, string> = {
   created: 'Created the draft',
@@ -49,6 +49,19 @@ const HISTORY_ACTIONS: Record<string, string> = {
   'delivery-deferred': 'Will try an email again',
   'delivery-event': 'Heard back about an email',
   redistributed: 'Asked to send again',
+  'delivery-delivered': 'Heard an email was delivered',
+  'delivery-bounced': 'Heard an email bounced',
+  'delivery-complained': 'Heard a recipient complained about an email',
+  'address-fixed': 'Changed where a copy goes',
+  corrected: 'Started a correction',
+  superseded: 'Replaced by a correction',
+  withdrawn: 'Withdrew the letter',
+  'notice-sent': 'Sent a withdrawal notice',
+  'notice-failed': 'Could not send a withdrawal notice',
+  'notice-deferred': 'Will try a withdrawal notice again',
+  'notice-delivered': 'Heard a withdrawal notice was delivered',
+  'notice-bounced': 'Heard a withdrawal notice bounced',
+  'notice-complained': 'Heard a recipient complained about a withdrawal notice',
   distributed: 'Sent to every recipient',
   read: 'Read the letter',
   'pdf-retrieved': 'Opened the PDF',
@@ -64,6 +77,7 @@ export function listRowView(letter: Letter) {
     findings: letter.findings.length,
     updatedAt: dateTime(letter.updatedAt),
     status: statusTag(letter.status),
+    deliveryProblem: hasDeliveryProblem(letter),
   };
 }
 
@@ -74,9 +88,22 @@ export function letterPageView(letter: Letter, actor: Actor) {
   const findings = orderedFindings(letter.findings);
   const deliveries = RECIPIENT_ROLES.flatMap((role) => {
     const d = letter.deliveries?.[role];
-    return d
-      ? [{ role, label: RECIPIENT_LABELS[role], email: d.email, state: DELIVERY_TAGS[d.state], messageId: d.messageId, lastError: d.lastError, updatedAt: dateTime(d.updatedAt) }]
-      : [];
+    if (!d) return [];
+    const fix = d.addressFix;
+    return [
+      {
+        role,
+        label: RECIPIENT_LABELS[role],
+        email: d.email,
+        state: DELIVERY_TAGS[d.state],
+        messageId: d.messageId,
+        lastError: d.lastError,
+        updatedAt: dateTime(d.updatedAt),
+        // A fix waiting to be sent: the copy still reads as it went, the new address beside it.
+        fix: fix && fix.email !== d.email ? { email: fix.email, reason: fix.reason, byName: fix.byName, at: dateTime(fix.at) } : undefined,
+        canFix: role !== 'dfe' && FIXABLE_STATES.includes(d.state) && can(actor.role, 'fixAddress') && ['rendered', 'distributed'].includes(letter.status),
+      },
+    ];
   });
   const unfinished = letter.status === 'approved' || deliveries.some((d) => d.state.text === 'Pending' || d.state.text === 'Sending');
   return {
@@ -86,7 +113,12 @@ export function letterPageView(letter: Letter, actor: Actor) {
     canSubmit: draft && can(actor.role, 'submit'),
     canPreview: (draft || submitted) && can(actor.role, 'preview'),
     canReview: submitted && can(actor.role, 'approve'),
-    canRedistribute: can(actor.role, 'redistribute') && deliveries.some((d) => d.state.text === 'Failed'),
+    canRedistribute: can(actor.role, 'redistribute') && ['rendered', 'distributed'].includes(letter.status) && rolesToResend(letter).length > 0,
+    deliveryProblem: hasDeliveryProblem(letter),
+    canCorrect: letter.status === 'distributed' && can(actor.role, 'correct'),
+    canWithdraw: letter.status === 'distributed' && can(actor.role, 'withdraw'),
+    withdrawal: letter.withdrawal ? { reason: letter.withdrawal.reason, byName: letter.withdrawal.byName, at: dateTime(letter.withdrawal.at) } : undefined,
+    supersedes: letter.supersedes ? { id: letter.supersedes.id, letterDate: longDate(letter.supersedes.letterDate) } : undefined,
     archived: isArchived(letter.status),
     /** Rendering or sending is still under way: the page offers to look again. */
     unfinished,

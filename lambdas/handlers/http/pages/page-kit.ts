@@ -147,7 +147,8 @@ export function createPageKit(deps: PageDependencies): PageKit {
     },
 
     async actionFailed(c, id, error) {
-      if (!(error instanceof AppError) || ![409, 412, 422].includes(error.status)) throw error;
+      // A refusal about this letter (four eyes, its state, its version) is shown on the letter itself.
+      if (!(error instanceof AppError) || ![403, 409, 412, 422].includes(error.status)) throw error;
       const errors = new FormErrors();
       if (error instanceof ValidationError && error.fields.length) {
         for (const p of error.fields) {

@@ -23,6 +23,9 @@ const DONE: Record<string, string> = {
   returned: 'Letter returned to its inspectors with your comment.',
   approved: 'Letter approved. It is being made into a PDF and sent to its 3 recipients.',
   redistributed: 'The letter is being sent again to the recipients it failed to reach.',
+  'address-fixed': 'The new address is saved. Another manager must now send the letter to it.',
+  correction: 'Correction started: a new draft with the letter’s content. Change what is wrong, then submit it for approval. Once it is sent it replaces the original.',
+  withdrawn: 'Letter withdrawn. Each recipient is being sent a notice.',
 };
 
 const RETURN_FIELDS: FieldDef[] = [field('comment', 'textarea', 'What needs to change?', 'what needs to change', { maxlength: LIMITS.comment })];
