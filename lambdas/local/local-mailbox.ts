@@ -4,6 +4,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { type AddressObject, simpleParser } from 'mailparser';
 import { readBody } from './http-bridge';
 
 /** The SES mailbox simulator's addresses, and what AWS reports for mail sent to each. */
@@ -37,7 +38,7 @@ type Line =
 
 export interface LocalMailboxOptions {
   dataDir: string;
-  /** aws-ses-v2-local, which parses and keeps the messages. */
+  /** aws-ses-v2-local, which checks and takes the messages. */
   sesUrl: string;
   /** How long after a message is accepted its events come, as with SES's own short delay. */
   delayMs: number;
@@ -150,31 +151,31 @@ export class LocalMailbox {
   }
 
   private async accept(messageId: string, form: URLSearchParams) {
-    const stored = (await (await fetch(`${this.options.sesUrl}/store?since=${Math.floor(Date.now() / 1000) - 60}`)).json()) as {
-      emails: { messageId: string; from: string; destination: { to: string[]; cc: string[] }; subject: string; at: number; attachments: { filename?: string; contentType: string; size: number; content: string }[] }[];
-    };
-    const email = stored.emails.find((e) => e.messageId === messageId);
-    if (!email) throw new Error(`the mail emulator has no message ${messageId}`);
+    // The message as the sender built it: parsed here rather than read back from the emulator, whose
+    // store answers with every message and its attachments each time.
+    const email = await simpleParser(Buffer.from(form.get('RawMessage.Data') ?? '', 'base64'));
+    const addresses = (field: AddressObject | AddressObject[] | undefined) => (Array.isArray(field) ? field : field ? [field] : []).map((a) => a.text);
     const tags: Record<string, string> = {};
     for (let n = 1; form.has(`Tags.member.${n}.Name`); n++) tags[form.get(`Tags.member.${n}.Name`)!] = form.get(`Tags.member.${n}.Value`) ?? '';
     const destinations: string[] = [];
     for (let n = 1; form.has(`Destinations.member.${n}`); n++) destinations.push(form.get(`Destinations.member.${n}`)!);
+    const to = addresses(email.to);
     const entry: Omit<OutboxEntry, 'event'> = {
       messageId,
-      from: email.from,
-      to: email.destination.to,
-      cc: email.destination.cc,
-      subject: email.subject,
-      at: email.at,
+      from: email.from?.text ?? form.get('Source') ?? '',
+      to,
+      cc: addresses(email.cc),
+      subject: email.subject ?? '(no subject)',
+      at: Math.floor(Date.now() / 1000),
       attachments: email.attachments.map((a) => ({
         filename: a.filename ?? null,
         contentType: a.contentType,
         size: a.size,
-        sha256: createHash('sha256').update(Buffer.from(a.content, 'base64')).digest('hex'),
+        sha256: createHash('sha256').update(a.content).digest('hex'),
       })),
       tags,
     };
-    const recipients = destinations.length ? destinations : email.destination.to.map(bareAddress);
+    const recipients = destinations.length ? destinations : to.map(bareAddress);
     const events = simulatedEvents(entry, recipients, Date.now(), this.options.delayMs, form.get('ConfigurationSetName') ?? undefined);
     this.append({ kind: 'message', entry, events });
     this.messages.set(messageId, { ...entry, event: null });

@@ -160,11 +160,13 @@ describe('a correction and a withdrawal', () => {
     await fill(page, 'reason', 'Sent to the wrong council.');
     await clickAndWait(page, 'form[action$="/withdraw"] button');
     expect(await text(page, 'main .govuk-tag')).toBe('Withdrawn');
-    expect(await text(page, '.govuk-notification-banner--success, .govuk-notification-banner')).toBeTruthy();
     expect(await text(page, 'main')).toContain('Sent to the wrong council.');
     await expectAccessible(page);
     await stack.queue.idle();
     const notices = (await stack.outbox()).filter((m) => m.tags['letter-id'] === correction && m.tags.copy === 'notice');
     expect(notices).toHaveLength(3);
+    await page.goto(`${stack.url}/letters/${correction}`);
+    expect(await texts(page, '#notices tbody tr')).toHaveLength(3);
+    await expectAccessible(page);
   });
 });

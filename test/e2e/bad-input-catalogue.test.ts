@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { LOCAL_AUDIENCE, LOCAL_ISSUER } from '../../lambdas/local/local-issuer';
-import { approve, getBytes, rawRequest } from '../support/pipeline-helpers';
+import { approve, eventually, getBytes, rawRequest } from '../support/pipeline-helpers';
 import { ApiClient, exampleLetter, startTestStack, type TestStack } from '../support/stack';
 
 /**
@@ -758,7 +758,11 @@ beforeAll(async () => {
   const archived = (await inspector.post(`/api/letters/${toArchive.id}/submit`)).body;
   await approve(manager, archived);
   await stack.queue.idle();
-  const settled = (await manager.get(`/api/letters/${archived.id}`)).body;
+  // The local SES reports each copy delivered a moment later; the state compared is the one after.
+  const settled = await eventually(async () => {
+    const l = (await manager.get(`/api/letters/${archived.id}`)).body;
+    return Object.values(l.deliveries).every((d: any) => d.state === 'delivered') ? l : undefined;
+  }, 'the delivery events');
   expect(settled.status).toBe('distributed');
   fx.archived = { id: settled.id, version: settled.version };
   expect(await searchCouncil()).toEqual(Object.values(fx).map((f) => f.id).sort());

@@ -449,7 +449,7 @@ describe('when things do not go to plan', () => {
       const { page } = reader;
       await signIn(page, stack.url, 'reader', 'Rita Records');
       expect(await page.$('a[href="/letters/new"]')).toBeNull();
-      expect(await page.$$eval('#status option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['', 'rendered', 'distributed']);
+      expect(await page.$$eval('#status option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['', 'rendered', 'distributed', 'superseded', 'withdrawn']);
       expect(await texts(page, 'tbody tr td:first-child')).toEqual(['Durham County Council']);
 
       const draft = (await stack.deps.letters.list({ limit: 50, status: 'draft' })).items[0]!;

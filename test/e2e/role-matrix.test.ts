@@ -20,6 +20,20 @@ afterAll(async () => {
 });
 
 type Who = 'inspector' | 'manager' | 'reader' | 'nobody';
+
+/** A letter sent and reported on by the local SES; with a director who bounces, once that copy has bounced. */
+async function distributedLetter(director?: string) {
+  const recipients = exampleLetter().recipients;
+  if (director) recipients.director.email = director;
+  const l = await submittedLetter(inspector, { recipients });
+  await manager.post(`/api/letters/${l.id}/approve`, { version: l.version });
+  for (let tries = 0; tries < 300; tries++) {
+    const now = (await manager.get(`/api/letters/${l.id}`)).body;
+    if (director ? now.deliveries.director?.state === 'bounced' : now.status === 'distributed') return now;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('the letter was not sent in time');
+}
 const client = (who: Who) => ({ inspector, manager, reader, nobody: anonymous })[who];
 
 /** Each route, how to call it on a letter prepared for it, and what each role gets. */
@@ -112,6 +126,24 @@ const ROUTES: {
     prepare: () => inspector.createLetter(),
     call: (c, l) => c.get(`/api/letters/${l.id}/pdf`),
     expect: { inspector: 409, manager: 409, reader: 404, nobody: 401 },
+  },
+  {
+    name: 'POST /api/letters/{id}/correction',
+    prepare: () => distributedLetter(),
+    call: (c, l) => c.post(`/api/letters/${l.id}/correction`),
+    expect: { inspector: 201, manager: 201, reader: 403, nobody: 401 },
+  },
+  {
+    name: 'POST /api/letters/{id}/withdraw',
+    prepare: () => distributedLetter(),
+    call: (c, l) => c.post(`/api/letters/${l.id}/withdraw`, { reason: 'Sent in error.' }),
+    expect: { inspector: 403, manager: 202, reader: 403, nobody: 401 },
+  },
+  {
+    name: 'PATCH /api/letters/{id}/deliveries/{role}',
+    prepare: () => distributedLetter('bounce@simulator.amazonses.com'),
+    call: (c, l) => c.patch(`/api/letters/${l.id}/deliveries/director`, { email: 'director.new@durham.example', reason: 'It bounced.' }),
+    expect: { inspector: 403, manager: 200, reader: 403, nobody: 401 },
   },
   {
     name: 'GET /api/openapi.json',

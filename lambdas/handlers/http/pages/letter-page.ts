@@ -118,6 +118,10 @@ export function letterPageView(letter: Letter, actor: Actor) {
     canCorrect: letter.status === 'distributed' && can(actor.role, 'correct'),
     canWithdraw: letter.status === 'distributed' && can(actor.role, 'withdraw'),
     withdrawal: letter.withdrawal ? { reason: letter.withdrawal.reason, byName: letter.withdrawal.byName, at: dateTime(letter.withdrawal.at) } : undefined,
+    notices: RECIPIENT_ROLES.flatMap((role) => {
+      const n = letter.notices?.[role];
+      return n ? [{ role, label: RECIPIENT_LABELS[role], email: n.email, state: DELIVERY_TAGS[n.state], lastError: n.lastError }] : [];
+    }),
     supersedes: letter.supersedes ? { id: letter.supersedes.id, letterDate: longDate(letter.supersedes.letterDate) } : undefined,
     archived: isArchived(letter.status),
     /** Rendering or sending is still under way: the page offers to look again. */
