@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SNSEvent } from 'aws-lambda';
 import type { ChromiumPdfRenderer } from '../../lambdas/adapters/chromium/chromium-pdf-renderer';
+import { copyTags } from '../../lambdas/adapters/ses/message-tags';
 import type { JobName } from '../../lambdas/core/ports';
 import { createDeliveryEventHandler } from '../../lambdas/handlers/events/record-delivery-event';
 import type { QueueHandler } from '../../lambdas/local/in-process-queue';
@@ -128,7 +129,7 @@ class Meter {
     const send = stack.deps.mailer.send.bind(stack.deps.mailer);
     stack.deps.mailer.send = (email) => {
       this.ses.messages += 1;
-      this.ses.attachmentBytes += email.attachment.content.length;
+      this.ses.attachmentBytes += email.attachment?.content.length ?? 0;
       return send(email);
     };
     const enqueue = stack.queue.enqueue.bind(stack.queue);
@@ -196,14 +197,16 @@ async function measureUsage(stack: LocalStack, meter: Meter, letter: BenchLetter
     await stack.queue.idle();
     ids.push(created.id);
   }
-  const events = createDeliveryEventHandler({ letters: stack.deps.letters, logger: stack.deps.logger });
+  const events = createDeliveryEventHandler({ letters: stack.deps.letters, clock: stack.deps.clock, logger: stack.deps.logger });
   const eventMs: number[] = [];
   for (const id of ids) {
     const stored = await stack.deps.letters.get(id);
     for (const delivery of Object.values(stored?.deliveries ?? {})) {
+      // SES echoes the message's tags in each event: they name the copy the event is about.
+      const tags = Object.fromEntries(copyTags({ letterId: id, role: delivery.role, kind: 'letter', claim: delivery.claim ?? '' }).map((t) => [t.Name, [t.Value]]));
       for (const eventType of ['Send', 'Delivery']) {
         const at = new Date().toISOString();
-        const message = { eventType, mail: { messageId: delivery.messageId, timestamp: at }, delivery: { timestamp: at } };
+        const message = { eventType, mail: { messageId: delivery.messageId, timestamp: at, tags }, delivery: { timestamp: at } };
         const event = { Records: [{ Sns: { Message: JSON.stringify(message), MessageId: `bench-${eventType}`, Timestamp: at } }] } as unknown as SNSEvent;
         const started = performance.now();
         await events(event);
