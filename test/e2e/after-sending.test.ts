@@ -103,7 +103,11 @@ describe('a correction of a distributed letter', () => {
   });
 
   it('leaves the superseded letter out of searches unless its status is asked for', async () => {
-    const byCouncil = (await mary.get('/api/letters?authority=Corrected%20Council')).body.items.map((i: any) => i.id);
+    // The search indexes follow the letter's item (a DynamoDB index is eventually consistent).
+    const byCouncil = await eventually(async () => {
+      const ids = (await mary.get('/api/letters?authority=Corrected%20Council')).body.items.map((i: any) => i.id);
+      return ids.length === 1 ? ids : undefined;
+    }, 'the search to show one current letter');
     expect(byCouncil).toEqual([correction.id]);
     const superseded = (await mary.get('/api/letters?authority=Corrected%20Council&status=superseded')).body.items;
     expect(superseded.map((i: any) => i.id)).toEqual([original.id]);
