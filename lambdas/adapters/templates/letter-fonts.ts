@@ -45,7 +45,9 @@ export function letterFonts(dir?: string): LetterFonts {
     : [...ARIMO_FILES.map((file) => join(packageDir(), file)), ...FALLBACK_FILES.map((file) => join(nodeModulesDir(), file))];
   if (files.length === 0) throw new Error(`no .ttf or .otf font files in ${dir}`);
   const hash = createHash('sha256');
-  for (const file of files) hash.update(basename(file)).update('\0').update(readFileSync(file)).update('\0');
+  // By file name, so the package's files and a bundle's copies of them give the same version.
+  const byName = [...files].sort((a, b) => basename(a).localeCompare(basename(b)));
+  for (const file of byName) hash.update(basename(file)).update('\0').update(readFileSync(file)).update('\0');
   const fonts = { files, version: `fonts-${hash.digest('hex').slice(0, 12)}` };
   cache.set(key, fonts);
   return fonts;
