@@ -24,9 +24,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { PDFDocument } from 'pdf-lib';
-import { ChromiumPdfRenderer } from '../../lambdas/adapters/chromium/chromium-pdf-renderer';
-import { letterPdfMetadata } from '../../lambdas/adapters/templates/nunjucks-letter-template';
-import type { LetterContent } from '../../lambdas/core/letter';
 import { startEmulators } from '../../lambdas/local/emulators';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -457,17 +454,6 @@ async function main() {
     check(archived.subarray(0, 5).toString() === '%PDF-', 'the archived object is not a PDF');
     const archivedPdf = await PDFDocument.load(archived);
     rows.at(-1)!.produced.push(`s3://${BUCKET}/${afterRender.pdf.key}: ${archived.length} bytes, ${archivedPdf.getPageCount()} pages`);
-    // The archived HTML printed by this process's renderer, outside Lambda's shape, gives the same
-    // bytes: the fonts are the same files, found through the same fontconfig file.
-    const htmlObject = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: afterRender.pdf.key.replace(/letter\.pdf$/, 'letter.html') }));
-    const outside = new ChromiumPdfRenderer();
-    try {
-      const here = await outside.render(await htmlObject.Body!.transformToString(), letterPdfMetadata(afterRender as LetterContent));
-      check(here.pdf.equals(archived), `the PDF rendered here (${here.pdf.length} bytes) differs from the one rendered in Lambda's shape (${archived.length} bytes)`);
-    } finally {
-      await outside.close();
-    }
-    rows.at(-1)!.produced.push('the same bytes as a render outside Lambda');
 
     // 5. distribute: the job rendering sent → three SES messages.
     const distribute = await launch('DistributeLetter');
