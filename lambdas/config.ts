@@ -50,6 +50,9 @@ const Env = z.object({
   SOURCE_QUEUE_URL: z.string().min(1).optional(),
   /** Receives of a job before it goes to the dead-letter queue; matches the queues' redrive policy. */
   MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).default(5),
+  /** Checks of a PDF's hash each client may make per window on the open verify route. */
+  VERIFY_RATE_LIMIT: z.coerce.number().int().min(1).default(60),
+  VERIFY_RATE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3_600).default(60),
   /** A recipient claimed longer ago than this belongs to a worker that died mid-send. */
   STALE_CLAIM_SECONDS: z.coerce.number().int().min(1).default(300),
 });

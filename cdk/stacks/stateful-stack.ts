@@ -96,6 +96,8 @@ export class StatefulStack extends Stack {
       // Turned on by TableDeletionProtection below, once everything else exists: protected from
       // its creation, the table would make a failed first create's rollback fail.
       removalPolicy: STATEFUL,
+      // Rate-limit counters expire; letters, events and access logs carry no such attribute.
+      timeToLiveAttribute: 'expiresAt',
     });
     for (const [indexName, partitionKey] of Object.entries(LETTER_INDEXES)) {
       this.table.addGlobalSecondaryIndex({

@@ -18,7 +18,7 @@ export function letterFileName(content: Pick<LetterContent, 'authority' | 'lette
  * The note that carries the letter to one recipient: it names the council and the
  * inspection, says who the letter is addressed to, and attaches the archived PDF.
  */
-export function coveringEmail(content: LetterContent, role: RecipientRole, pdf: Pick<PdfRecord, 'pages'>) {
+export function coveringEmail(content: LetterContent, role: RecipientRole, pdf: Pick<PdfRecord, 'pages' | 'sha256'>) {
   const council = content.authority.name;
   const director = content.recipients.director;
   const period =
@@ -35,7 +35,7 @@ export function coveringEmail(content: LetterContent, role: RecipientRole, pdf: 
     `The letter is dated ${formatLongDate(content.letterDate)} and is addressed to ${director.honorific} ${director.name}, ${director.jobTitle}, ${director.organisation}. ${
       role === 'director' ? 'Copies go to the chief executive and to the Department for Education.' : 'This copy is sent to you as a statutory recipient.'
     }`,
-    `The attached PDF has ${pdf.pages} ${pdf.pages === 1 ? 'page' : 'pages'}.`,
+    `The attached PDF has ${pdf.pages} ${pdf.pages === 1 ? 'page' : 'pages'}. Its SHA-256 fingerprint is ${pdf.sha256}: anyone can confirm that a copy is the letter as archived by computing the fingerprint of the file and looking it up at /api/verify/${pdf.sha256} on the inspection letters service.`,
     `${content.inspector.name}\n${content.inspector.jobTitle}`,
   ];
   return {

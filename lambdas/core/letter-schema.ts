@@ -12,8 +12,11 @@ export const LIMITS = {
   findingLines: 30,
   blankLinesInARow: 1,
   findings: 100,
-  /** All findings together: keeps a letter, its snapshot and history well inside one DynamoDB item. */
-  findingsTotalText: 60_000,
+  /**
+   * All findings' text together, in UTF-8 bytes as DynamoDB counts them: the draft's findings and
+   * the approval snapshot's copy stay well inside one 400 KB item, whatever the script.
+   */
+  findingsBytes: 100_000,
   addressLines: 6,
   comment: 2_000,
   /** Printed pages: far beyond any real letter, and what a letter padded with line breaks always reaches. */
@@ -42,7 +45,7 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 // removed before the checks, so the server also takes an over-long value padded with spaces.
 const TRIMMED = 'Leading and trailing whitespace is removed before the length is checked and the text is stored.';
 const linePattern = `^(?=[\\s\\S]*\\S)[^\\u0000-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069]*$`;
-const textPattern = `^(?=[\\s\\S]*\\S)[^\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069]*$`;
+const textPattern = `^(?=[\\s\\S]*\\S)[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069]*$`;
 
 const line = (max: number = LIMITS.shortText) =>
   z
@@ -57,17 +60,23 @@ const line = (max: number = LIMITS.shortText) =>
       description: `One line of text, 1 to ${max} characters. ${TRIMMED} No control characters, bidirectional overrides or unpaired surrogates.`,
     });
 
+/** Characters as a person counts them: code points, not UTF-16 units. */
+export const characters = (s: string) => [...s].length;
+
+/** Long text: line breaks normalised (CR LF → LF, as forms send them) before anything is counted. */
 const text = (max: number) =>
   z
     .string()
+    .overwrite((s) => s.replace(/\r\n?/g, '\n'))
     .trim()
     .min(1, 'must not be empty')
-    .max(max, `must be at most ${max} characters`)
+    .refine((s) => characters(s) <= max, `must be at most ${max} characters`)
     .refine((s) => !FORBIDDEN_IN_TEXT.test(s), 'must not contain control or bidirectional override characters')
     .refine((s) => !LONE_SURROGATE.test(s), 'must be valid Unicode text')
     .openapi({
+      maxLength: max,
       pattern: textPattern,
-      description: `Text of 1 to ${max} characters; tabs and line breaks are allowed. ${TRIMMED} No other control characters, bidirectional overrides or unpaired surrogates.`,
+      description: `Text of 1 to ${max} characters (code points, counted once CR LF has become LF); tabs and line breaks are allowed. ${TRIMMED} No other control characters, bidirectional overrides or unpaired surrogates.`,
     });
 
 const email = z
@@ -117,7 +126,7 @@ export const FindingInput = z
     text: findingText,
   })
   .openapi('FindingInput', {
-    description: `One finding. A letter holds at most ${LIMITS.findings} findings, and their texts together at most ${LIMITS.findingsTotalText} characters.`,
+    description: `One finding. A letter holds at most ${LIMITS.findings} findings, and their texts together at most ${LIMITS.findingsBytes} bytes of UTF-8 (422 naming \`findings\` past that).`,
   });
 
 export const FindingPatch = FindingInput.partial()
@@ -215,12 +224,12 @@ export const LetterInput = withDateRules(
       .array(FindingInput)
       .max(LIMITS.findings, `must have at most ${LIMITS.findings} findings`)
       .refine(
-        (findings) => findings.reduce((n, f) => n + f.text.length, 0) <= LIMITS.findingsTotalText,
-        `must have at most ${LIMITS.findingsTotalText} characters of findings in all`,
+        (findings) => findings.reduce((n, f) => n + Buffer.byteLength(f.text, 'utf8'), 0) <= LIMITS.findingsBytes,
+        `must have at most ${LIMITS.findingsBytes} bytes of findings text in all (UTF-8)`,
       )
       .default([])
       .openapi({
-        description: `The letter's findings in order, at most ${LIMITS.findings}, their texts together at most ${LIMITS.findingsTotalText} characters. May be left out or empty in a draft; a letter needs at least one finding to be submitted.`,
+        description: `The letter's findings in order, at most ${LIMITS.findings}, their texts together at most ${LIMITS.findingsBytes} bytes of UTF-8. May be left out or empty in a draft; a letter needs at least one finding to be submitted.`,
       }),
   }),
 ).openapi('LetterInput', {

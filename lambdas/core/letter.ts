@@ -1,3 +1,4 @@
+import type { ChainHead } from './record';
 import type { FindingCategory, LetterFacts, RecipientRole } from './letter-schema';
 
 export const LETTER_STATUSES = ['draft', 'submitted', 'approved', 'rendered', 'distributed', 'superseded', 'withdrawn'] as const;
@@ -37,6 +38,7 @@ export interface Actor {
 
 export type Role = 'inspector' | 'manager' | 'reader';
 
+/** One lifecycle or delivery event of a letter's record. */
 export interface HistoryEntry {
   at: string;
   by: string;
@@ -44,6 +46,20 @@ export interface HistoryEntry {
   action: string;
   detail?: string;
   version?: number;
+  /** SHA-256 digests the event vouches for: the approval snapshot, the archived PDF and HTML. */
+  covers?: Record<string, string>;
+  /** Its number in the letter's record, from 1; set once recorded. */
+  seq?: number;
+  /** Its hash in the chain, once sealed. */
+  hash?: string;
+}
+
+/** A retrieval of an archived letter: kept beside the letter, outside its chained record. */
+export interface AccessEntry {
+  at: string;
+  by: string;
+  role: Role;
+  action: 'read' | 'pdf-retrieved' | 'html-retrieved';
 }
 
 export interface PdfRecord {
@@ -118,7 +134,14 @@ export interface Letter {
   withdrawal?: Withdrawal;
   /** The withdrawal notices, one per recipient, sent exactly once like the letter. */
   notices?: Partial<Record<RecipientRole, Delivery>>;
+  /** The latest events, newest first (at most a page of them). */
   history: HistoryEntry[];
+  /** Where the next, older page of events starts, when there is one. */
+  historyNext?: string;
+  /** The record's head: the latest event's number and hash. */
+  head: ChainHead;
+  /** UTF-8 bytes of all findings' text together, held under LIMITS.findingsBytes by every write. */
+  findingsBytes: number;
 }
 
 /** Whether any copy of the letter bounced, drew a complaint or failed. */
@@ -133,3 +156,6 @@ export function orderedFindings(findings: Finding[]): Finding[] {
 export function contentOf(letter: Letter): LetterContent & { findings: Finding[] } {
   return { ...letter.facts, findings: orderedFindings(letter.findings), ...(letter.supersedes ? { replaces: letter.supersedes } : {}) };
 }
+
+/** What a finding costs in the letter's byte budget: DynamoDB counts item sizes in UTF-8. */
+export const findingBytes = (finding: Pick<Finding, 'text'>) => Buffer.byteLength(finding.text, 'utf8');

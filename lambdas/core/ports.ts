@@ -1,5 +1,6 @@
 import type { RecipientRole } from './letter-schema';
-import type { Actor, AddressFix, Delivery, DeliveryState, Finding, HistoryEntry, Letter, LetterContent, LetterStatus, PdfRecord } from './letter';
+import type { AccessEntry, Actor, AddressFix, Delivery, DeliveryState, Finding, HistoryEntry, Letter, LetterContent, LetterStatus, PdfRecord } from './letter';
+import type { ChainHead, SealedEvent } from './record';
 import type { WriteGuard } from './transitions';
 
 /** Thrown by a repository when a conditional write finds the letter not as expected. */
@@ -56,6 +57,32 @@ export interface CopyTag {
   claim: string;
 }
 
+export interface FindingLimits {
+  findings: number;
+  bytes: number;
+}
+
+export interface PageRequest {
+  cursor?: string;
+  limit: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor?: string;
+}
+
+export interface StoredRecord {
+  stored: SealedEvent[];
+  sealedHead: ChainHead;
+  unsealed: HistoryEntry[];
+}
+
+/** Counts requests per client in fixed windows; the count is held in the write's condition. */
+export interface RateLimiter {
+  take(bucket: string, limit: number, windowSeconds: number): Promise<{ allowed: boolean; retryAfterSeconds: number }>;
+}
+
 /** A delivery event reported by the mail service, read from its wire format at the edge. */
 export interface MailEvent {
   messageId: string;
@@ -80,22 +107,39 @@ export interface Resend {
  * Letters are stored one item each; every change is one conditional write on that item, so
  * concurrent editors never lose each other's work. Each letter write is held to a guard from the
  * table of actions (statuses, next status, version) and throws ConditionNotMetError when the
- * letter is not as the guard expects. Reads of archived letters are audited as separate items,
- * merged into `history` by `get`.
+ * letter is not as the guard expects. Each change's event is written with it and then sealed
+ * into the letter's chained record; `get` returns the latest page of events, never more, and
+ * retrievals go to an access log that no read of the letter loads.
  */
 export interface LetterRepository {
   create(letter: Letter): Promise<void>;
   get(id: string): Promise<Letter | undefined>;
   replaceFacts(id: string, guard: WriteGuard, facts: Letter['facts'], entry: HistoryEntry): Promise<Letter>;
-  /** Adds a finding, on condition the letter holds fewer than `maxFindings`. */
-  addFinding(id: string, guard: WriteGuard, finding: Finding, maxFindings: number, entry: HistoryEntry): Promise<Letter>;
-  /** Replaces or removes a finding, on condition it exists. */
-  replaceFinding(id: string, guard: WriteGuard, finding: Finding, entry: HistoryEntry): Promise<Letter>;
-  removeFinding(id: string, guard: WriteGuard, findingId: string, entry: HistoryEntry): Promise<Letter>;
+  /**
+   * Adds a finding, on condition the letter holds fewer than `limits.findings` and its findings'
+   * UTF-8 bytes stay within `limits.bytes` (a count kept on the letter and moved by each write).
+   */
+  addFinding(id: string, guard: WriteGuard, finding: Finding, limits: FindingLimits, entry: HistoryEntry): Promise<Letter>;
+  /** Replaces a finding, on condition it still reads `previous` and the byte budget holds. */
+  replaceFinding(id: string, guard: WriteGuard, finding: Finding, previous: Finding, limits: FindingLimits, entry: HistoryEntry): Promise<Letter>;
+  /** Removes a finding, on condition it still reads as `removed`. */
+  removeFinding(id: string, guard: WriteGuard, removed: Finding, entry: HistoryEntry): Promise<Letter>;
   /** Moves the letter to the guard's next status with the change's fields. */
   transition(id: string, guard: WriteGuard, change: LetterChange): Promise<Letter>;
-  appendAudit(id: string, entry: HistoryEntry): Promise<void>;
   list(query: LetterQuery): Promise<LetterPage>;
+
+  /** Adds an event to the letter's record that changes nothing else, such as a refused render. */
+  recordEvent(id: string, entry: HistoryEntry): Promise<void>;
+  /** A page of the letter's events, newest first. */
+  history(id: string, page: PageRequest): Promise<Page<HistoryEntry>>;
+  /** Every stored event, oldest first, with the letter's sealed head and its events not yet sealed. */
+  readRecord(id: string): Promise<StoredRecord | undefined>;
+  /** Adds a retrieval to the access log, outside the chained record. */
+  recordAccess(id: string, entry: AccessEntry): Promise<void>;
+  accessLog(id: string, page: PageRequest): Promise<Page<AccessEntry>>;
+  /** Remembers which letter an archived PDF's SHA-256 belongs to. */
+  linkPdf(sha256: string, letterId: string): Promise<void>;
+  findByPdf(sha256: string): Promise<string | undefined>;
 
   /**
    * Takes the right to send these copies (the letter's, or the withdrawal notices), all or none,

@@ -113,6 +113,9 @@ export const ACTIONS = {
   withdraw: { who: MANAGERS, from: ['distributed'], to: 'withdrawn', done: 'withdrawn' },
   /** The withdrawal notices go out after the letter is withdrawn. */
   notify: { who: 'system', from: ['withdrawn'], done: 'notified' },
+  history: { who: STAFF, from: LETTER_STATUSES, done: 'read', refusal: "read a letter's history" },
+  accessLog: { who: MANAGERS, from: LETTER_STATUSES, done: 'read', refusal: "read a letter's access log" },
+  integrity: { who: MANAGERS, from: LETTER_STATUSES, done: 'checked', refusal: "check a letter's record" },
 } as const satisfies Record<string, ActionRule>;
 
 export type Action = keyof typeof ACTIONS;

@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbLetterRepository } from '../adapters/dynamodb/dynamodb-letter-repository';
 import { DynamoDbPreviewSlots } from '../adapters/dynamodb/dynamodb-preview-slots';
 import { CursorSeal } from '../adapters/cursors';
+import { DynamoDbRateLimiter } from '../adapters/dynamodb/dynamodb-rate-limiter';
 import { systemClock, UlidGenerator } from '../adapters/ids';
 import { type Config, required } from '../config';
 
@@ -17,7 +18,10 @@ export function dynamoClients(): { dynamo: DynamoDBClient; documents: DynamoDBDo
   return { dynamo, documents: DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }) };
 }
 
-/** The letter repository over DynamoDB, with the clock and ids every use case takes, and the preview slots beside the letters. */
+/**
+ * The letter repository over DynamoDB, with the clock and ids every use case takes, the preview
+ * slots beside the letters, and the counters that limit the open verify route per client.
+ */
 export function letterStore(documents: DynamoDBDocumentClient, config: Config) {
   const clock = systemClock;
   return {
@@ -25,5 +29,7 @@ export function letterStore(documents: DynamoDBDocumentClient, config: Config) {
     previews: new DynamoDbPreviewSlots(documents, config.TABLE_NAME),
     clock,
     ids: new UlidGenerator(clock),
+    rateLimiter: new DynamoDbRateLimiter(documents, config.TABLE_NAME, clock),
+    verifyRateLimit: { requests: config.VERIFY_RATE_LIMIT, windowSeconds: config.VERIFY_RATE_WINDOW_SECONDS },
   };
 }

@@ -50,7 +50,7 @@ describe('drafts', () => {
     expect(response.body.summary).toBe('A new summary.');
     expect(response.body.version).toBe(2);
     expect(response.headers.get('etag')).toBe('"2"');
-    expect(response.body.history.at(-1)).toMatchObject({ action: 'edited', by: 'Siobhán O’Connor', detail: 'summary' });
+    expect(response.body.history[0]).toMatchObject({ action: 'edited', by: 'Siobhán O’Connor', detail: 'summary', seq: 2 });
 
     const bare = await inspector.patch(`/api/letters/${letter.id}`, { summary: 'Bare If-Match.' }, { 'If-Match': '2' });
     expect(bare.status).toBe(200);
@@ -82,17 +82,39 @@ describe('drafts', () => {
     expect(added.body).toMatchObject({ category: 'strength', text: 'Strong leadership.' });
     expect(added.headers.get('etag')).toBe('"2"');
 
-    const edited = await inspector.patch(`/api/letters/${letter.id}/findings/${added.body.id}`, { text: 'Very strong leadership.' });
+    const edited = await inspector.patch(`/api/letters/${letter.id}/findings/${added.body.id}`, { text: 'Very strong leadership.' }, { 'If-Match': '"2"' });
     expect(edited.status).toBe(200);
     expect(edited.body.findings).toEqual([{ id: added.body.id, category: 'strength', text: 'Very strong leadership.' }]);
 
-    const removed = await inspector.delete(`/api/letters/${letter.id}/findings/${added.body.id}`);
+    const removed = await inspector.delete(`/api/letters/${letter.id}/findings/${added.body.id}`, { 'If-Match': edited.headers.get('etag')! });
     expect(removed.status).toBe(200);
     expect(removed.body.findings).toEqual([]);
-    expect(removed.body.history.map((h: any) => h.action)).toEqual(['created', 'finding-added', 'finding-edited', 'finding-removed']);
+    const history = (await inspector.get(`/api/letters/${letter.id}`)).body.history;
+    expect(history.map((h: any) => h.action)).toEqual(['finding-removed', 'finding-edited', 'finding-added', 'created']);
 
-    const gone = await inspector.delete(`/api/letters/${letter.id}/findings/${added.body.id}`);
+    const gone = await inspector.delete(`/api/letters/${letter.id}/findings/${added.body.id}`, { 'If-Match': removed.headers.get('etag')! });
     expect(gone.status).toBe(404);
+  });
+
+  it('needs If-Match to change or remove a finding: 428 without, 412 when stale, changing nothing', async () => {
+    const letter = await inspector.createLetter({ findings: [{ category: 'strength', text: 'Strong leadership.' }] });
+    const findingId = letter.findings[0].id;
+    const path = `/api/letters/${letter.id}/findings/${findingId}`;
+    const before = (await inspector.get(`/api/letters/${letter.id}`)).body;
+
+    const without = await inspector.patch(path, { text: 'Changed without a version.' });
+    expect(without.status).toBe(428);
+    expect(without.body.errors).toEqual([{ field: 'If-Match', message: 'is required' }]);
+    expect((await inspector.delete(path)).status).toBe(428);
+
+    await inspector.post(`/api/letters/${letter.id}/findings`, { category: 'strength', text: 'Another finding, raising the version.' });
+    const stale = await inspector.patch(path, { text: 'Changed at a stale version.' }, { 'If-Match': '"1"' });
+    expect(stale.status).toBe(412);
+    expect((await inspector.delete(path, { 'If-Match': '"1"' })).status).toBe(412);
+
+    const after = (await inspector.get(`/api/letters/${letter.id}`)).body;
+    expect(after.findings.find((f: any) => f.id === findingId)).toEqual(before.findings[0]);
+    expect(after.version).toBe(before.version + 1);
   });
 
   it('lands every finding when two inspectors add findings at the same time', async () => {
@@ -130,33 +152,35 @@ describe('workflow', () => {
     expect(approved.body.status).toBe('approved');
     expect(approved.body.approval).toMatchObject({ by: 'Mary Manager', version: resubmitted.body.version });
 
-    // A reader finds the letter once it is archived.
-    await stack.queue.idle();
-    const read = await reader.get(`/api/letters/${letter.id}`);
+    const read = await inspector.get(`/api/letters/${letter.id}`);
     expect(read.status).toBe(200);
     const actions = read.body.history.map((h: any) => `${h.action}:${h.by}`);
     expect(actions).toEqual(
-      expect.arrayContaining([
-        'created:Simon Rushall',
-        'submitted:Simon Rushall',
-        'returned:Mary Manager',
-        'approved:Mary Manager',
-        'read:Rita Records',
-      ]),
+      expect.arrayContaining(['created:Simon Rushall', 'submitted:Simon Rushall', 'returned:Mary Manager', 'approved:Mary Manager']),
     );
     expect(read.body.history.find((h: any) => h.action === 'returned').detail).toBe('Please tighten the summary.');
   });
 
-  it('records every read of an archived letter, and never a draft read', async () => {
+  it("records a reader's reads in the access log, never staff reads, HEAD requests or drafts, and keeps them out of the history", async () => {
     const letter = await submittedLetter(inspector);
-    await inspector.get(`/api/letters/${letter.id}`);
+    await reader.get(`/api/letters/${letter.id}`);
     await manager.post(`/api/letters/${letter.id}/approve`, { version: letter.version });
     await stack.queue.idle();
     await reader.get(`/api/letters/${letter.id}`);
+    await reader.request('HEAD', `/api/letters/${letter.id}`);
     await manager.get(`/api/letters/${letter.id}`);
     const read = await inspector.get(`/api/letters/${letter.id}`);
-    const reads = read.body.history.filter((h: any) => h.action === 'read').map((h: any) => h.by);
-    expect(reads).toEqual(['Rita Records', 'Mary Manager', 'Simon Rushall']);
+    expect(read.body.history.filter((h: any) => h.action === 'read')).toEqual([]);
+
+    const log = await manager.get(`/api/letters/${letter.id}/access`);
+    expect(log.status).toBe(200);
+    expect(log.body.items.map((a: any) => `${a.action}:${a.by}`)).toEqual(['read:Rita Records']);
+    // Readers see the archived letter, not its history or who else read it.
+    const asReader = await reader.get(`/api/letters/${letter.id}`);
+    expect(asReader.body.history).toBeUndefined();
+    expect((await reader.get(`/api/letters/${letter.id}/history`)).status).toBe(403);
+    expect((await reader.get(`/api/letters/${letter.id}/access`)).status).toBe(403);
+    expect((await inspector.get(`/api/letters/${letter.id}/access`)).status).toBe(403);
   });
 
   it('refuses edits once submitted and once approved with 409, changing nothing', async () => {

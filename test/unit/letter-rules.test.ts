@@ -58,13 +58,13 @@ describe('the covering email', () => {
   it('names the council and the inspection, greets each recipient, and escapes HTML', () => {
     const letter = example();
     letter.authority.name = 'Durham <County> Council';
-    const note = coveringEmail(letter, 'director', { pages: 2 });
+    const note = coveringEmail(letter, 'director', { pages: 2, sha256: 'ab'.repeat(32) });
     expect(note.text.startsWith('Dear Mr Williams')).toBe(true);
     expect(note.text).toContain('Durham <County> Council children');
     expect(note.text).toContain('from 8 February 2011 to 9 February 2011');
     expect(note.html).toContain('Durham &lt;County&gt; Council');
     expect(note.html).not.toContain('<County>');
-    expect(coveringEmail(letter, 'dfe', { pages: 2 }).text.startsWith('Dear Andrew Spencer')).toBe(true);
+    expect(coveringEmail(letter, 'dfe', { pages: 2, sha256: 'ab'.repeat(32) }).text.startsWith('Dear Andrew Spencer')).toBe(true);
   });
 });
 

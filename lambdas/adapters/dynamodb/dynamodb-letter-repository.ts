@@ -1,19 +1,23 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { randomUUID } from 'node:crypto';
-import type { AddressFix, Delivery, DeliveryState, Finding, HistoryEntry, Letter } from '../../core/letter';
+import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type AccessEntry, type AddressFix, type Delivery, type DeliveryState, type Finding, findingBytes, type HistoryEntry, type Letter } from '../../core/letter';
 import type { RecipientRole } from '../../core/letter-schema';
 import {
   ConditionNotMetError,
   type CopyKind,
   type CopyTag,
+  type FindingLimits,
   type LetterChange,
   type LetterPage,
   type LetterQuery,
   type LetterRepository,
   type MailEvent,
   type Resend,
+  type Page,
+  type PageRequest,
+  type StoredRecord,
 } from '../../core/ports';
+import { DynamoDbLetterRecord } from './letter-record';
 import type { WriteGuard } from '../../core/transitions';
 import type { CursorSeal } from '../cursors';
 import { searchLetters } from './letter-search';
@@ -23,45 +27,47 @@ import { Update } from './update-expression';
 /** The letter's copies live in `deliveries`, the withdrawal notices in `notices`. */
 const copiesField = (kind: CopyKind) => (kind === 'notice' ? 'notices' : 'deliveries');
 
+/** Events `get` returns with the letter. */
+const HISTORY_PAGE = 20;
+
 const isConditionFailure = (error: unknown) =>
   error instanceof ConditionalCheckFailedException || (error as Error)?.name === 'ConditionalCheckFailedException';
 
-/** Stores letters and their audit entries; the rules of what may change live in core. */
+/** Stores letters, their chained records and access logs; the rules of what may change live in core. */
 export class DynamoDbLetterRepository implements LetterRepository {
+  private readonly record: DynamoDbLetterRecord;
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
-    /** Built on the first search: a function that never searches needs no cursor key. */
+    /** Built on the first use of a cursor: a function that never pages needs no cursor key. */
     private readonly cursorSeal: () => CursorSeal,
-  ) {}
+  ) {
+    this.record = new DynamoDbLetterRecord(client, tableName, () => this.seal());
+  }
 
   private cursors?: CursorSeal;
 
-  async create(letter: Letter): Promise<void> {
-    await this.client.send(new PutCommand({ TableName: this.tableName, Item: toItem(letter), ConditionExpression: 'attribute_not_exists(pk)' }));
+  private seal(): CursorSeal {
+    this.cursors ??= this.cursorSeal();
+    return this.cursors;
   }
 
+  async create(letter: Letter): Promise<void> {
+    const item = toItem(letter);
+    await this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
+    await this.record.seal(letter.id, item);
+  }
+
+  /** The letter and its latest page of events, in one Query: the same cost however long its record grows. */
   async get(id: string): Promise<Letter | undefined> {
-    let letter: LetterItem | undefined;
-    const audit: HistoryEntry[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': keys.letterPk(id) },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        if (item.sk === 'LETTER') letter = item as LetterItem;
-        else if (typeof item.sk === 'string' && item.sk.startsWith('AUDIT#')) audit.push(item.entry as HistoryEntry);
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return letter && toLetter(letter, audit);
+    const { item, sealed } = await this.record.letterWithHistory(id, HISTORY_PAGE);
+    if (!item) return undefined;
+    const letter = toLetter(item, sealed);
+    letter.history = letter.history.slice(0, HISTORY_PAGE);
+    const oldest = letter.history.at(-1)?.seq ?? 1;
+    letter.historyNext = oldest > 1 ? this.record.historyCursor(id, oldest) : undefined;
+    return letter;
   }
 
   replaceFacts(id: string, guard: WriteGuard, facts: Letter['facts'], entry: HistoryEntry): Promise<Letter> {
@@ -71,21 +77,25 @@ export class DynamoDbLetterRepository implements LetterRepository {
     return this.apply(id, u.change(entry));
   }
 
-  addFinding(id: string, guard: WriteGuard, finding: Finding, maxFindings: number, entry: HistoryEntry): Promise<Letter> {
+  addFinding(id: string, guard: WriteGuard, finding: Finding, limits: FindingLimits, entry: HistoryEntry): Promise<Letter> {
     const u = new Update().guard(guard);
-    u.set(['findings', finding.id], finding).when(`size(${u.name('findings')}) < ${u.value(maxFindings)}`);
+    u.set(['findings', finding.id], finding).when(`size(${u.name('findings')}) < ${u.value(limits.findings)}`);
+    u.findingsBytes(findingBytes(finding), limits.bytes);
     return this.apply(id, u.change(entry));
   }
 
-  replaceFinding(id: string, guard: WriteGuard, finding: Finding, entry: HistoryEntry): Promise<Letter> {
+  replaceFinding(id: string, guard: WriteGuard, finding: Finding, previous: Finding, limits: FindingLimits, entry: HistoryEntry): Promise<Letter> {
     const u = new Update().guard(guard);
-    u.set(['findings', finding.id], finding).when(`attribute_exists(${u.name('findings', finding.id)})`);
+    // The text replaced must be the one counted, so the byte count moves by exactly the difference.
+    u.set(['findings', finding.id], finding).when(`${u.name('findings', finding.id, 'text')} = ${u.value(previous.text)}`);
+    u.findingsBytes(findingBytes(finding) - findingBytes(previous), limits.bytes);
     return this.apply(id, u.change(entry));
   }
 
-  removeFinding(id: string, guard: WriteGuard, findingId: string, entry: HistoryEntry): Promise<Letter> {
+  removeFinding(id: string, guard: WriteGuard, removed: Finding, entry: HistoryEntry): Promise<Letter> {
     const u = new Update().guard(guard);
-    u.remove(['findings', findingId]).when(`attribute_exists(${u.name('findings', findingId)})`);
+    u.remove(['findings', removed.id]).when(`${u.name('findings', removed.id, 'text')} = ${u.value(removed.text)}`);
+    u.findingsBytes(-findingBytes(removed), 0);
     return this.apply(id, u.change(entry));
   }
 
@@ -102,13 +112,36 @@ export class DynamoDbLetterRepository implements LetterRepository {
     return this.apply(id, u.change(change.entry));
   }
 
-  async appendAudit(id: string, entry: HistoryEntry): Promise<void> {
-    await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...keys.audit(id, entry.at, randomUUID()), entry } }));
+  async recordEvent(id: string, entry: HistoryEntry): Promise<void> {
+    await this.apply(id, new Update().event(entry));
+  }
+
+  history(id: string, page: PageRequest): Promise<Page<HistoryEntry>> {
+    return this.record.history(id, page);
+  }
+
+  readRecord(id: string): Promise<StoredRecord | undefined> {
+    return this.record.record(id);
+  }
+
+  recordAccess(id: string, entry: AccessEntry): Promise<void> {
+    return this.record.recordAccess(id, entry);
+  }
+
+  accessLog(id: string, page: PageRequest): Promise<Page<AccessEntry>> {
+    return this.record.accessLog(id, page);
+  }
+
+  linkPdf(sha256: string, letterId: string): Promise<void> {
+    return this.record.linkPdf(sha256, letterId);
+  }
+
+  findByPdf(sha256: string): Promise<string | undefined> {
+    return this.record.findByPdf(sha256);
   }
 
   list(query: LetterQuery): Promise<LetterPage> {
-    this.cursors ??= this.cursorSeal();
-    return searchLetters(this.client, this.tableName, query, this.cursors);
+    return searchLetters(this.client, this.tableName, query, this.seal());
   }
 
   async claimDeliveries(id: string, roles: RecipientRole[], claim: string, from: DeliveryState[], at: string, kind: CopyKind = 'letter'): Promise<boolean> {
@@ -190,7 +223,9 @@ export class DynamoDbLetterRepository implements LetterRepository {
       const result = await this.client.send(
         new UpdateCommand({ TableName: this.tableName, Key: keys.letter(id), ...update.expression(), ReturnValues: 'ALL_NEW' }),
       );
-      return toLetter(result.Attributes as LetterItem);
+      const item = result.Attributes as LetterItem;
+      if (item.tail?.length) await this.record.seal(id, item);
+      return toLetter(item);
     } catch (error) {
       if (isConditionFailure(error)) throw new ConditionNotMetError();
       throw error;

@@ -1,11 +1,15 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import type { Finding, HistoryEntry, Letter } from '../../core/letter';
+import { type ChainHead, chainEvents, EMPTY_CHAIN, headAfter, withoutChain } from '../../core/record';
 
 /**
- * One table holds letters (one item each), audit entries of reads (one item each, beside their
- * letter) and the preview each person has in flight; delivery events find their letter by the
- * tags on each message, with no look-up item. Three indexes serve the letter search: by date,
- * by council and by status, each sorted by letter date.
+ * One table holds, in each letter's partition, the letter (`LETTER`), its chained events
+ * (`EVENT#<seq>`, sealed) and its access log (`ACCESS#<at>#<unique>`); beside them, the preview
+ * each person has in flight, PDF-hash lookups for verification and rate-limit counters; delivery
+ * events find their letter by the tags on each message, with no look-up item. Sort keys are
+ * chosen so that `EVENT#…` < `LETTER`: one Query, newest first from `LETTER`, reads the letter
+ * and its latest events together, and never touches the access log. Three indexes serve the
+ * letter search: by date, by council and by status, each sorted by letter date.
  */
 export const LETTER_INDEXES = {
   byDate: { partitionKey: 'listPk', sortKey: 'listSk' },
@@ -18,9 +22,19 @@ export type LetterIndexName = keyof typeof LETTER_INDEXES;
 export const keys = {
   letter: (id: string) => ({ pk: `LETTER#${id}`, sk: 'LETTER' }),
   letterPk: (id: string) => `LETTER#${id}`,
-  audit: (id: string, at: string, unique: string) => ({ pk: `LETTER#${id}`, sk: `AUDIT#${at}#${unique}` }),
+  event: (id: string, seq: number) => ({ pk: `LETTER#${id}`, sk: eventSk(seq) }),
+  access: (id: string, at: string, unique: string) => ({ pk: `LETTER#${id}`, sk: `ACCESS#${at}#${unique}` }),
   previewSlot: (personId: string) => ({ pk: `PREVIEW#${personId}`, sk: 'PREVIEW' }),
+  pdf: (sha256: string) => ({ pk: `PDF#${sha256}`, sk: 'PDF' }),
+  rate: (bucket: string, window: number) => ({ pk: `RATE#${bucket}`, sk: `WINDOW#${window}` }),
 };
+
+/** Event numbers padded so that sort keys sort as numbers do. */
+export const eventSk = (seq: number) => `EVENT#${String(seq).padStart(10, '0')}`;
+export const FIRST_EVENT_SK = eventSk(1);
+export const LETTER_SK = 'LETTER';
+export const ACCESS_FIRST = 'ACCESS#';
+export const ACCESS_LAST = 'ACCESS#~';
 
 /** All letters share one partition of the date index; letters number thousands a year, not millions. */
 export const LIST_PARTITION = 'LETTER';
@@ -32,7 +46,7 @@ export const authorityKey = (name: string) => name.trim().replace(/\s+/g, ' ').t
 export const listSortKey = (letterDate: string, id: string) => `${letterDate}#${id}`;
 
 /** A letter as stored: its keys for the table and the indexes beside its fields. */
-export interface LetterItem extends Omit<Letter, 'findings'> {
+export interface LetterItem extends Omit<Letter, 'findings' | 'history' | 'historyNext' | 'head'> {
   pk: string;
   sk: string;
   listPk: string;
@@ -40,6 +54,10 @@ export interface LetterItem extends Omit<Letter, 'findings'> {
   authorityKey: string;
   /** Findings by id, so that concurrent edits of different findings never collide. */
   findings: Record<string, Finding>;
+  /** The last sealed event: its number and hash. */
+  head: ChainHead;
+  /** Events written with the letter's changes and not yet sealed into items of their own, oldest first. */
+  tail: HistoryEntry[];
 }
 
 /** The keys that place a letter in the search indexes. */
@@ -51,15 +69,36 @@ export function listingKeys(letter: Pick<Letter, 'id' | 'facts'>) {
   };
 }
 
+/** A new letter's item: its history so far goes into the tail, to be sealed once stored. */
 export function toItem(letter: Letter): LetterItem {
-  return { ...keys.letter(letter.id), ...letter, ...listingKeys(letter), findings: Object.fromEntries(letter.findings.map((f) => [f.id, f])) };
+  const { history, historyNext: _next, head: _head, ...rest } = letter;
+  return {
+    ...keys.letter(letter.id),
+    ...rest,
+    ...listingKeys(letter),
+    findings: Object.fromEntries(letter.findings.map((f) => [f.id, f])),
+    head: EMPTY_CHAIN,
+    tail: [...history].reverse().map(withoutChain),
+  };
 }
 
-/** The letter an item holds, with the audit entries stored beside it merged into its history. */
-export function toLetter(item: LetterItem, audit: HistoryEntry[] = []): Letter {
-  const { pk: _pk, sk: _sk, listPk: _lp, listSk: _ls, authorityKey: _ak, findings, ...rest } = item;
-  const history = [...(rest.history ?? []), ...audit].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
-  return { ...rest, findings: Object.values(findings ?? {}), history };
+/**
+ * The letter an item holds. `sealed` are its latest sealed events, newest first; the tail's
+ * events, newer still, go before them, numbered after the sealed head.
+ */
+export function toLetter(item: LetterItem, sealed: HistoryEntry[] = []): Letter {
+  const { pk: _pk, sk: _sk, listPk: _lp, listSk: _ls, authorityKey: _ak, findings, head, tail, ...rest } = item;
+  const sealedHead = head ?? EMPTY_CHAIN;
+  // Hashes depend only on the events, so those not yet sealed show the hashes they will be sealed with.
+  const unsealed = chainEvents(sealedHead, tail ?? []).map((e) => ({ ...e.event, seq: e.seq, hash: e.hash }));
+  const history = [...unsealed.reverse(), ...sealed.filter((e) => (e.seq ?? 0) <= sealedHead.seq)];
+  return {
+    ...rest,
+    findings: Object.values(findings ?? {}),
+    findingsBytes: rest.findingsBytes ?? 0,
+    history,
+    head: headAfter(sealedHead, tail ?? []),
+  };
 }
 
 /** The table definition the local stack creates; the CDK stack declares the same. */

@@ -56,13 +56,31 @@ export class Update {
     return this;
   }
 
-  /** Every change raises the version and records who did it. */
+  /**
+   * Every change raises the version and records who did it: the event joins the item's tail in
+   * the same write, so it can never be lost; it is sealed into the chain right after.
+   */
   change(entry: HistoryEntry): this {
     const version = this.name('version');
     this.setRaw(`${version} = ${version} + ${this.value(1)}`);
     this.set(['updatedAt'], entry.at);
-    const history = this.name('history');
-    return this.setRaw(`${history} = list_append(${history}, ${this.value([entry])})`);
+    const tail = this.name('tail');
+    return this.setRaw(`${tail} = list_append(if_not_exists(${tail}, ${this.value([])}), ${this.value([entry])})`);
+  }
+
+  /** Records an event that changes nothing else: no new version. */
+  event(entry: HistoryEntry): this {
+    this.set(['updatedAt'], entry.at);
+    const tail = this.name('tail');
+    return this.setRaw(`${tail} = list_append(if_not_exists(${tail}, ${this.value([])}), ${this.value([entry])})`);
+  }
+
+  /** Moves the letter's UTF-8 byte count of findings by `delta`, on condition it stays within `budget`. */
+  findingsBytes(delta: number, budget: number): this {
+    const bytes = this.name('findingsBytes');
+    this.setRaw(`${bytes} = if_not_exists(${bytes}, ${this.value(0)}) + ${this.value(delta)}`);
+    if (delta > 0) this.when(`(attribute_not_exists(${bytes}) OR ${bytes} <= ${this.value(budget - delta)})`);
+    return this;
   }
 
   expression() {

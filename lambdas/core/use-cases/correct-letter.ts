@@ -1,5 +1,6 @@
 import { ConflictError, ValidationError } from '../errors';
-import type { Actor, AddressFix, Letter } from '../letter';
+import { type Actor, type AddressFix, findingBytes, type Letter } from '../letter';
+import { firstRecord } from '../record';
 import type { RecipientRole } from '../letter-schema';
 import { check, FIXABLE_STATES } from '../transitions';
 import { authorise, entry, type LetterContext, loadLetter, writeOrExplain } from './context';
@@ -30,8 +31,9 @@ export async function correctLetter(ctx: LetterContext, actor: Actor, id: string
     createdBy: actor.name,
     facts,
     findings: findings.map((f) => ({ id: ctx.ids.next(), category: f.category, text: f.text })),
+    findingsBytes: findings.reduce((n, f) => n + findingBytes(f), 0),
     supersedes: { id, letterDate: facts.letterDate },
-    history: [{ ...created, version: 1 }],
+    ...firstRecord({ ...created, version: 1 }),
   };
   await ctx.letters.create(letter);
   return letter;

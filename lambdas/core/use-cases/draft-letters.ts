@@ -1,5 +1,6 @@
 import { ConflictError, ValidationError } from '../errors';
-import type { Actor, Finding, Letter } from '../letter';
+import { type Actor, type Finding, findingBytes, type Letter } from '../letter';
+import { chainEvents, EMPTY_CHAIN } from '../record';
 import { dateRuleIssues, type FindingInput, type FindingPatch, LIMITS, type LetterInput, type LetterPatch } from '../letter-schema';
 import { check } from '../transitions';
 import { authorise, entry, findingOf, type LetterContext, loadLetter, writeOrExplain } from './context';
@@ -13,7 +14,8 @@ import { authorise, entry, findingOf, type LetterContext, loadLetter, writeOrExp
 export async function createLetter(ctx: LetterContext, actor: Actor, input: LetterInput): Promise<Letter> {
   authorise(actor, 'create');
   const { findings, ...facts } = input;
-  const created = entry(ctx, actor, 'created');
+  const created = { ...entry(ctx, actor, 'created'), version: 1 };
+  const [first] = chainEvents(EMPTY_CHAIN, [created]);
   const letter: Letter = {
     id: ctx.ids.next(),
     status: 'draft',
@@ -23,7 +25,9 @@ export async function createLetter(ctx: LetterContext, actor: Actor, input: Lett
     createdBy: actor.name,
     facts,
     findings: findings.map((f) => ({ id: ctx.ids.next(), ...f })),
-    history: [{ ...created, version: 1 }],
+    findingsBytes: findings.reduce((n, f) => n + findingBytes(f), 0),
+    history: [{ ...created, seq: first.seq, hash: first.hash }],
+    head: { seq: first.seq, hash: first.hash },
   };
   await ctx.letters.create(letter);
   return letter;
@@ -48,58 +52,74 @@ export async function updateLetter(ctx: LetterContext, actor: Actor, id: string,
   return writeOrExplain(ctx, id, 'edit', { version }, (guard) => ctx.letters.replaceFacts(id, guard, facts, edited));
 }
 
-function checkTotalText(findings: Finding[]) {
-  const total = findings.reduce((n, f) => n + f.text.length, 0);
-  if (total > LIMITS.findingsTotalText) {
-    throw new ValidationError([
-      { field: 'text', message: `would take the letter's findings past ${LIMITS.findingsTotalText} characters in all` },
-    ]);
-  }
+const LIMITS_OF_FINDINGS = { findings: LIMITS.findings, bytes: LIMITS.findingsBytes };
+
+/** The letter's findings must stay within their byte budget once `delta` bytes are added. */
+function withinBudget(delta: number) {
+  return (letter: Pick<Letter, 'findingsBytes'>) => {
+    if (delta > 0 && letter.findingsBytes + delta > LIMITS.findingsBytes) {
+      throw new ValidationError([
+        {
+          field: 'findings',
+          message: `would take the letter's findings past ${LIMITS.findingsBytes} bytes of text in all (UTF-8); they hold ${letter.findingsBytes}`,
+        },
+      ]);
+    }
+  };
 }
 
 /**
  * Adds a finding. Needs no version: several inspectors may add findings at once and all land.
  * 1. Check the role and that the letter is a draft with room for another finding.
- * 2. Add it in one conditional write that leaves other findings alone and holds the count.
+ * 2. Add it in one conditional write that leaves other findings alone and holds the count and
+ *    the byte budget, so no interleaving of requests can overfill the letter.
  */
 export async function addFinding(ctx: LetterContext, actor: Actor, id: string, input: FindingInput): Promise<{ letter: Letter; finding: Finding }> {
   authorise(actor, 'edit');
   const letter = await loadLetter(ctx, id);
   check(letter, 'edit');
-  if (letter.findings.length >= LIMITS.findings) {
-    throw new ConflictError(`The letter already has ${LIMITS.findings} findings, the most it can hold.`);
-  }
+  const tooMany = (l: Letter) => {
+    if (l.findings.length >= LIMITS.findings) throw new ConflictError(`The letter already has ${LIMITS.findings} findings, the most it can hold.`);
+  };
+  tooMany(letter);
   const finding: Finding = { id: ctx.ids.next(), ...input };
-  checkTotalText([...letter.findings, finding]);
+  const fits = withinBudget(findingBytes(finding));
+  fits(letter);
   const added = entry(ctx, actor, 'finding-added', `${finding.category} ${finding.id}`);
-  const updated = await writeOrExplain(ctx, id, 'edit', {}, (guard) => ctx.letters.addFinding(id, guard, finding, LIMITS.findings, added));
+  const updated = await writeOrExplain(ctx, id, 'edit', { holds: (now) => (tooMany(now), fits(now)) }, (guard) =>
+    ctx.letters.addFinding(id, guard, finding, LIMITS_OF_FINDINGS, added),
+  );
   return { letter: updated, finding };
 }
 
-/** Edits one finding; If-Match is optional here, since edits of other findings do not collide. */
+/** Edits one finding at the version the editor read (If-Match), within the byte budget. */
 export async function updateFinding(
   ctx: LetterContext,
   actor: Actor,
   id: string,
   findingId: string,
-  version: number | undefined,
+  version: number,
   patch: FindingPatch,
 ): Promise<Letter> {
   authorise(actor, 'edit');
   const letter = await loadLetter(ctx, id);
   check(letter, 'edit', version);
-  const finding = { ...findingOf(letter, findingId), ...patch };
-  checkTotalText(letter.findings.map((f) => (f.id === findingId ? finding : f)));
+  const previous = findingOf(letter, findingId);
+  const finding = { ...previous, ...patch };
+  const fits = withinBudget(findingBytes(finding) - findingBytes(previous));
+  fits(letter);
   const edited = entry(ctx, actor, 'finding-edited', findingId);
-  return writeOrExplain(ctx, id, 'edit', { version, findingId }, (guard) => ctx.letters.replaceFinding(id, guard, finding, edited));
+  return writeOrExplain(ctx, id, 'edit', { version, findingId, holds: fits }, (guard) =>
+    ctx.letters.replaceFinding(id, guard, finding, previous, LIMITS_OF_FINDINGS, edited),
+  );
 }
 
-/** Removes one finding; If-Match is optional, as for edits. */
-export async function removeFinding(ctx: LetterContext, actor: Actor, id: string, findingId: string, version: number | undefined): Promise<Letter> {
+/** Removes one finding at the version the editor read (If-Match). */
+export async function removeFinding(ctx: LetterContext, actor: Actor, id: string, findingId: string, version: number): Promise<Letter> {
   authorise(actor, 'edit');
   const letter = await loadLetter(ctx, id);
   check(letter, 'edit', version);
-  findingOf(letter, findingId);
-  const removed = entry(ctx, actor, 'finding-removed', findingId);
-  return writeOrExplain(ctx, id, 'edit', { version, findingId }, (guard) => ctx.letters.removeFinding(id, guard, findingId, removed));
+  const removed = findingOf(letter, findingId);
+  const entryOf = entry(ctx, actor, 'finding-removed', findingId);
+  return writeOrExplain(ctx, id, 'edit', { version, findingId }, (guard) => ctx.letters.removeFinding(id, guard, removed, entryOf));
 }

@@ -1,23 +1,24 @@
 import { letterFileName } from '../covering-email';
 import { ForbiddenError } from '../errors';
-import { type Actor, LETTER_STATUSES, type Letter, type LetterStatus } from '../letter';
+import { type AccessEntry, type Actor, LETTER_STATUSES, type Letter, type LetterStatus } from '../letter';
 import type { LetterPage } from '../ports';
 import { check, isArchived, isCurrent, RENDERED_OR_LATER } from '../transitions';
-import { type ArchiveContext, authorise, entry, type LetterContext, loadLetter } from './context';
+import { type ArchiveContext, authorise, type LetterContext, loadLetter } from './context';
+
+/** A retrieval for the access log: who, when, what. */
+export function access(ctx: Pick<LetterContext, 'clock'>, actor: Actor, action: AccessEntry['action']): AccessEntry {
+  return { at: ctx.clock.now().toISOString(), by: actor.name, role: actor.role, action };
+}
 
 /**
- * Reads one letter.
+ * Reads one letter with its latest events: one read, the same size however often it is read.
  * 1. Check the role may read it: a reader finds archived letters only, and nothing else exists for them.
- * 2. Record the read in the history when the letter is archived.
+ * 2. A reader's read goes to the access log (not a HEAD, which retrieves nothing); staff reads are not recorded.
  */
-export async function getLetter(ctx: LetterContext, actor: Actor, id: string): Promise<Letter> {
+export async function getLetter(ctx: LetterContext, actor: Actor, id: string, options: { record: boolean } = { record: true }): Promise<Letter> {
   authorise(actor, 'read');
   const letter = await loadLetter(ctx, id, actor);
-  if (isArchived(letter.status)) {
-    const read = entry(ctx, actor, 'read');
-    await ctx.letters.appendAudit(id, read);
-    letter.history.push(read);
-  }
+  if (actor.role === 'reader' && options.record) await ctx.letters.recordAccess(id, access(ctx, actor, 'read'));
   return letter;
 }
 
@@ -49,7 +50,7 @@ export async function listLetters(ctx: LetterContext, actor: Actor, search: Lett
 /**
  * Hands out a short-lived link to the archived PDF.
  * 1. Check the letter has been rendered (a reader finds no other letter at all).
- * 2. Record the retrieval in the history, then sign the link.
+ * 2. Record the retrieval in the access log, then sign the link.
  */
 export async function retrievePdf(
   ctx: LetterContext & Pick<ArchiveContext, 'archive' | 'presignExpiresSeconds'>,
@@ -60,6 +61,6 @@ export async function retrievePdf(
   const letter = await loadLetter(ctx, id, actor);
   check(letter, 'retrieve');
   const pdf = letter.pdf!;
-  await ctx.letters.appendAudit(id, entry(ctx, actor, 'pdf-retrieved', pdf.key));
+  await ctx.letters.recordAccess(id, access(ctx, actor, 'pdf-retrieved'));
   return ctx.archive.presignedGetUrl(pdf.key, ctx.presignExpiresSeconds, letterFileName(letter.facts));
 }

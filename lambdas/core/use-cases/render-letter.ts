@@ -1,13 +1,11 @@
-import { createHash } from 'node:crypto';
 import { archiveKeys } from '../archive-keys';
 import { TooManyRequestsError, ValidationError } from '../errors';
 import { type Actor, contentOf, type Delivery } from '../letter';
 import { LIMITS, RECIPIENT_ROLES } from '../letter-schema';
 import { estimatePages } from '../page-estimate';
 import { allowedFrom, check, isArchived } from '../transitions';
+import { sha256 } from '../record';
 import { type ArchiveContext, authorise, entry, loadLetter, type PreviewContext, writeIfFirst } from './context';
-
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 export type RenderOutcome = 'rendered' | 'already-rendered' | 'not-approved' | 'over-page-limit';
 
@@ -22,8 +20,11 @@ const overPageLimit = () =>
  * 2. Render the approval snapshot (never the live draft) to HTML and PDF. A letter that prints
  *    more pages than the limit is refused here too, whatever let it through: nothing is stored
  *    or sent, and its history says why.
- * 3. Store the PDF, its accessible HTML twin and a manifest under the letter's keys.
+ * 3. Store the PDF, its accessible HTML twin and a manifest under the letter's keys; the manifest
+ *    carries the head of the letter's record (up to its approval), and the PDF's hash is linked
+ *    to the letter so that anyone holding a copy can verify it.
  * 4. Move the letter to rendered with one pending delivery per recipient, then queue distribution.
+ *    The render event covers the PDF's and the HTML's SHA-256.
  */
 export async function renderLetter(ctx: ArchiveContext, letterId: string): Promise<RenderOutcome> {
   const letter = await loadLetter(ctx, letterId);
@@ -39,7 +40,7 @@ export async function renderLetter(ctx: ArchiveContext, letterId: string): Promi
   const html = ctx.template.render(snapshot);
   const { pdf, pages } = await ctx.renderer.render(html, ctx.template.pdfMetadata(snapshot), { lane: 'archive', maxPages: LIMITS.pages });
   if (pages > LIMITS.pages) {
-    await ctx.letters.appendAudit(letterId, entry(ctx, 'system', RENDER_REFUSED, `prints more than ${LIMITS.pages} pages; nothing was sent`));
+    await ctx.letters.recordEvent(letterId, entry(ctx, 'system', RENDER_REFUSED, `prints more than ${LIMITS.pages} pages; nothing was sent`));
     return 'over-page-limit';
   }
   const keys = archiveKeys(letter);
@@ -60,6 +61,7 @@ export async function renderLetter(ctx: ArchiveContext, letterId: string): Promi
     fonts: ctx.template.fonts,
     pdf: { key: keys.pdf, sha256: record.sha256, bytes: record.bytes, pages },
     html: { key: keys.html, sha256: sha256(htmlBytes), bytes: htmlBytes.length },
+    record: letter.head,
   };
   // Three independent objects: stored side by side, and the letter moves on only once all are in.
   await Promise.all([
@@ -67,6 +69,7 @@ export async function renderLetter(ctx: ArchiveContext, letterId: string): Promi
     ctx.archive.put(keys.html, htmlBytes, 'text/html; charset=utf-8'),
     ctx.archive.put(keys.manifest, Buffer.from(JSON.stringify(manifest, null, 2)), 'application/json'),
   ]);
+  await ctx.letters.linkPdf(record.sha256, letterId);
 
   const deliveries = Object.fromEntries(
     RECIPIENT_ROLES.map((role): [string, Delivery] => [
@@ -74,7 +77,10 @@ export async function renderLetter(ctx: ArchiveContext, letterId: string): Promi
       { role, email: snapshot.recipients[role].email, state: 'pending', attempts: 0, updatedAt: renderedAt },
     ]),
   );
-  const rendered = entry(ctx, 'system', 'rendered', `${pages} pages, sha256 ${record.sha256}`);
+  const rendered = {
+    ...entry(ctx, 'system', 'rendered', `${pages} pages, sha256 ${record.sha256}`),
+    covers: { pdfSha256: record.sha256, htmlSha256: manifest.html.sha256 },
+  };
   await writeIfFirst('render', (guard) => ctx.letters.transition(letterId, guard, { pdf: record, deliveries, entry: rendered }));
   await ctx.jobs.enqueue('distribute', { letterId });
   return 'rendered';

@@ -1,4 +1,5 @@
 import { type Actor, contentOf, type Letter } from '../letter';
+import { canonicalJson, sha256 } from '../record';
 import { check } from '../transitions';
 import { authorise, entry, type LetterContext, loadLetter, writeOrExplain } from './context';
 
@@ -48,8 +49,10 @@ export async function approveLetter(ctx: LetterContext, actor: Actor, id: string
     return letter;
   }
   check(letter, 'approve', version);
-  const approved = entry(ctx, actor, 'approved', `version ${version}`);
-  const approval = { by: actor.id, byName: actor.name, at: approved.at, version, snapshot: contentOf(letter) };
+  const snapshot = contentOf(letter);
+  // The approval event vouches for exactly this snapshot: what is rendered and archived.
+  const approved = { ...entry(ctx, actor, 'approved', `version ${version}`), covers: { snapshotSha256: sha256(canonicalJson(snapshot)) } };
+  const approval = { by: actor.id, byName: actor.name, at: approved.at, version, snapshot };
   const result = await writeOrExplain(ctx, id, 'approve', { version }, (guard) =>
     ctx.letters.transition(id, guard, { approval, entry: approved }),
   );

@@ -8,6 +8,7 @@ import type { Authenticator } from '../../core/ports';
 import type { ApiDependencies, ApiEnv } from './api-context';
 import { apiDocsRoutes, DOCS_CSP } from './api-docs-routes';
 import { letterRoutes } from './letter-routes';
+import { recordRoutes, verifyRoutes } from './record-routes';
 import { type PageOptions, pageRoutes } from './pages/page-routes';
 import { internalErrorResponse, problemResponse } from './problem';
 
@@ -45,21 +46,27 @@ export function createApp(deps: AppDependencies): Hono<ApiEnv> {
   const apiHeaders = secureHeaders({ ...secure, contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } });
   // The docs page is a page: it runs Swagger UI's script and styles, all served from here.
   const docsHeaders = secureHeaders({ ...secure, contentSecurityPolicy: {} });
+  // The archived HTML twin is a document to show, under its own sandboxing policy (set by its route).
+  const archivedHtmlHeaders = secureHeaders({ ...secure, contentSecurityPolicy: undefined });
   app.use('/api/*', async (c, next) => {
+    if (/^\/api\/letters\/[^/]+\/html$/.test(c.req.path)) return archivedHtmlHeaders(c, next);
     if (c.req.path !== '/api/docs' && !c.req.path.startsWith('/api/docs/')) return apiHeaders(c, next);
     await docsHeaders(c, next);
     c.header('Content-Security-Policy', DOCS_CSP);
   });
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
-  // Open: registered before the token check, which they answer without reaching.
+  // Open: registered before the token check, which they answer without reaching. Whoever
+  // received a letter may check it without an account.
   app.route('/api', apiDocsRoutes({ swaggerUiDir: deps.config?.SWAGGER_UI_DIR }));
+  app.route('/api', verifyRoutes(deps));
 
   app.use('/api/*', async (c, next) => {
     c.set('actor', await authenticate(c, deps.authenticator));
     await next();
   });
   app.route('/api', letterRoutes(deps));
+  app.route('/api', recordRoutes(deps));
   // The web forms: same function, same use cases, a session cookie instead of a bearer header.
   app.route('/', pageRoutes(deps));
 

@@ -19,7 +19,7 @@ import { idParam, ifMatch, jsonBody, queryParams, versionFromBodyOrIfMatch } fro
 
 function sendLetter(c: Context<ApiEnv>, letter: Letter, status: 200 | 201 | 202 = 200) {
   c.header('ETag', `"${letter.version}"`);
-  return c.json(letterResponse(letter), status);
+  return c.json(letterResponse(letter, { withHistory: c.get('actor').role !== 'reader' }), status);
 }
 
 /** The JSON API: each route parses, calls one use case and maps its result. */
@@ -37,7 +37,8 @@ export function letterRoutes(deps: ApiDependencies) {
     return c.json({ items: page.items.map(letterSummaryResponse), nextCursor: page.nextCursor ?? null });
   });
 
-  api.get('/letters/:id', async (c) => sendLetter(c, await getLetter(deps, c.get('actor'), idParam(c, 'id'))));
+  // A HEAD retrieves nothing, so it is not recorded.
+  api.get('/letters/:id', async (c) => sendLetter(c, await getLetter(deps, c.get('actor'), idParam(c, 'id'), { record: c.req.method !== 'HEAD' })));
 
   api.patch('/letters/:id', async (c) => {
     const id = idParam(c, 'id');
@@ -55,13 +56,13 @@ export function letterRoutes(deps: ApiDependencies) {
 
   api.patch('/letters/:id/findings/:findingId', async (c) => {
     const [id, findingId] = [idParam(c, 'id'), idParam(c, 'findingId')];
-    const version = ifMatch(c, false);
+    const version = ifMatch(c, true);
     return sendLetter(c, await updateFinding(deps, c.get('actor'), id, findingId, version, await jsonBody(c, FindingPatch)));
   });
 
   api.delete('/letters/:id/findings/:findingId', async (c) => {
     const [id, findingId] = [idParam(c, 'id'), idParam(c, 'findingId')];
-    return sendLetter(c, await removeFinding(deps, c.get('actor'), id, findingId, ifMatch(c, false)));
+    return sendLetter(c, await removeFinding(deps, c.get('actor'), id, findingId, ifMatch(c, true)));
   });
 
   api.post('/letters/:id/submit', async (c) => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Delivery, Letter } from '../../core/letter';
+import type { Delivery, HistoryEntry, Letter } from '../../core/letter';
 import { DELIVERY_STATES, hasDeliveryProblem, LETTER_STATUSES, orderedFindings } from '../../core/letter';
 import { FINDING_CATEGORIES, LetterFactsShape, LIMITS, RECIPIENT_ROLES } from '../../core/letter-schema';
 
@@ -64,19 +64,87 @@ export const DeliveriesView = z
   .strictObject(Object.fromEntries(RECIPIENT_ROLES.map((role) => [role, DeliveryView.optional()])) as Record<(typeof RECIPIENT_ROLES)[number], z.ZodOptional<typeof DeliveryView>>)
   .openapi('Deliveries', { description: 'One entry per recipient role once the letter is rendered; empty before.' });
 
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
+
 export const HistoryEventView = z
   .strictObject({
+    seq: z.number().int().positive().openapi({ description: "The event's number in the letter's record, from 1, without gaps." }),
     at: timestamp,
-    by: z.string().openapi({ description: 'The name of who acted, or "system".' }),
+    by: z.string().openapi({ description: 'The name of who acted, "system", or "mail service".' }),
     role: z.enum(['inspector', 'manager', 'reader', 'system']),
     action: z.string().openapi({
-      description: 'What happened: created, edited, finding-added, finding-edited, finding-removed, submitted, returned, approved, rendered, delivery-sent, delivery-failed, delivery-deferred, redistributed, read, pdf-retrieved, and delivery events.',
+      description: 'What happened: created, edited, finding-added, finding-edited, finding-removed, submitted, returned, approved, rendered, delivery-sent, delivery-failed, delivery-deferred, redistributed, distributed, and delivery events reported by the mail service.',
       example: 'submitted',
     }),
     detail: z.string().optional(),
     version: z.number().int().positive().optional().openapi({ description: 'The version the event produced, where it made one.' }),
+    covers: z.record(z.string(), sha256Hex).optional().openapi({
+      description: 'SHA-256 digests the event vouches for: `snapshotSha256` on approval, `pdfSha256` and `htmlSha256` on render.',
+    }),
+    hash: sha256Hex.openapi({ description: "SHA-256 of the previous event's hash followed by this event's canonical JSON (RFC 8785)." }),
   })
-  .openapi('HistoryEvent', { description: 'One event in the life of the letter.' });
+  .openapi('HistoryEvent', { description: "One lifecycle or delivery event, chained into the letter's record." });
+
+export const HistoryPage = z
+  .strictObject({
+    items: z.array(HistoryEventView),
+    nextCursor: z.string().nullable().openapi({ description: 'Pass as cursor for the next, older page; null on the last page.' }),
+  })
+  .openapi('HistoryPage');
+
+export const AccessEventView = z
+  .strictObject({
+    at: timestamp,
+    by: z.string().openapi({ description: 'The name of who retrieved the letter.' }),
+    role: z.enum(['inspector', 'manager', 'reader']),
+    action: z.enum(['read', 'pdf-retrieved', 'html-retrieved']),
+  })
+  .openapi('AccessEvent', { description: "A retrieval of an archived letter: kept beside it, outside its chained record." });
+
+export const AccessPage = z
+  .strictObject({
+    items: z.array(AccessEventView),
+    nextCursor: z.string().nullable().openapi({ description: 'Pass as cursor for the next, older page; null on the last page.' }),
+  })
+  .openapi('AccessPage');
+
+export const IntegrityView = z
+  .strictObject({
+    valid: z.boolean(),
+    events: z.number().int().min(0).openapi({ description: 'How many events hold, from the first.' }),
+    head: sha256Hex.openapi({ description: 'The hash of the last event that holds.' }),
+    brokenAt: z.number().int().positive().nullable().openapi({ description: 'The number of the first event that does not hold; null when all do.' }),
+  })
+  .openapi('Integrity');
+
+export const VerificationView = z
+  .strictObject({
+    letterId: ulid,
+    council: z.string(),
+    letterDate: z.string().openapi({ format: 'date' }),
+    approvedBy: z.string().openapi({ description: 'The name of the approving manager.' }),
+    approvedAt: timestamp,
+    status: LetterStatus,
+    supersededBy: ulid.nullable().openapi({ description: 'The correction that replaced this letter, if any.' }),
+  })
+  .openapi('Verification', { description: 'The archived letter whose PDF has the SHA-256 asked about.' });
+
+export type HistoryEventView = z.infer<typeof HistoryEventView>;
+
+/** One event of the record as the API shows it. */
+export function eventResponse(event: HistoryEntry): HistoryEventView {
+  return {
+    seq: event.seq!,
+    at: event.at,
+    by: event.by,
+    role: event.role,
+    action: event.action,
+    ...(event.detail !== undefined ? { detail: event.detail } : {}),
+    ...(event.version !== undefined ? { version: event.version } : {}),
+    ...(event.covers ? { covers: event.covers } : {}),
+    hash: event.hash!,
+  };
+}
 
 export const LetterLink = z.strictObject({ id: ulid }).openapi('LetterLink', { description: 'Another letter, by its id.' });
 export const ReplacedView = z
@@ -105,9 +173,10 @@ export const LetterView = z
       .optional()
       .openapi({ description: 'Present once the letter is withdrawn.' }),
     notices: DeliveriesView.optional().openapi({ description: 'The withdrawal notices, one per recipient; present once the letter is withdrawn.' }),
-    history: z.array(HistoryEventView).openapi({ description: 'Every event so far, oldest first.' }),
+    history: z.array(HistoryEventView).optional().openapi({ description: 'The latest 20 events, newest first; GET …/history pages the rest. Not shown to readers.' }),
+    historyNext: z.string().nullable().optional().openapi({ description: 'Pass as cursor to GET …/history for the older events; null when there are none. Not shown to readers.' }),
   })
-  .openapi('Letter', { description: 'A letter: its facts, findings with ids, status, version, approval, PDF, deliveries and history.' });
+  .openapi('Letter', { description: 'A letter: its facts, findings with ids, status, version, approval, PDF, deliveries and latest events.' });
 
 export const LetterSummaryView = z
   .strictObject({
@@ -156,8 +225,12 @@ function copiesResponse(copies: Letter['deliveries']): z.infer<typeof Deliveries
   );
 }
 
-/** The letter as the API shows it: its facts at the top level, like the documents it is created from. */
-export function letterResponse(letter: Letter): LetterView {
+/**
+ * The letter as the API shows it: its facts at the top level, like the documents it is created
+ * from, with its latest events. Readers see the archived letter, not its record.
+ */
+export function letterResponse(letter: Letter, options: { withHistory?: boolean } = {}): LetterView {
+  const withHistory = options.withHistory ?? true;
   return {
     id: letter.id,
     status: letter.status,
@@ -179,7 +252,7 @@ export function letterResponse(letter: Letter): LetterView {
     ...(letter.withdrawal
       ? { withdrawal: { reason: letter.withdrawal.reason, by: letter.withdrawal.byName, at: letter.withdrawal.at }, notices: copiesResponse(letter.notices) }
       : {}),
-    history: letter.history,
+    ...(withHistory ? { history: letter.history.map(eventResponse), historyNext: letter.historyNext ?? null } : {}),
   };
 }
 

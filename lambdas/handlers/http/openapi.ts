@@ -172,7 +172,7 @@ export const OPERATIONS: ApiOperation[] = [
   {
     method: 'post', path: '/api/letters', operationId: 'createLetter', tag: 'Letters',
     summary: 'Create a draft',
-    description: `Inspectors and managers. The body is shaped like the example letter. ${DATE_RULES} Findings may be given here or added later; at most ${LIMITS.findings}, with at most ${LIMITS.findingsTotalText} characters of finding text in all (422 naming \`findings\` past that); each finding at most ${LIMITS.findingText} characters and ${LIMITS.findingLines} lines, never two blank lines in a row.`,
+    description: `Inspectors and managers. The body is shaped like the example letter. ${DATE_RULES} Findings may be given here or added later; at most ${LIMITS.findings}, their texts together at most ${LIMITS.findingsBytes} bytes of UTF-8 (422 naming \`findings\` past that); each finding at most ${LIMITS.findingText} characters and ${LIMITS.findingLines} lines, never two blank lines in a row.`,
     request: jsonBody(LetterInput),
     responses: { 201: letterResponse('The draft, at version 1.', { Location: ref('headers', 'Location') }) },
     problems: [400, 403, 413, 415, 422],
@@ -188,7 +188,7 @@ export const OPERATIONS: ApiOperation[] = [
   {
     method: 'get', path: '/api/letters/{id}', operationId: 'getLetter', tag: 'Letters',
     summary: 'Read a letter',
-    description: 'Readers find archived letters only (rendered or later): any other letter is a 404 to them, never a 403. A read of an archived letter is recorded in its history.',
+    description: 'Readers find archived letters only (rendered or later): any other letter is a 404 to them, never a 403. Answers with the latest 20 events of its record, newest first, and `historyNext` for GET …/history; readers see neither, and a reader\'s read goes to the access log. Staff reads and HEAD requests are not recorded. The response is the same size however often the letter is read.',
     request: letterPath,
     responses: { 200: letterResponse('The letter; ETag holds its version.') },
     problems: [403, 404],
@@ -204,7 +204,7 @@ export const OPERATIONS: ApiOperation[] = [
   {
     method: 'post', path: '/api/letters/{id}/findings', operationId: 'addFinding', tag: 'Findings',
     summary: 'Add a finding',
-    description: `Inspectors and managers, on a draft. Needs no If-Match: findings added at once all land. At most ${LIMITS.findings} findings (409 past that) and ${LIMITS.findingsTotalText} characters of finding text in all (422 naming \`text\` past that). Answers with the finding; ETag holds the letter's new version.`,
+    description: `Inspectors and managers, on a draft. Needs no If-Match: findings added at once all land. At most ${LIMITS.findings} findings (409 past that) and ${LIMITS.findingsBytes} bytes of finding text in all, counted in UTF-8 and held in the write's condition, so no number of requests at once can pass it (422 naming \`findings\` past that). Answers with the finding; ETag holds the letter's new version.`,
     request: { ...letterPath, ...jsonBody(FindingInput) },
     responses: {
       201: {
@@ -218,18 +218,18 @@ export const OPERATIONS: ApiOperation[] = [
   {
     method: 'patch', path: '/api/letters/{id}/findings/{findingId}', operationId: 'updateFinding', tag: 'Findings',
     summary: 'Edit a finding',
-    description: `Inspectors and managers, on a draft. If-Match is optional: edits of different findings do not collide. The finding texts together stay within ${LIMITS.findingsTotalText} characters (422 naming \`text\`).`,
-    request: { ...findingPath, headers: z.object({ 'If-Match': ifMatchOptional }), ...jsonBody(FindingPatch) },
+    description: `Inspectors and managers, on a draft, at the version last read (If-Match: 428 without it, 412 when stale). The finding texts together stay within ${LIMITS.findingsBytes} bytes of UTF-8 (422 naming \`findings\`).`,
+    request: { ...findingPath, headers: z.object({ 'If-Match': ifMatchRequired }), ...jsonBody(FindingPatch) },
     responses: { 200: letterResponse('The letter with the finding changed.') },
-    problems: [400, 403, 404, 409, 412, 413, 415, 422],
+    problems: [400, 403, 404, 409, 412, 413, 415, 422, 428],
   },
   {
     method: 'delete', path: '/api/letters/{id}/findings/{findingId}', operationId: 'removeFinding', tag: 'Findings',
     summary: 'Remove a finding',
-    description: 'Inspectors and managers, on a draft. If-Match is optional.',
-    request: { ...findingPath, headers: z.object({ 'If-Match': ifMatchOptional }) },
+    description: 'Inspectors and managers, on a draft, at the version last read (If-Match: 428 without it, 412 when stale).',
+    request: { ...findingPath, headers: z.object({ 'If-Match': ifMatchRequired }) },
     responses: { 200: letterResponse('The letter without the finding.') },
-    problems: [400, 403, 404, 409, 412],
+    problems: [400, 403, 404, 409, 412, 428],
   },
   {
     method: 'post', path: '/api/letters/{id}/submit', operationId: 'submitLetter', tag: 'Review',
@@ -290,7 +290,7 @@ export const OPERATIONS: ApiOperation[] = [
   {
     method: 'get', path: '/api/letters/{id}/pdf', operationId: 'retrieveLetterPdf', tag: 'Archive',
     summary: 'Retrieve the archived PDF',
-    description: 'Everyone who may read the letter, once it is rendered (409 before; to a reader, 404). Redirects to a presigned S3 URL that expires within 5 minutes, or with `Accept: application/json` answers the URL itself; each retrieval is recorded in the history.',
+    description: 'Everyone who may read the letter, once it is rendered (409 before; to a reader, 404). Redirects to a presigned S3 URL that expires within 5 minutes, or with `Accept: application/json` answers the URL itself; each retrieval is recorded in the access log.',
     request: { ...letterPath, headers: z.object({ Accept: z.string().optional().openapi({ param: { name: 'Accept', in: 'header', description: '`application/json` for the link as JSON instead of a redirect.' }, example: 'application/json' }) }) },
     responses: {
       200: {

@@ -56,7 +56,7 @@ export function problemResponse(c: Context, error: AppError, correlationId?: str
     correlationId,
     ...(error.fields.length ? { errors: error.fields } : {}),
   };
-  // RFC 6750: a 401 names the scheme the client should use.
+  // RFC 6750: a 401 names the scheme the client should use; a 429 says when to come back.
   const headers: Record<string, string> = { 'Content-Type': PROBLEM_TYPE };
   if (error.status === 401) headers['WWW-Authenticate'] = 'Bearer';
   if (error instanceof TooManyRequestsError) headers['Retry-After'] = String(error.retryAfterSeconds);

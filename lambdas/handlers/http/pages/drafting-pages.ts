@@ -8,7 +8,7 @@ import { getLetter } from '../../../core/use-cases/read-letters';
 import { submitLetter } from '../../../core/use-cases/review-letters';
 import { idParam } from '../request';
 import { FINDING_FIELDS, parseFindingForm } from './finding-form';
-import { addProblems, type FormErrors, type FormValues, versionOf } from './form-fields';
+import { addProblems, FormErrors, type FormValues, versionOf } from './form-fields';
 import { changedFacts, formFromFacts, LETTER_FIELDS, LETTER_SECTIONS, parseLetterForm } from './letter-form';
 import type { PageContext, PageEnv, PageKit } from './page-kit';
 
@@ -132,8 +132,19 @@ export function draftingPages(pages: Hono<PageEnv>, kit: PageKit) {
     const { letter, editable } = await editableLetter(c);
     const finding = findingOf(letter, idParam(c, 'findingId'));
     if (!editable) return redirectToLetter(c, letter.id);
-    return findingForm(c, letter, { values: { category: finding.category, text: finding.text }, findingId: finding.id });
+    return findingForm(c, letter, { values: { category: finding.category, text: finding.text, version: String(letter.version) }, findingId: finding.id });
   });
+
+  /**
+   * Someone changed the letter since this page was opened: say so, keep what this person
+   * typed, and carry the current version so that a second save replaces the other change.
+   */
+  const conflict = (errors: FormErrors, id: string, what: string) =>
+    errors.add(
+      'form',
+      `Someone else changed this letter while you were ${what}. Nothing has been saved yet. Check the letter, then try again to go ahead anyway.`,
+      `/letters/${id}`,
+    );
 
   pages.post('/letters/:id/findings/:findingId/edit', async (c) => {
     const [id, findingId] = [idParam(c, 'id'), idParam(c, 'findingId')];
@@ -141,9 +152,15 @@ export function draftingPages(pages: Hono<PageEnv>, kit: PageKit) {
     const { finding, errors } = parseFindingForm(values);
     if (!finding) return findingForm(c, await getLetter(deps, c.get('actor'), id), { values, errors, findingId }, 422);
     try {
-      await updateFinding(deps, c.get('actor'), id, findingId, undefined, finding);
+      await updateFinding(deps, c.get('actor'), id, findingId, versionOf(values) ?? 0, finding);
       return c.redirect(`/letters/${id}?done=finding-saved#${finding.category}`, 303);
     } catch (error) {
+      if (error instanceof PreconditionFailedError) {
+        const current = await getLetter(deps, c.get('actor'), id);
+        findingOf(current, findingId);
+        conflict(errors, id, 'changing this finding');
+        return findingForm(c, current, { values: { ...values, version: String(current.version) }, errors, findingId }, 409);
+      }
       if (!(error instanceof ValidationError)) return kit.actionFailed(c, id, error);
       addProblems(errors, error.fields, FINDING_FIELDS, 'text');
       return findingForm(c, await getLetter(deps, c.get('actor'), id), { values, errors, findingId }, 422);
@@ -154,14 +171,21 @@ export function draftingPages(pages: Hono<PageEnv>, kit: PageKit) {
     const { letter, editable } = await editableLetter(c);
     const finding = findingOf(letter, idParam(c, 'findingId'));
     if (!editable) return redirectToLetter(c, letter.id);
-    return kit.render(c, 'finding-remove.njk', { title: 'Remove this finding?', letter, finding });
+    return kit.render(c, 'finding-remove.njk', { title: 'Remove this finding?', letter, finding, version: letter.version });
   });
 
   pages.post('/letters/:id/findings/:findingId/remove', async (c) => {
     const [id, findingId] = [idParam(c, 'id'), idParam(c, 'findingId')];
     try {
-      await removeFinding(deps, c.get('actor'), id, findingId, undefined);
+      await removeFinding(deps, c.get('actor'), id, findingId, versionOf(c.get('form')) ?? 0);
     } catch (error) {
+      if (error instanceof PreconditionFailedError) {
+        const current = await getLetter(deps, c.get('actor'), id);
+        const finding = findingOf(current, findingId);
+        const errors = new FormErrors();
+        conflict(errors, id, 'deciding to remove this finding');
+        return kit.render(c, 'finding-remove.njk', { title: 'Remove this finding?', letter: current, finding, version: current.version, errors }, 409);
+      }
       return kit.actionFailed(c, id, error);
     }
     return c.redirect(`/letters/${id}?done=finding-removed#findings`, 303);

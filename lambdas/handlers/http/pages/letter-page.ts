@@ -1,4 +1,4 @@
-import { type Actor, type DeliveryState, hasDeliveryProblem, type Letter, type LetterStatus, orderedFindings } from '../../../core/letter';
+import { type Actor, type DeliveryState, hasDeliveryProblem, type HistoryEntry, type Letter, type LetterStatus, orderedFindings } from '../../../core/letter';
 import { FIXABLE_STATES, isArchived, rolesToResend } from '../../../core/transitions';
 import { FINDING_CATEGORIES, RECIPIENT_ROLES } from '../../../core/letter-schema';
 import { can } from '../../../core/roles';
@@ -63,9 +63,10 @@ const HISTORY_ACTIONS: Record<string, string> = {
   'notice-bounced': 'Heard a withdrawal notice bounced',
   'notice-complained': 'Heard a recipient complained about a withdrawal notice',
   distributed: 'Sent to every recipient',
-  read: 'Read the letter',
-  'pdf-retrieved': 'Opened the PDF',
 };
+
+/** One event as the pages show it. */
+export const historyRow = (h: HistoryEntry) => ({ ...h, when: dateTime(h.at), what: HISTORY_ACTIONS[h.action] ?? h.action });
 
 /** One row of the list of letters. */
 export function listRowView(letter: Letter) {
@@ -135,8 +136,9 @@ export function letterPageView(letter: Letter, actor: Actor) {
     pdf: letter.pdf ? { ...letter.pdf, kilobytes: Math.max(1, Math.round(letter.pdf.bytes / 1024)), renderedAt: dateTime(letter.pdf.renderedAt) } : undefined,
     approval: letter.approval ? { byName: letter.approval.byName, at: dateTime(letter.approval.at), version: letter.approval.version } : undefined,
     deliveries,
-    history: [...letter.history]
-      .map((h) => ({ ...h, when: dateTime(h.at), what: HISTORY_ACTIONS[h.action] ?? h.action }))
-      .reverse(),
+    // Readers see the archived letter, not its record; staff see the latest events, managers the access log too.
+    history: actor.role === 'reader' ? undefined : letter.history.map(historyRow),
+    olderHistory: actor.role !== 'reader' && letter.historyNext ? `/letters/${letter.id}/history?cursor=${encodeURIComponent(letter.historyNext)}` : undefined,
+    canSeeAccessLog: can(actor.role, 'accessLog'),
   };
 }

@@ -5,6 +5,7 @@ import { draftingPages } from './drafting-pages';
 import { letterListPages } from './letter-list-pages';
 import { createPageKit, type PageDependencies, type PageEnv } from './page-kit';
 import { pageErrors, requireSession, sameOrigin, securityHeaders } from './page-middleware';
+import { recordPages } from './record-pages';
 import { reviewPages } from './review-pages';
 import { signInPages } from './sign-in-pages';
 
@@ -44,6 +45,7 @@ export function pageRoutes(deps: PageDependencies) {
   draftingPages(pages, kit);
   reviewPages(pages, kit);
   deliveryPages(pages, kit);
+  recordPages(pages, kit);
   for (const extension of extensions) extension.routes?.(pages, kit);
 
   pages.all('/letters/*', () => {

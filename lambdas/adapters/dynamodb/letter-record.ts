@@ -1,0 +1,209 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { randomUUID } from 'node:crypto';
+import type { AccessEntry, HistoryEntry } from '../../core/letter';
+import type { Page, PageRequest, StoredRecord } from '../../core/ports';
+import { chainEvents, EMPTY_CHAIN, type SealedEvent } from '../../core/record';
+import { MalformedRequestError } from '../../core/errors';
+import type { CursorSeal } from '../cursors';
+import { ACCESS_FIRST, ACCESS_LAST, eventSk, FIRST_EVENT_SK, keys, LETTER_SK, type LetterItem, toLetter } from './letter-table';
+
+const isConditionFailure = (error: unknown) =>
+  error instanceof ConditionalCheckFailedException || (error as Error)?.name === 'ConditionalCheckFailedException';
+
+/** How often a writer tries to seal its own event before leaving it to the next writer. */
+const SEAL_ATTEMPTS = 8;
+
+interface EventItem extends SealedEvent {
+  pk: string;
+  sk: string;
+}
+
+const notOurs = () =>
+  new MalformedRequestError('The cursor is not one this listing returned.', [{ field: 'cursor', message: 'is not a cursor returned by this listing' }]);
+
+const toEntry = (item: EventItem): HistoryEntry => ({ ...item.event, seq: item.seq, hash: item.hash });
+
+/**
+ * A letter's chained record and access log, in the letter's own partition.
+ *
+ * A change of the letter appends its event to the item's `tail` in the same conditional write,
+ * so the event is never lost and concurrent writers never wait for each other. Sealing then
+ * chains the tail onto the sealed head (the hashes depend only on the events, so every sealer
+ * computes the same items), writes one item per event and trims the tail on condition that the
+ * head is still the one it chained from. Whoever loses that race reads again and seals what is
+ * left; a writer that stops midway leaves its event in the tail for the next one.
+ */
+export class DynamoDbLetterRecord {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    /** Cursors are sealed to the letter and the listing (history or access log) they page. */
+    private readonly cursors: () => CursorSeal,
+  ) {}
+
+  /** Where the next page of a letter's events starts: below event `before`. */
+  historyCursor(id: string, before: number): string {
+    return this.cursors().seal(`history#${id}`, { before });
+  }
+
+  async seal(id: string, item: LetterItem): Promise<void> {
+    let current: LetterItem | undefined = item;
+    const target = (item.head?.seq ?? 0) + (item.tail?.length ?? 0);
+    for (let attempt = 0; attempt < SEAL_ATTEMPTS && current; attempt++) {
+      const head = current.head ?? EMPTY_CHAIN;
+      const tail = current.tail ?? [];
+      if (head.seq >= target || tail.length === 0) return;
+      const sealed = chainEvents(head, tail);
+      await this.putEvents(id, sealed);
+      try {
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: keys.letter(id),
+            UpdateExpression: `SET #head = :head REMOVE ${sealed.map((_, i) => `#tail[${i}]`).join(', ')}`,
+            ConditionExpression: head.seq === 0 ? '(attribute_not_exists(#head) OR #head.#seq = :seq)' : '#head.#seq = :seq',
+            ExpressionAttributeNames: { '#head': 'head', '#tail': 'tail', '#seq': 'seq' },
+            ExpressionAttributeValues: { ':head': { seq: sealed.at(-1)!.seq, hash: sealed.at(-1)!.hash }, ':seq': head.seq },
+          }),
+        );
+        return;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+      current = await this.letterItem(id);
+    }
+  }
+
+  /** The letter and its latest sealed events, newest first, in one Query that starts at `LETTER`. */
+  async letterWithHistory(id: string, limit: number): Promise<{ item?: LetterItem; sealed: HistoryEntry[]; more: boolean }> {
+    const page = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :letter',
+        ExpressionAttributeValues: { ':pk': keys.letterPk(id), ':first': FIRST_EVENT_SK, ':letter': LETTER_SK },
+        ScanIndexForward: false,
+        ConsistentRead: true,
+        Limit: limit + 1,
+      }),
+    );
+    const items = page.Items ?? [];
+    const item = items[0]?.sk === LETTER_SK ? (items[0] as LetterItem) : undefined;
+    const sealed = (item ? items.slice(1) : items).map((i) => toEntry(i as EventItem));
+    return { item, sealed, more: (sealed.at(-1)?.seq ?? 1) > 1 };
+  }
+
+  /**
+   * A page of events, newest first. The first page (no cursor) also reads the letter, whose tail
+   * holds the newest events until they are sealed; a cursor says where the page before ended.
+   */
+  async history(id: string, request: PageRequest): Promise<Page<HistoryEntry>> {
+    let events: HistoryEntry[];
+    let before = Number.POSITIVE_INFINITY;
+    if (!request.cursor) {
+      const { item, sealed } = await this.letterWithHistory(id, request.limit);
+      events = item ? toLetter(item, sealed).history : [];
+    } else {
+      before = Number(this.cursors().open(`history#${id}`, request.cursor).before);
+      if (!Number.isSafeInteger(before) || before < 1) throw notOurs();
+      if (before <= 1) return { items: [] };
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :last',
+          ExpressionAttributeValues: { ':pk': keys.letterPk(id), ':first': FIRST_EVENT_SK, ':last': eventSk(before - 1) },
+          ScanIndexForward: false,
+          ConsistentRead: true,
+          Limit: request.limit,
+        }),
+      );
+      events = (page.Items ?? []).map((i) => toEntry(i as EventItem));
+    }
+    const items = events.filter((e) => (e.seq ?? 0) < before).slice(0, request.limit);
+    const oldest = items.at(-1)?.seq ?? 1;
+    return { items, nextCursor: oldest > 1 ? this.historyCursor(id, oldest) : undefined };
+  }
+
+  /** Every sealed event, oldest first, then the letter with its head and unsealed tail. */
+  async record(id: string): Promise<StoredRecord | undefined> {
+    const stored: SealedEvent[] = [];
+    let letter: LetterItem | undefined;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :letter',
+          ExpressionAttributeValues: { ':pk': keys.letterPk(id), ':first': FIRST_EVENT_SK, ':letter': LETTER_SK },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        if (item.sk === LETTER_SK) letter = item as LetterItem;
+        else stored.push({ seq: item.seq, event: item.event, prev: item.prev, hash: item.hash });
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    if (!letter) return undefined;
+    return { stored, sealedHead: letter.head ?? EMPTY_CHAIN, unsealed: letter.tail ?? [] };
+  }
+
+  async recordAccess(id: string, entry: AccessEntry): Promise<void> {
+    await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...keys.access(id, entry.at, randomUUID()), entry } }));
+  }
+
+  async accessLog(id: string, request: PageRequest): Promise<Page<AccessEntry>> {
+    const scope = `access#${id}`;
+    const start = request.cursor ? this.cursors().open(scope, request.cursor) : undefined;
+    if (start && (start.pk !== keys.letterPk(id) || typeof start.sk !== 'string' || !start.sk.startsWith(ACCESS_FIRST))) throw notOurs();
+    const page = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :last',
+        ExpressionAttributeValues: { ':pk': keys.letterPk(id), ':first': ACCESS_FIRST, ':last': ACCESS_LAST },
+        ScanIndexForward: false,
+        Limit: request.limit,
+        ExclusiveStartKey: start,
+      }),
+    );
+    return {
+      items: (page.Items ?? []).map((i) => i.entry as AccessEntry),
+      nextCursor: page.LastEvaluatedKey ? this.cursors().seal(scope, page.LastEvaluatedKey) : undefined,
+    };
+  }
+
+  async linkPdf(sha256: string, letterId: string): Promise<void> {
+    await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...keys.pdf(sha256), letterId } }));
+  }
+
+  async findByPdf(sha256: string): Promise<string | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.pdf(sha256) }));
+    return Item?.letterId as string | undefined;
+  }
+
+  private async letterItem(id: string): Promise<LetterItem | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.letter(id), ConsistentRead: true }));
+    return Item as LetterItem | undefined;
+  }
+
+  /** Writes sealed events, 25 to a batch; the same event always makes the same item, so a repeat is harmless. */
+  private async putEvents(id: string, sealed: SealedEvent[]): Promise<void> {
+    for (let i = 0; i < sealed.length; i += 25) {
+      let requests: Record<string, unknown>[] = sealed.slice(i, i + 25).map((event) => ({ PutRequest: { Item: { ...keys.event(id, event.seq), ...event } } }));
+      for (let round = 0; requests.length > 0; round++) {
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 20 * 2 ** round)));
+        const result = await this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests as never } }));
+        requests = (result.UnprocessedItems?.[this.tableName] ?? []) as Record<string, unknown>[];
+        if (round > 8) throw new Error(`could not store the events of letter ${id}`);
+      }
+    }
+  }
+}
