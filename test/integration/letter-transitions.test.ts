@@ -1,3 +1,5 @@
+import { EMPTY_CHAIN } from '../../lambdas/core/record';
+import { checkIntegrity, letterAccessLog, letterHistory } from '../../lambdas/core/use-cases/letter-record';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -95,7 +97,9 @@ async function storedLetter(status: LetterStatus): Promise<Letter> {
     createdBy: 'Simon Rushall',
     facts,
     findings: findings.map((f) => ({ id: ids.next(), ...f })),
+    findingsBytes: findings.reduce((n, f) => n + Buffer.byteLength(f.text, 'utf8'), 0),
     history: [],
+    head: EMPTY_CHAIN,
   };
   letter.approval = { by: 'local:another-manager', byName: 'Another Manager', at, version: 3, snapshot: contentOf(letter) };
   letter.pdf = { key: `letters/${letter.id}/letter.pdf`, sha256: '0'.repeat(64), bytes: 1, pages: 2, manifestKey: 'm', htmlKey: 'h', renderedAt: at };
@@ -126,6 +130,9 @@ const USE_CASES: Partial<Record<LetterAction, Record<string, (c: ArchiveContext,
   retrieve: { retrievePdf: (c, l) => retrievePdf(c, manager, l.id) },
   correct: { correctLetter: (c, l) => correctLetter(c, manager, l.id) },
   withdraw: { withdrawLetter: (c, l) => withdrawLetter(c, manager, l.id, 'Sent in error.') },
+  history: { letterHistory: (c, l) => letterHistory(c, manager, l.id, { limit: 20 }) },
+  accessLog: { letterAccessLog: (c, l) => letterAccessLog(c, manager, l.id, { limit: 20 }) },
+  integrity: { checkIntegrity: (c, l) => checkIntegrity(c, manager, l.id) },
 };
 
 const refusal = (action: LetterAction, status: LetterStatus) => {
