@@ -3,7 +3,7 @@
  *   npm run bench                      the full run (a few minutes)
  *   npm run bench -- --quick           small counts, for a quick check
  *   npm run bench -- --letters 200     a shorter memory run
- *   npm run bench -- --only render,e2e phases: render, weasyprint, memory, e2e, client, cold, bundles, pages
+ *   npm run bench -- --only render,e2e phases: render, weasyprint, memory, e2e, client, cold, bundles, pages, reads
  *   npm run bench -- --write-docs      also refresh docs/bench.md and docs/bench-latest.json
  *   npm run bench -- --profile         sample the Node process during the end-to-end throughput run
  * Prints Markdown tables on stdout, progress on stderr, and writes bench/results/latest.json.
@@ -21,6 +21,7 @@ import { type CostLine, costPerThousand, PRICES } from './lib/cost';
 import { benchLetters, TEMPLATES_DIR } from './lib/letters';
 import { type PagesResult, previewPagesRun } from './lib/pages';
 import { type PipelineResult, pipelineRun } from './lib/pipeline';
+import { type ReadsResult, readsRun } from './lib/reads';
 import { Progress } from './lib/progress';
 import {
   chromiumPath,
@@ -33,7 +34,7 @@ import {
 } from './lib/render';
 import { round, type Summary, summarise } from './lib/stats';
 
-const PHASES = ['render', 'weasyprint', 'memory', 'e2e', 'client', 'cold', 'bundles', 'pages'] as const;
+const PHASES = ['render', 'weasyprint', 'memory', 'e2e', 'client', 'cold', 'bundles', 'pages', 'reads'] as const;
 type Phase = (typeof PHASES)[number];
 
 interface Options {
@@ -51,7 +52,7 @@ const DOCS_JSON = fileURLToPath(new URL('../docs/bench-latest.json', import.meta
 
 function usage(message?: string): never {
   if (message) console.error(message);
-  console.error('usage: npm run bench -- [--quick] [--letters N] [--only render,weasyprint,memory,e2e,client,cold,bundles,pages] [--out file.json] [--write-docs] [--profile]');
+  console.error('usage: npm run bench -- [--quick] [--letters N] [--only render,weasyprint,memory,e2e,client,cold,bundles,pages,reads] [--out file.json] [--write-docs] [--profile]');
   process.exit(2);
 }
 
@@ -90,6 +91,7 @@ function countsFor(options: Options) {
     client: { warmup: 3, sequential: q ? 10 : 40, sequentialPollMs: 50, batch: 40, batchPollMs: 500, usageLetters: q ? 3 : 10 },
     coldRuns: q ? 1 : 5,
     pages: { targets: [50, 100, 200], warmup: 1, runs: q ? 3 : 7 },
+    reads: 1_000,
   };
 }
 
@@ -129,6 +131,7 @@ interface Report {
   cold?: ColdResult;
   bundles?: BundleRow[];
   pages?: PagesResult;
+  reads?: ReadsResult;
   targets: Target[];
 }
 
@@ -169,7 +172,7 @@ const times = (x: number | undefined) => (x !== undefined && Number.isFinite(x) 
 const table = (head: string[], rows: string[][]) =>
   [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 
-type Section = 'render' | 'memory' | 'pipeline' | 'client' | 'cost' | 'cold' | 'bundles' | 'pages' | 'targets';
+type Section = 'render' | 'memory' | 'pipeline' | 'client' | 'cost' | 'cold' | 'bundles' | 'pages' | 'reads' | 'targets';
 
 /** The tables, by section: docs/bench.md takes them all, the README the ones a reader asks about first. */
 function renderTables(report: Report): Map<Section, string> {
@@ -347,6 +350,21 @@ function renderTables(report: Report): Map<Section, string> {
     );
     out.push(`\nTime per page at ${report.pages.rows.at(-1)?.pages} pages over time per page at ${report.pages.rows[0]?.pages}: ${times(report.pages.growth)} (1× is linear).`);
   }
+  section('reads');
+  if (report.reads) {
+    const r = report.reads;
+    out.push(`\n### Reading one archived letter ${r.reads} times as a reader (each read recorded in the access log)`);
+    out.push(
+      table(
+        ['reads', 'median (ms)', 'p95 (ms)', 'response (bytes)'],
+        [
+          ['first hundred', ms(r.first.ms.median), ms(r.first.ms.p95), String(r.first.bytes)],
+          ['last hundred', ms(r.last.ms.median), ms(r.last.ms.p95), String(r.last.bytes)],
+          ['last ÷ first', times(r.medianRatio), times(r.last.ms.p95 / r.first.ms.p95), times(r.last.bytes / r.first.bytes)],
+        ],
+      ),
+    );
+  }
   section('targets');
   if (report.targets.length) {
     out.push('\n### Targets');
@@ -386,6 +404,11 @@ function targets(report: Report): Target[] {
   }
   if (report.pages) {
     list.push({ target: 'DRAFT preview time grows linearly with pages: ms per page at 200 pages ≤ 1.3× that at 50', measured: times(report.pages.growth), met: report.pages.growth <= 1.3 });
+  }
+  if (report.reads) {
+    const r = report.reads;
+    list.push({ target: `a read after ${r.reads} reads: same response size as the first`, measured: `${r.first.bytes} → ${r.last.bytes} bytes`, met: r.last.bytes === r.first.bytes });
+    list.push({ target: `a read after ${r.reads} reads: median within 1.5× of the first hundred's`, measured: times(r.medianRatio), met: r.medianRatio <= 1.5 });
   }
   return list;
 }
@@ -452,7 +475,7 @@ async function main() {
 
   const template = new NunjucksLetterTemplate(TEMPLATES_DIR);
   const letters = benchLetters(template);
-  const phaseCount = (has('render') ? 2 : 0) + (has('weasyprint') && python ? 1 : 0) + (has('memory') ? 1 : 0) + (has('e2e') ? 1 : 0) + (has('client') ? 1 : 0) + (has('cold') ? 1 : 0) + (has('bundles') ? 1 : 0) + (has('pages') ? 1 : 0);
+  const phaseCount = (has('render') ? 2 : 0) + (has('weasyprint') && python ? 1 : 0) + (has('memory') ? 1 : 0) + (has('e2e') ? 1 : 0) + (has('client') ? 1 : 0) + (has('cold') ? 1 : 0) + (has('bundles') ? 1 : 0) + (has('pages') ? 1 : 0) + (has('reads') ? 1 : 0);
   const progress = new Progress(phaseCount);
 
   if (has('render')) {
@@ -514,6 +537,7 @@ async function main() {
   if (has('cold')) report.cold = await coldRuns(counts.coldRuns, progress);
   if (has('bundles')) report.bundles = await bundleRuns(counts.coldRuns, progress);
   if (has('pages')) report.pages = await previewPagesRun(template, counts.pages, progress);
+  if (has('reads')) report.reads = await readsRun(counts.reads, progress);
   progress.end();
   report.machine.loadAverageAtEnd = loadavg().map((l) => l.toFixed(2)).join(' ');
 

@@ -31,9 +31,19 @@ describe('many editors on one draft', () => {
     expect(after.findings).toHaveLength(100);
     expect(after.findings.map((f: any) => f.text).sort()).toEqual([...texts].sort());
     expect(new Set(after.findings.map((f: any) => f.id)).size).toBe(100);
-    // One version and one history entry per finding: no write was lost or merged into another.
+    // One version and one event per finding, numbered without gap or repeat: no write was lost or merged into another.
     expect(after.version).toBe(101);
-    expect(after.history.filter((h: any) => h.action === 'finding-added')).toHaveLength(100);
+    const events: any[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: any = (await inspector.get(`/api/letters/${letter.id}/history?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)).body;
+      events.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 101 }, (_, i) => 101 - i));
+    expect(events.filter((h: any) => h.action === 'finding-added')).toHaveLength(100);
+    expect(new Set(events.map((e) => e.detail)).size).toBe(101);
+    expect((await manager.get(`/api/letters/${letter.id}/integrity`)).body).toEqual({ valid: true, events: 101, head: events[0].hash, brokenAt: null });
 
     const oneMore = await inspector.post(`/api/letters/${letter.id}/findings`, { category: 'strength', text: 'One too many.' });
     expect(oneMore.status).toBe(409);

@@ -149,8 +149,8 @@ describe('an approved letter', () => {
     expect(download.headers.get('content-type')).toBe('application/pdf');
     expect(sha256(new Uint8Array(await download.arrayBuffer()))).toBe(letter.pdf.sha256);
 
-    const history = (await manager.get(`/api/letters/${letter.id}`)).body.history;
-    expect(history).toContainEqual(expect.objectContaining({ action: 'pdf-retrieved', by: 'Rita Records', role: 'reader' }));
+    const log = (await manager.get(`/api/letters/${letter.id}/access`)).body.items;
+    expect(log).toContainEqual(expect.objectContaining({ action: 'pdf-retrieved', by: 'Rita Records', role: 'reader' }));
   });
 
   it('gives the same link as JSON to a client that asks for JSON', async () => {

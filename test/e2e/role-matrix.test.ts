@@ -35,13 +35,20 @@ async function distributedLetter(director?: string) {
   }
   throw new Error('the letter was not sent in time');
 }
+
+let archived: Promise<{ id: string; version: number; sha256: string }> | undefined;
+/** One archived letter for the routes that only read one. */
+function archivedLetter() {
+  archived ??= distributedLetter().then((read) => ({ id: read.id, version: read.version, sha256: read.pdf.sha256 }));
+  return archived;
+}
 const client = (who: Who) => ({ inspector, manager, reader, nobody: anonymous })[who];
 
 /** Each route, how to call it on a letter prepared for it, and what each role gets. */
 const ROUTES: {
   name: string;
-  prepare: () => Promise<{ id: string; version: number; findingId?: string }>;
-  call: (c: ApiClient, l: { id: string; version: number; findingId?: string }) => Promise<{ status: number }>;
+  prepare: () => Promise<{ id: string; version: number; findingId?: string; sha256?: string }>;
+  call: (c: ApiClient, l: { id: string; version: number; findingId?: string; sha256?: string }) => Promise<{ status: number }>;
   expect: Record<Who, number>;
 }[] = [
   {
@@ -92,7 +99,7 @@ const ROUTES: {
       const l = await inspector.createLetter();
       return { ...l, findingId: l.findings[0].id };
     },
-    call: (c, l) => c.patch(`/api/letters/${l.id}/findings/${l.findingId}`, { text: 'Edited.' }),
+    call: (c, l) => c.patch(`/api/letters/${l.id}/findings/${l.findingId}`, { text: 'Edited.' }, { 'If-Match': String(l.version) }),
     expect: { inspector: 200, manager: 200, reader: 403, nobody: 401 },
   },
   {
@@ -101,7 +108,7 @@ const ROUTES: {
       const l = await inspector.createLetter();
       return { ...l, findingId: l.findings[0].id };
     },
-    call: (c, l) => c.delete(`/api/letters/${l.id}/findings/${l.findingId}`),
+    call: (c, l) => c.delete(`/api/letters/${l.id}/findings/${l.findingId}`, { 'If-Match': String(l.version) }),
     expect: { inspector: 200, manager: 200, reader: 403, nobody: 401 },
   },
   {
@@ -145,6 +152,37 @@ const ROUTES: {
     prepare: () => distributedLetter('bounce@simulator.amazonses.com'),
     call: (c, l) => c.patch(`/api/letters/${l.id}/deliveries/director`, { email: 'director.new@durham.example', reason: 'It bounced.' }),
     expect: { inspector: 403, manager: 200, reader: 403, nobody: 401 },
+  },
+  {
+    name: 'GET /api/letters/{id}/history',
+    prepare: () => inspector.createLetter(),
+    call: (c, l) => c.get(`/api/letters/${l.id}/history`),
+    expect: { inspector: 200, manager: 200, reader: 403, nobody: 401 },
+  },
+  {
+    name: 'GET /api/letters/{id}/access',
+    prepare: () => archivedLetter(),
+    call: (c, l) => c.get(`/api/letters/${l.id}/access`),
+    expect: { inspector: 403, manager: 200, reader: 403, nobody: 401 },
+  },
+  {
+    name: 'GET /api/letters/{id}/integrity',
+    prepare: () => archivedLetter(),
+    call: (c, l) => c.get(`/api/letters/${l.id}/integrity`),
+    expect: { inspector: 403, manager: 200, reader: 403, nobody: 401 },
+  },
+  {
+    name: 'GET /api/letters/{id}/html',
+    prepare: () => archivedLetter(),
+    call: (c, l) => c.get(`/api/letters/${l.id}/html`),
+    expect: { inspector: 200, manager: 200, reader: 200, nobody: 401 },
+  },
+  {
+    name: 'GET /api/verify/{sha256}',
+    prepare: () => archivedLetter(),
+    call: (c, l) => c.get(`/api/verify/${l.sha256}`),
+    // Open: whoever received the letter may check it.
+    expect: { inspector: 200, manager: 200, reader: 200, nobody: 200 },
   },
   {
     name: 'GET /api/openapi.json',

@@ -68,7 +68,9 @@ export class DynamoDbLetterRecord {
           new UpdateCommand({
             TableName: this.tableName,
             Key: keys.letter(id),
-            UpdateExpression: `SET #head = :head REMOVE ${sealed.map((_, i) => `#tail[${i}]`).join(', ')}`,
+            // Highest index first: DynamoDB reads every index against the list as it was, while
+            // dynalite removes them one after another; in this order both remove the same events.
+            UpdateExpression: `SET #head = :head REMOVE ${sealed.map((_, i) => `#tail[${i}]`).reverse().join(', ')}`,
             ConditionExpression: head.seq === 0 ? '(attribute_not_exists(#head) OR #head.#seq = :seq)' : '#head.#seq = :seq',
             ExpressionAttributeNames: { '#head': 'head', '#tail': 'tail', '#seq': 'seq' },
             ExpressionAttributeValues: { ':head': { seq: sealed.at(-1)!.seq, hash: sealed.at(-1)!.hash }, ':seq': head.seq },
