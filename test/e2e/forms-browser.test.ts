@@ -350,6 +350,15 @@ describe('a manager approves it and it is sent', () => {
     await expectAccessible(page);
     await screenshot(page, '6-distributed');
 
+    // The accessible HTML twin beside the PDF, opened in its sandbox; the access log names who opened it.
+    await clickAndWait(page, '#html-link');
+    expect(await text(page, 'body')).toContain('Durham County Council');
+    await page.goto(letterUrl);
+    await clickAndWait(page, '#access-log');
+    expect(await text(page, '#record')).toContain('Opened the web page version');
+    await expectAccessible(page);
+    await page.goto(letterUrl);
+
     // The PDF link hands out a short-lived link to the archived bytes.
     const pdf = await fetch(`${stack.url}${pdfLink.href}`, { headers: { Cookie: await cookieHeader(page) }, redirect: 'manual' });
     expect(pdf.status).toBe(302);
@@ -430,6 +439,37 @@ describe('when things do not go to plan', () => {
     await clickAndWait(page, 'form button.govuk-button');
     expect(await text(page, '.govuk-notification-banner')).toContain('saved');
     expect((await stack.deps.letters.get(letter.id))!.facts.summary).toBe('My summary.');
+  });
+
+  it('sends the version with finding edits and removals, and shows the conflict when someone changed the letter first', async () => {
+    const other = await stack.as('inspector', 'Siobhán O’Connor');
+    const letter = await other.createLetter({ authority: { name: 'Finding Conflict Council' }, findings: [{ category: 'strength', text: 'Their finding.' }] });
+    const finding = letter.findings[0].id;
+    const { page } = inspector;
+
+    // An edit, overtaken by another editor's change.
+    await page.goto(`${stack.url}/letters/${letter.id}/findings/${finding}/edit`);
+    expect(await page.$eval('input[name="version"]', (el) => (el as HTMLInputElement).value)).toBe('1');
+    await fill(page, 'text', 'My wording.');
+    expect((await other.post(`/api/letters/${letter.id}/findings`, { category: 'strength', text: 'Another finding.' })).status).toBe(201);
+    await clickAndWait(page, 'form button.govuk-button');
+    expect(await texts(page, '.govuk-error-summary__list a')).toEqual([expect.stringContaining('Someone else changed this letter')]);
+    expect(await valueOf(page, 'text')).toBe('My wording.');
+    expect((await stack.deps.letters.get(letter.id))!.findings.find((f) => f.id === finding)!.text).toBe('Their finding.');
+    await expectAccessible(page);
+    await clickAndWait(page, 'form button.govuk-button');
+    expect(await text(page, '.govuk-notification-banner')).toContain('saved');
+    expect((await stack.deps.letters.get(letter.id))!.findings.find((f) => f.id === finding)!.text).toBe('My wording.');
+
+    // A removal, overtaken the same way: nothing is removed until it is confirmed again.
+    await page.goto(`${stack.url}/letters/${letter.id}/findings/${finding}/remove`);
+    expect((await other.post(`/api/letters/${letter.id}/findings`, { category: 'strength', text: 'Yet another finding.' })).status).toBe(201);
+    await clickAndWait(page, 'form button.govuk-button--warning');
+    expect(await texts(page, '.govuk-error-summary__list a')).toEqual([expect.stringContaining('Someone else changed this letter')]);
+    expect((await stack.deps.letters.get(letter.id))!.findings).toHaveLength(3);
+    await clickAndWait(page, 'form button.govuk-button--warning');
+    expect(await text(page, '.govuk-notification-banner')).toContain('Finding removed');
+    expect((await stack.deps.letters.get(letter.id))!.findings).toHaveLength(2);
   });
 
   it('will not submit a letter without findings, and says where to add them', async () => {

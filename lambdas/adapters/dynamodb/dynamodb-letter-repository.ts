@@ -56,7 +56,20 @@ export class DynamoDbLetterRepository implements LetterRepository {
   async create(letter: Letter): Promise<void> {
     const item = toItem(letter);
     await this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
-    await this.record.seal(letter.id, item);
+    await this.sealQuietly(letter.id, item);
+  }
+
+  /**
+   * The change is stored, its event with it: a failure to seal now must not turn a stored change
+   * into an error. The event stays in the item's tail, shown and chained on read, and the next
+   * write seals it.
+   */
+  private async sealQuietly(id: string, item: LetterItem): Promise<void> {
+    try {
+      await this.record.seal(id, item);
+    } catch {
+      // Left for the next writer, as above.
+    }
   }
 
   /** The letter and its latest page of events, in one Query: the same cost however long its record grows. */
@@ -224,7 +237,7 @@ export class DynamoDbLetterRepository implements LetterRepository {
         new UpdateCommand({ TableName: this.tableName, Key: keys.letter(id), ...update.expression(), ReturnValues: 'ALL_NEW' }),
       );
       const item = result.Attributes as LetterItem;
-      if (item.tail?.length) await this.record.seal(id, item);
+      if (item.tail?.length) await this.sealQuietly(id, item);
       return toLetter(item);
     } catch (error) {
       if (isConditionFailure(error)) throw new ConditionNotMetError();
