@@ -219,7 +219,7 @@ const CASES: Case[] = [
     fields: ['version'],
   },
   { name: 'an empty PATCH', send: () => patch(inspector, `/api/letters/${fx.draft.id}`, {}, { 'If-Match': String(fx.draft.version) }), status: 422, fields: ['body'] },
-  { name: 'an empty finding edit', send: () => patch(inspector, `/api/letters/${fx.draft.id}/findings/${fx.draft.findingId}`, {}), status: 422, fields: ['body'] },
+  { name: 'an empty finding edit', send: () => patch(inspector, `/api/letters/${fx.draft.id}/findings/${fx.draft.findingId}`, {}, { 'If-Match': String(fx.draft.version) }), status: 422, fields: ['body'] },
   { name: 'a return without a comment', send: () => post(manager, `/api/letters/${fx.submitted.id}/return`, {}), status: 422, fields: ['comment'] },
   { name: 'a submit with a stray body', send: () => post(inspector, `/api/letters/${fx.draft.id}/submit`, { force: true }), status: 422, fields: ['force'] },
 
@@ -256,8 +256,9 @@ const CASES: Case[] = [
     fields: ['findings'],
   },
   {
-    name: 'findings longer than 60,000 characters in all',
-    send: () => post(inspector, '/api/letters', letterBody((l) => (l.findings = Array.from({ length: 21 }, () => ({ category: 'strength', text: 'x'.repeat(3_000) }))))),
+    // 12 findings of 3,000 three-byte characters: 108,000 bytes of UTF-8, in a body within its size limit.
+    name: 'findings past the byte budget in all',
+    send: () => post(inspector, '/api/letters', letterBody((l) => (l.findings = Array.from({ length: 12 }, () => ({ category: 'strength', text: '調'.repeat(3_000) }))))),
     status: 422,
     fields: ['findings'],
   },
@@ -424,8 +425,16 @@ const CASES: Case[] = [
     send: () => patch(inspector, `/api/letters/${fx.draft.id}/findings/..%2F..%2F${fx.submitted.id}`, { text: 'x' }),
     status: 404,
   },
-  { name: 'an unknown finding id', send: () => patch(inspector, `/api/letters/${fx.draft.id}/findings/${UNKNOWN_ID}`, { text: 'x' }), status: 404 },
-  { name: 'a finding of another letter', send: () => del(inspector, `/api/letters/${fx.empty.id}/findings/${fx.draft.findingId}`), status: 404 },
+  {
+    name: 'an unknown finding id',
+    send: () => patch(inspector, `/api/letters/${fx.draft.id}/findings/${UNKNOWN_ID}`, { text: 'x' }, { 'If-Match': String(fx.draft.version) }),
+    status: 404,
+  },
+  {
+    name: 'a finding of another letter',
+    send: () => del(inspector, `/api/letters/${fx.empty.id}/findings/${fx.draft.findingId}`, { 'If-Match': String(fx.empty.version) }),
+    status: 404,
+  },
   { name: 'adding a finding to an unknown letter', send: () => post(inspector, `/api/letters/${UNKNOWN_ID}/findings`, { category: 'strength', text: 'x' }), status: 404 },
   { name: 'approving an unknown letter', send: () => post(manager, `/api/letters/${UNKNOWN_ID}/approve`, { version: 1 }), status: 404 },
 
@@ -452,6 +461,24 @@ const CASES: Case[] = [
     name: 'a malformed If-Match',
     send: () => patch(inspector, `/api/letters/${fx.draft.id}`, { summary: 'x' }, { 'If-Match': '"1" OR 1=1' }),
     status: 400,
+    fields: ['If-Match'],
+  },
+  {
+    name: 'a finding edit without If-Match',
+    send: () => patch(inspector, `/api/letters/${fx.draft.id}/findings/${fx.draft.findingId}`, { text: 'Changed blind.' }),
+    status: 428,
+    fields: ['If-Match'],
+  },
+  {
+    name: 'a finding removed without If-Match',
+    send: () => del(inspector, `/api/letters/${fx.draft.id}/findings/${fx.draft.findingId}`),
+    status: 428,
+    fields: ['If-Match'],
+  },
+  {
+    name: 'a finding edited at a stale version',
+    send: () => patch(inspector, `/api/letters/${fx.draft.id}/findings/${fx.draft.findingId}`, { text: 'Changed late.' }, { 'If-Match': `"${fx.draft.version - 1}"` }),
+    status: 412,
     fields: ['If-Match'],
   },
   {
@@ -496,7 +523,7 @@ const CASES: Case[] = [
   },
   {
     name: 'editing a finding of an archived letter',
-    send: () => patch(manager, `/api/letters/${fx.archived.id}/findings/${fx.draft.findingId}`, { text: 'x' }),
+    send: () => patch(manager, `/api/letters/${fx.archived.id}/findings/${fx.draft.findingId}`, { text: 'x' }, { 'If-Match': String(fx.archived.version) }),
     status: 409,
   },
   { name: 'approving an archived letter again', send: () => post(manager, `/api/letters/${fx.archived.id}/approve`, { version: fx.archived.version }), status: 409 },
@@ -670,6 +697,24 @@ const CASES: Case[] = [
     fields: ['cursor'],
   },
 
+  // A letter's history and access log page with cursors sealed to that letter and listing
+  {
+    name: "a history cursor of another letter",
+    send: async () => {
+      const cursor = (await manager.get(`/api/letters/${fx.archived.id}/history?limit=1`)).body.nextCursor;
+      return get(inspector, `/api/letters/${fx.draft.id}/history?cursor=${encodeURIComponent(cursor)}`);
+    },
+    status: 400,
+    fields: ['cursor'],
+  },
+  {
+    name: 'a made-up access-log cursor',
+    send: () => get(manager, `/api/letters/${fx.archived.id}/access?cursor=${encode({ pk: `LETTER#${fx.draft.id}`, sk: 'ACCESS#x' })}`),
+    status: 400,
+    fields: ['cursor'],
+  },
+  { name: 'a history page of none', send: () => get(inspector, `/api/letters/${fx.draft.id}/history?limit=0`), status: 422, fields: ['limit'] },
+  { name: 'a hash to verify that is not 64 hex digits', send: () => get(new ApiClient(stack.url, undefined), '/api/verify/abc'), status: 400, fields: ['sha256'] },
   { name: 'an unknown preview format', send: () => get(inspector, `/api/letters/${fx.draft.id}/preview?format=exe`), status: 422, fields: ['format'] },
   { name: 'a preview with an unknown parameter', send: () => get(inspector, `/api/letters/${fx.draft.id}/preview?template=../../etc/passwd`), status: 422, fields: ['template'] },
 ];
