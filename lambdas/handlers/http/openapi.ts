@@ -14,7 +14,7 @@ import {
   ReturnInput,
   WithdrawInput,
 } from '../../core/letter-schema';
-import { FindingView, LetterPage, LetterView } from './letter-view';
+import { AccessPage, FindingView, HistoryPage, IntegrityView, LetterPage, LetterView, VerificationView } from './letter-view';
 import { ProblemSchema } from './problem';
 
 // The API's contract. Each operation below is documented once, from the same zod schemas that
@@ -37,6 +37,12 @@ export const ListQuery = z
     limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ description: 'Letters per page.' }),
   })
   .refine((q) => !q.from || !q.to || q.from <= q.to, { path: ['to'], message: 'must be on or after from' });
+
+/** A page of a letter's history or access log. */
+export const PageQuery = z.strictObject({
+  cursor: z.string().min(1).max(2_000).optional().openapi({ description: 'The `nextCursor` (or `historyNext`) of the previous page, as given; any other value is a 400.' }),
+  limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ description: 'Entries per page.' }),
+});
 
 export const PreviewQuery = z.strictObject({
   format: z.enum(['html', 'pdf']).default('html').openapi({ description: 'html (the default) or pdf.' }),
@@ -66,7 +72,7 @@ const PROBLEMS = {
   415: ['UnsupportedMediaType', 'The body is not sent as application/json. Changes nothing.'],
   422: ['UnprocessableContent', 'Fields are not valid; `errors` names each one. Changes nothing.'],
   428: ['PreconditionRequired', 'If-Match is required. Changes nothing.'],
-  429: ['TooManyRequests', 'The same person has a DRAFT PDF still being made; `Retry-After` says how many seconds to wait. Changes nothing.'],
+  429: ['TooManyRequests', 'Too many requests: a DRAFT PDF of the same person still being made, or too many hash checks from one client in the current window. `Retry-After` says how many seconds to wait. Changes nothing.'],
   500: ['InternalError', 'Something failed on the server; the body holds only the correlation id to quote.'],
   503: ['ServiceUnavailable', 'The local stack is still starting.'],
 } as const;
@@ -77,6 +83,7 @@ export const TAGS = [
   { name: 'Findings', description: "A draft's findings, one at a time." },
   { name: 'Review', description: 'Submitting, returning and approving a letter. Approval freezes it and starts rendering and distribution.' },
   { name: 'Archive', description: 'Previews of drafts, the archived PDF, sending copies again, fixing an address, corrections and withdrawals.' },
+  { name: 'Record', description: "A letter's chained record of events, its access log, the check of its integrity, and verification of a received PDF." },
   { name: 'Service', description: 'Health, and this document.' },
 ] as const;
 
@@ -346,6 +353,46 @@ export const OPERATIONS: ApiOperation[] = [
     request: { ...letterPath, ...jsonBody(WithdrawInput) },
     responses: { 202: letterResponse('Withdrawn; the notices are queued.') },
     problems: [400, 403, 404, 409, 413, 415, 422],
+  },
+  {
+    method: 'get', path: '/api/letters/{id}/html', operationId: 'retrieveLetterHtml', tag: 'Archive',
+    summary: 'Retrieve the archived accessible HTML',
+    description: 'Everyone who may read the letter, once it is rendered (409 before; to a reader, 404). The HTML twin archived beside the PDF, byte for byte, under a Content-Security-Policy with `sandbox`: it runs no script and loads nothing. Each retrieval is recorded in the access log; HEAD is not.',
+    request: letterPath,
+    responses: { 200: { description: 'The archived HTML.', headers: correlated as never, content: { 'text/html': { schema: { type: 'string' } } } } },
+    problems: [403, 404, 409],
+  },
+  {
+    method: 'get', path: '/api/letters/{id}/history', operationId: 'getLetterHistory', tag: 'Record',
+    summary: "A page of the letter's events, newest first",
+    description: "Inspectors and managers. Lifecycle and delivery events, each numbered from 1 and chained: its hash is the SHA-256 of the previous event's hash followed by its canonical JSON (RFC 8785). Start from the letter's `historyNext`, or without a cursor for the newest.",
+    request: { ...letterPath, query: PageQuery },
+    responses: { 200: { description: 'A page of events.', headers: correlated as never, content: { 'application/json': { schema: HistoryPage } } } },
+    problems: [400, 403, 404, 422],
+  },
+  {
+    method: 'get', path: '/api/letters/{id}/access', operationId: 'getLetterAccessLog', tag: 'Record',
+    summary: 'Who retrieved the letter, newest first',
+    description: "Managers. PDF and HTML retrievals and readers' reads, kept beside the letter and outside its chained record; nothing here makes a read of the letter bigger.",
+    request: { ...letterPath, query: PageQuery },
+    responses: { 200: { description: 'A page of retrievals.', headers: correlated as never, content: { 'application/json': { schema: AccessPage } } } },
+    problems: [400, 403, 404, 422],
+  },
+  {
+    method: 'get', path: '/api/letters/{id}/integrity', operationId: 'checkLetterIntegrity', tag: 'Record',
+    summary: "Recompute the letter's chained record",
+    description: "Managers. Recomputes every event's hash and link from the stored events, and compares the result with the head the letter keeps and, once rendered, the head archived in the manifest beside the PDF. `brokenAt` is the number of the first event that does not hold.",
+    request: letterPath,
+    responses: { 200: { description: 'The result of the check.', headers: correlated as never, content: { 'application/json': { schema: IntegrityView } } } },
+    problems: [403, 404],
+  },
+  {
+    method: 'get', path: '/api/verify/{sha256}', operationId: 'verifyPdf', tag: 'Record', open: true,
+    summary: 'Which archived letter a PDF is, from its SHA-256',
+    description: 'Open: anyone holding a copy may check it, without a token. 404 when no archived letter has a PDF with that hash. Each client may check a limited number of hashes per window (429 with Retry-After past it): an HTTP API cannot throttle per client, so the service counts.',
+    request: { params: z.object({ sha256: z.string().openapi({ param: { name: 'sha256', in: 'path', description: "The PDF's SHA-256 as 64 hexadecimal digits (400 otherwise)." }, example: 'd7771a02c28d0f82d6b55bbfe9fd134287c3cc37a0f56b89d2a50f02a63dab29' }) }) },
+    responses: { 200: { description: 'The letter.', headers: correlated as never, content: { 'application/json': { schema: VerificationView } } } },
+    problems: [400, 404, 429],
   },
 ];
 

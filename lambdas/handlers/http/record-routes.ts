@@ -1,15 +1,10 @@
 import { type Context, Hono } from 'hono';
-import { z } from 'zod';
 import { MalformedRequestError } from '../../core/errors';
 import { checkIntegrity, letterAccessLog, letterHistory, retrieveHtml, verifyPdf } from '../../core/use-cases/letter-record';
 import type { ApiDependencies, ApiEnv } from './api-context';
 import { eventResponse } from './letter-view';
+import { PageQuery } from './openapi';
 import { idParam, queryParams } from './request';
-
-export const PageQuery = z.strictObject({
-  cursor: z.string().min(1).max(2_000).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-});
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
