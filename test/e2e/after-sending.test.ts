@@ -229,7 +229,11 @@ describe('events that arrive out of order', () => {
       return now.deliveries.director?.state === 'delivered' && now.deliveries.chiefExecutive?.state === 'complained' ? now : undefined;
     }, 'the simulator events');
     expect(l.deliveries.chiefExecutive.lastError).toBe('abuse');
-    const message = (await stack.outbox()).find((m) => m.messageId === l.deliveries.chiefExecutive.messageId)!;
+    // The outbox notes an event once the events handler has taken it, a moment after the letter shows it.
+    const message = await eventually(async () => {
+      const found = (await stack.outbox()).find((m) => m.messageId === l.deliveries.chiefExecutive.messageId);
+      return found?.event?.type === 'Complaint' ? found : undefined;
+    }, 'the outbox to show the complaint');
     expect(message.event).toMatchObject({ type: 'Complaint' });
   });
 });

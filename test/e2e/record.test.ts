@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LIMITS } from '../../lambdas/core/letter-schema';
 import { canonicalJson, eventHash } from '../../lambdas/core/record';
-import { recipientsFor } from '../support/pipeline-helpers';
+import { eventually, recipientsFor } from '../support/pipeline-helpers';
 import { ApiClient, type ApiResponse, startTestStack, submittedLetter, type TestStack } from '../support/stack';
 
 const VERIFY_LIMIT = 30;
@@ -30,9 +30,14 @@ async function archive(name: string) {
   const approved = await manager.post(`/api/letters/${letter.id}/approve`, { version: letter.version });
   expect(approved.status).toBe(202);
   await stack.queue.idle();
-  const read = await manager.get(`/api/letters/${letter.id}`);
-  expect(read.body.status).toBe('distributed');
-  return read.body;
+  // The local mailbox reports each copy delivered shortly after sending; wait for all three, so
+  // nothing changes the letter while the tests read it.
+  const read = await eventually(async () => {
+    const now = (await manager.get(`/api/letters/${letter.id}`)).body;
+    return Object.values(now.deliveries ?? {}).every((d: any) => d.state === 'delivered') ? now : undefined;
+  }, 'every copy delivered');
+  expect(read.status).toBe('distributed');
+  return read;
 }
 
 beforeAll(async () => {
