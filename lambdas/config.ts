@@ -10,6 +10,13 @@ const Env = z.object({
   RENDER_QUEUE_URL: z.string().min(1).optional(),
   DISTRIBUTE_QUEUE_URL: z.string().min(1).optional(),
   MAIL_FROM: z.string().email().optional(),
+  /**
+   * The Department for Education's copy of every letter goes here and nowhere else; no letter can
+   * name another address. Needed where letters are drafted and approved (the API).
+   */
+  DFE_EMAIL: z.string().email().optional(),
+  DFE_NAME: z.string().trim().min(1).max(200).optional(),
+  DFE_ORGANISATION: z.string().trim().min(1).max(200).default('Department for Education'),
   SES_CONFIGURATION_SET: z.string().min(1).optional(),
   AUTH_MODE: z.enum(['jwt', 'apigateway']),
   JWT_ISSUER: z.string().min(1).optional(),

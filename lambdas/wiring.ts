@@ -9,6 +9,7 @@ import { dynamoClients, letterStore } from './wiring/letters';
 import { sesClient, sesMailer } from './wiring/mailer';
 import { chromiumRenderer } from './wiring/renderer';
 import { letterTemplate } from './wiring/template';
+import { councilDirectory, dfeRecipient } from './wiring/councils';
 
 /** Every AWS client, for the local stack, which runs all the stages in one process. */
 export function awsClients(config: Config) {
@@ -41,6 +42,8 @@ export function buildDependencies(config: Config, overrides: Overrides = {}) {
     ...letterStore(clients.documents, config),
     jobs: overrides.jobs ?? sqsJobQueue(clients.sqs, config),
     archive: archiveStore(clients.s3, config),
+    councils: councilDirectory(clients.documents, config),
+    dfe: dfeRecipient(config),
     logger,
     authenticator: authenticator(config),
     presignExpiresSeconds: config.PRESIGN_EXPIRES_SECONDS,

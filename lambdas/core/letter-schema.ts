@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
+import { councilNameProblem, normaliseCouncilName } from './council-name';
 
 extendZodWithOpenApi(z);
 
@@ -21,6 +22,8 @@ export const LIMITS = {
   comment: 2_000,
   /** Printed pages: far beyond any real letter, and what a letter padded with line breaks always reaches. */
   pages: 20,
+  /** Why a manager's recipients differ from the council directory. */
+  reason: 500,
   /** Request bodies, in bytes. */
   body: 128 * 1024,
 } as const;
@@ -64,6 +67,9 @@ const line = (max: number = LIMITS.shortText) =>
 export const characters = (s: string) => [...s].length;
 
 /** Long text: line breaks normalised (CR LF → LF, as forms send them) before anything is counted. */
+/** A person's display name, as tokens carry it and records keep it. */
+export const personName = line(100);
+
 const text = (max: number) =>
   z
     .string()
@@ -134,7 +140,19 @@ export const FindingPatch = FindingInput.partial()
   .openapi('FindingPatch', { description: 'The fields of a finding to change; at least one.', minProperties: 1 });
 
 const Sender = z.strictObject({ directPhone: line(40), directEmail: email }).openapi('Sender', { description: 'How recipients reach the inspectorate about this letter.' });
-const Authority = z.strictObject({ name: line() }).openapi('Authority', { description: 'The council whose services were inspected.' });
+/** A council's name, NFKC with its spacing collapsed; invisible characters and mixed alphabets refused. */
+export const councilName = line()
+  .superRefine((name, ctx) => {
+    const problem = councilNameProblem(name);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .transform(normaliseCouncilName)
+  .openapi({
+    type: 'string',
+    description:
+      'A council in the council directory. Kept in Unicode NFKC with its spacing collapsed and matched ignoring case; invisible characters (zero-width spaces, soft hyphens, tag characters) and letters of mixed alphabets are refused.',
+  });
+const Authority = z.strictObject({ name: councilName }).openapi('Authority', { description: 'The council whose services were inspected: one in the council directory.' });
 const PreviousInspection = z
   .strictObject({ month: isoMonth, developmentAreasAddressed: z.boolean() })
   .openapi('PreviousInspection', { description: 'The last inspection; its month is before the month of this one.' });
@@ -145,7 +163,7 @@ const Inspection = z
     previousInspection: PreviousInspection.optional(),
   })
   .openapi('Inspection', { description: 'When the inspection ran: endDate is on or after startDate.' });
-const Director = z
+export const Director = z
   .strictObject({
     honorific: line(20),
     name: line(),
@@ -155,15 +173,30 @@ const Director = z
     email,
   })
   .openapi('Director', { description: "The director of children's services: the letter's addressee." });
-const ChiefExecutive = z
+export const ChiefExecutive = z
   .strictObject({ name: line(), jobTitle: line(), organisation: line(), email })
   .openapi('ChiefExecutive', { description: "The council's chief executive, sent a copy." });
-const Dfe = z
+export const Dfe = z
   .strictObject({ name: line(), organisation: line(), email })
   .openapi('Dfe', { description: 'The Department for Education, sent a copy.' });
 const Recipients = z
   .strictObject({ director: Director, chiefExecutive: ChiefExecutive, dfe: Dfe })
   .openapi('Recipients', { description: 'The three statutory recipients; each is sent its own copy.' });
+/**
+ * Recipients as a body gives them: each may be left out (the council directory and the configured
+ * DfE address fill it in) or repeated; a manager's that differ from the directory carry a reason.
+ */
+export const RecipientsInput = z
+  .strictObject({
+    director: Director.optional(),
+    chiefExecutive: ChiefExecutive.optional(),
+    dfe: Dfe.optional(),
+    reason: text(LIMITS.reason).optional().openapi({ description: 'Why a manager sends the letter elsewhere than the council directory says; required then.' }),
+  })
+  .openapi('RecipientsInput', {
+    description:
+      "The recipients, each optional: left out, they come from the council directory (director, chief executive) and configuration (DfE). The DfE copy must be the configured one. An inspector's must match the directory; a manager's may differ, with a reason.",
+  });
 const Inspector = z.strictObject({ name: line(), jobTitle: line() }).openapi('Inspector', { description: 'Who signs the letter.' });
 
 /** The letter's facts, everything but its findings. */
@@ -217,23 +250,29 @@ export const DATE_RULES =
   'The dates must agree: inspection.endDate on or after inspection.startDate, letterDate on or after inspection.endDate, and inspection.previousInspection.month before the month of inspection.startDate.';
 
 
-export const LetterInput = withDateRules(
-  z.strictObject({
-    ...LetterFactsShape,
-    findings: z
-      .array(FindingInput)
-      .max(LIMITS.findings, `must have at most ${LIMITS.findings} findings`)
-      .refine(
-        (findings) => findings.reduce((n, f) => n + Buffer.byteLength(f.text, 'utf8'), 0) <= LIMITS.findingsBytes,
-        `must have at most ${LIMITS.findingsBytes} bytes of findings text in all (UTF-8)`,
-      )
-      .default([])
-      .openapi({
-        description: `The letter's findings in order, at most ${LIMITS.findings}, their texts together at most ${LIMITS.findingsBytes} bytes of UTF-8. May be left out or empty in a draft; a letter needs at least one finding to be submitted.`,
-      }),
-  }),
+const Findings = z
+  .array(FindingInput)
+  .max(LIMITS.findings, `must have at most ${LIMITS.findings} findings`)
+  .refine(
+    (findings) => findings.reduce((n, f) => n + Buffer.byteLength(f.text, 'utf8'), 0) <= LIMITS.findingsBytes,
+    `must have at most ${LIMITS.findingsBytes} bytes of findings text in all (UTF-8)`,
+  )
+  .default([])
+  .openapi({
+    description: `The letter's findings in order, at most ${LIMITS.findings}, their texts together at most ${LIMITS.findingsBytes} bytes of UTF-8. May be left out or empty in a draft; a letter needs at least one finding to be submitted.`,
+  });
+
+/** A whole letter, recipients included: a letter file rendered without the stack, or the forms' fields. */
+export const LetterInput = withDateRules(z.strictObject({ ...LetterFactsShape, findings: Findings }));
+
+/**
+ * The body that creates a draft: a letter whose recipients may be left out (the council
+ * directory and the configured DfE address fill them in) or repeated.
+ */
+export const LetterBody = withDateRules(
+  z.strictObject({ ...LetterFactsShape, recipients: RecipientsInput.optional(), findings: Findings }),
 ).openapi('LetterInput', {
-  description: `A new draft, shaped like the example letter. ${DATE_RULES} Unknown fields are refused.`,
+  description: `A new draft, shaped like the example letter; its council must be in the council directory. ${DATE_RULES} Unknown fields are refused.`,
 });
 
 /** A PATCH replaces whole top-level fields; the merged letter is checked again by the use case. */
@@ -244,7 +283,7 @@ export const LetterPatch = z
     sender: Sender.optional(),
     authority: Authority.optional(),
     inspection: Inspection.optional(),
-    recipients: Recipients.optional(),
+    recipients: RecipientsInput.optional(),
     inspector: Inspector.optional(),
     summary: LetterFactsShape.summary.optional(),
   })
@@ -271,6 +310,12 @@ export const AddressFixInput = z
 
 export type LetterFacts = z.infer<typeof LetterFacts>;
 export type LetterInput = z.infer<typeof LetterInput>;
+export type LetterBody = z.infer<typeof LetterBody>;
 export type LetterPatch = z.infer<typeof LetterPatch>;
 export type FindingInput = z.infer<typeof FindingInput>;
+export type RecipientsInput = z.infer<typeof RecipientsInput>;
+export type Recipients = z.infer<typeof Recipients>;
+export type DirectorRecipient = z.infer<typeof Director>;
+export type ChiefExecutiveRecipient = z.infer<typeof ChiefExecutive>;
+export type DfeRecipient = z.infer<typeof Dfe>;
 export type FindingPatch = z.infer<typeof FindingPatch>;

@@ -1,5 +1,7 @@
 import type { ChainHead } from './record';
 import type { FindingCategory, LetterFacts, RecipientRole } from './letter-schema';
+import type { ActorRecord } from './actor';
+import type { AddressDifference, RecipientOverride } from './recipients';
 
 export const LETTER_STATUSES = ['draft', 'submitted', 'approved', 'rendered', 'distributed', 'superseded', 'withdrawn'] as const;
 export type LetterStatus = (typeof LETTER_STATUSES)[number];
@@ -112,6 +114,17 @@ export interface Approval {
   version: number;
   /** The letter exactly as approved: what is rendered and archived, never changed again. */
   snapshot: LetterContent & { findings: Finding[] };
+  /** The council's directory entry the recipients were frozen from, and how they differed from it. */
+  council?: { code: string; version: number };
+  addressDifferences?: AddressDifference[];
+}
+
+/** The council's directory entry as a letter was read against it: when it last changed, and by whom. */
+export interface CouncilStamp {
+  code: string;
+  version: number;
+  updatedAt: string;
+  updatedBy: ActorRecord;
 }
 
 export interface Letter {
@@ -124,6 +137,8 @@ export interface Letter {
   facts: LetterFacts;
   findings: Finding[];
   returnComment?: string;
+  /** A manager's recipients that differ from the council directory, with the reason. */
+  recipientOverride?: RecipientOverride;
   approval?: Approval;
   pdf?: PdfRecord;
   deliveries?: Partial<Record<RecipientRole, Delivery>>;
@@ -142,6 +157,9 @@ export interface Letter {
   head: ChainHead;
   /** UTF-8 bytes of all findings' text together, held under LIMITS.findingsBytes by every write. */
   findingsBytes: number;
+  /** Worked out as the letter is read, never stored: how its recipients differ from the directory, and the entry compared. */
+  addressDifferences?: AddressDifference[];
+  council?: CouncilStamp;
 }
 
 /** Whether any copy of the letter bounced, drew a complaint or failed. */

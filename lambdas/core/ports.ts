@@ -114,7 +114,8 @@ export interface Resend {
 export interface LetterRepository {
   create(letter: Letter): Promise<void>;
   get(id: string): Promise<Letter | undefined>;
-  replaceFacts(id: string, guard: WriteGuard, facts: Letter['facts'], entry: HistoryEntry): Promise<Letter>;
+  /** Replaces the facts of a draft, and its recipients' override (none: removed). */
+  replaceFacts(id: string, guard: WriteGuard, facts: Letter['facts'], entry: HistoryEntry, recipientOverride?: Letter['recipientOverride']): Promise<Letter>;
   /**
    * Adds a finding, on condition the letter holds fewer than `limits.findings` and its findings'
    * UTF-8 bytes stay within `limits.bytes` (a count kept on the letter and moved by each write).

@@ -1,4 +1,5 @@
 import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Role } from '../core/letter';
@@ -6,6 +7,15 @@ import { GROUPS_CLAIM } from '../adapters/auth/jwt-authenticator';
 
 export const LOCAL_ISSUER = 'urn:inspection-letters:local-issuer';
 export const LOCAL_AUDIENCE = 'inspection-letters';
+
+/**
+ * A local person's subject id comes from their name alone, so one person keeps one id whatever
+ * role they sign in with: a manager who drafted a letter as an inspector is still its author.
+ */
+export function localSubject(name: string): string {
+  const key = name.normalize('NFKC').replace(/\s+/gu, ' ').trim().toLowerCase();
+  return `local:${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
+}
 
 /**
  * Signs tokens for the local stack the way Cognito does on AWS: ES256, with the role in
@@ -37,12 +47,11 @@ export class LocalIssuer {
   }
 
   async issue(role: Role, name: string, lifetimeSeconds = 8 * 3600): Promise<string> {
-    const subject = `local:${role}:${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
     return new SignJWT({ name, [GROUPS_CLAIM]: [role], token_use: 'id' })
       .setProtectedHeader({ alg: 'ES256', kid: this.publicJwk.kid })
       .setIssuer(LOCAL_ISSUER)
       .setAudience(LOCAL_AUDIENCE)
-      .setSubject(subject)
+      .setSubject(localSubject(name))
       .setIssuedAt()
       .setExpirationTime(`${lifetimeSeconds}s`)
       .sign(this.privateKey);

@@ -4,11 +4,15 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { loadConfig } from '../config';
 import type { Role } from '../core/letter';
 import { ROLES } from '../core/roles';
+import { CouncilInput } from '../core/council';
+import { personName } from '../core/letter-schema';
+import { seedCouncils } from '../core/use-cases/council-directory';
 import { createApiHandler } from '../handlers/http/api';
 import { createDistributeHandler } from '../handlers/queue/distribute-letter';
 import { createRenderHandler } from '../handlers/queue/render-letter';
@@ -59,7 +63,7 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-const TokenRequest = z.strictObject({ role: z.enum(ROLES as [Role, ...Role[]]), name: z.string().trim().min(1).max(100) });
+const TokenRequest = z.strictObject({ role: z.enum(ROLES as [Role, ...Role[]]), name: personName });
 
 const TABLE_NAME = 'inspection-letters';
 const BUCKET = 'inspection-letters-archive';
@@ -106,6 +110,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     TABLE_NAME,
     ARCHIVE_BUCKET: BUCKET,
     MAIL_FROM: process.env.MAIL_FROM ?? 'inspection-letters@ofsted.example',
+    // The example letter's DfE contact, unless the environment names another.
+    DFE_NAME: process.env.DFE_NAME ?? 'Andrew Spencer',
+    DFE_EMAIL: process.env.DFE_EMAIL ?? 'andrew.spencer@education.example',
     AUTH_MODE: 'jwt',
     JWT_ISSUER: LOCAL_ISSUER,
     JWT_AUDIENCE: LOCAL_AUDIENCE,
@@ -139,6 +146,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     sweepEvery > 0
       ? setInterval(() => void sweep().catch((error) => logger.error('sweep failed', { error })), sweepEvery).unref()
       : undefined;
+  await seedCouncils(deps, councilSeed());
 
   let ready = false;
   const outbox = async (): Promise<OutboxMessage[]> => mailbox.outbox();
@@ -223,6 +231,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       deps.clients.ses.destroy();
     },
   };
+}
+
+/** The councils a fresh local stack's directory starts with, checked as a manager's PUT would be. */
+export function councilSeed(file = join(import.meta.dirname, 'council-seed.json')): CouncilInput[] {
+  const { councils } = JSON.parse(readFileSync(file, 'utf8')) as { councils: unknown[] };
+  return councils.map((council) => CouncilInput.parse(council));
 }
 
 const LOOPBACK_HOST = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\])(:\d{1,5})?$/i;

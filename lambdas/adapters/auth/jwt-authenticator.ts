@@ -2,6 +2,7 @@ import { createLocalJWKSet, createRemoteJWKSet, type JSONWebKeySet, type JWTPayl
 import { ForbiddenError, UnauthorizedError } from '../../core/errors';
 import type { Actor } from '../../core/letter';
 import type { Authenticator, Credentials } from '../../core/ports';
+import { personName } from '../../core/letter-schema';
 import { roleFromGroups } from '../../core/roles';
 
 /** Cognito puts groups in `cognito:groups`; the local issuer does the same so both read alike. */
@@ -18,11 +19,17 @@ function groupsOf(claims: Record<string, unknown>): string[] {
 export function actorFromClaims(claims: Record<string, unknown>): Actor {
   const id = typeof claims.sub === 'string' ? claims.sub : undefined;
   if (!id) throw new UnauthorizedError('The token names no subject.');
+  // Subject ids are compared for four eyes and ownership: plain printable ASCII only.
+  if (!/^[\x21-\x7e]{1,200}$/.test(id)) throw new UnauthorizedError('The token names a subject that is not a valid id.');
   const role = roleFromGroups(groupsOf(claims));
   if (!role) throw new ForbiddenError('The token holds none of the roles inspector, manager or reader.');
-  const name =
-    [claims.name, claims['cognito:username'], claims.email].find((v): v is string => typeof v === 'string' && v.length > 0) ?? id;
-  return { id, name: name.slice(0, 200), role };
+  // The name is shown in every record of what its holder did: it is checked like any other text.
+  const given = [claims.name, claims.email].find((v): v is string => typeof v === 'string' && v.trim().length > 0) ?? id;
+  const name = personName.safeParse(given);
+  if (!name.success) {
+    throw new UnauthorizedError(`The token's name ${name.error.issues[0]?.message ?? 'is not valid'}.`);
+  }
+  return { id, name: name.data, role };
 }
 
 /** Verifies the signature, expiry, issuer and audience of a bearer token itself. */

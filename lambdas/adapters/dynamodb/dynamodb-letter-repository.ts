@@ -83,10 +83,12 @@ export class DynamoDbLetterRepository implements LetterRepository {
     return letter;
   }
 
-  replaceFacts(id: string, guard: WriteGuard, facts: Letter['facts'], entry: HistoryEntry): Promise<Letter> {
+  replaceFacts(id: string, guard: WriteGuard, facts: Letter['facts'], entry: HistoryEntry, recipientOverride?: Letter['recipientOverride']): Promise<Letter> {
     const u = new Update().guard(guard);
     const listing = listingKeys({ id, facts });
     u.set(['facts'], facts).set(['listSk'], listing.listSk).set(['authorityKey'], listing.authorityKey);
+    if (recipientOverride) u.set(['recipientOverride'], recipientOverride);
+    else u.remove(['recipientOverride']);
     return this.apply(id, u.change(entry));
   }
 

@@ -1,6 +1,7 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import type { Finding, HistoryEntry, Letter } from '../../core/letter';
 import { type ChainHead, chainEvents, EMPTY_CHAIN, headAfter, withoutChain } from '../../core/record';
+import { councilNameKey } from '../../core/council-name';
 
 /**
  * One table holds, in each letter's partition, the letter (`LETTER`), its chained events
@@ -39,8 +40,8 @@ export const ACCESS_LAST = 'ACCESS#~';
 /** All letters share one partition of the date index; letters number thousands a year, not millions. */
 export const LIST_PARTITION = 'LETTER';
 
-/** Council names are matched ignoring case and spacing. */
-export const authorityKey = (name: string) => name.trim().replace(/\s+/g, ' ').toLowerCase();
+/** Council names are matched as the directory matches them: NFKC, ignoring case and spacing. */
+export const authorityKey = (name: string) => councilNameKey(name);
 
 /** Newest first by letter date; the id, which sorts by creation time, breaks ties and makes the key unique. */
 export const listSortKey = (letterDate: string, id: string) => `${letterDate}#${id}`;

@@ -1,20 +1,25 @@
 import { ConflictError, ValidationError } from '../errors';
 import { type Actor, type Finding, findingBytes, type Letter } from '../letter';
 import { chainEvents, EMPTY_CHAIN } from '../record';
-import { dateRuleIssues, type FindingInput, type FindingPatch, LIMITS, type LetterInput, type LetterPatch } from '../letter-schema';
+import { dateRuleIssues, type FindingInput, type FindingPatch, LIMITS, type LetterBody, type LetterPatch } from '../letter-schema';
 import { check } from '../transitions';
+import { actorRecord } from '../actor';
 import { authorise, entry, findingOf, type LetterContext, loadLetter, writeOrExplain } from './context';
+import { addressedFacts, overrideNote, type RecipientsContext, withRecipients } from './letter-recipients';
 
 /**
  * Creates a draft.
  * 1. Check the role may create letters.
- * 2. Give the letter and each finding an id.
- * 3. Store it at version 1 with its first history entry.
+ * 2. Find the council in the directory and check the recipients against it and the configured DfE.
+ * 3. Give the letter and each finding an id.
+ * 4. Store it at version 1 with its first history entry.
  */
-export async function createLetter(ctx: LetterContext, actor: Actor, input: LetterInput): Promise<Letter> {
+export async function createLetter(ctx: LetterContext & RecipientsContext, actor: Actor, input: LetterBody): Promise<Letter> {
   authorise(actor, 'create');
-  const { findings, ...facts } = input;
-  const created = { ...entry(ctx, actor, 'created'), version: 1 };
+  const { findings, recipients: given, ...rest } = input;
+  const at = ctx.clock.now().toISOString();
+  const { facts, recipientOverride, entry: council } = await addressedFacts(ctx, actor, actorRecord(actor), at, rest, given);
+  const created = { ...entry(ctx, actor, 'created', overrideNote(undefined, recipientOverride, council)), version: 1 };
   const [first] = chainEvents(EMPTY_CHAIN, [created]);
   const letter: Letter = {
     id: ctx.ids.next(),
@@ -26,11 +31,12 @@ export async function createLetter(ctx: LetterContext, actor: Actor, input: Lett
     facts,
     findings: findings.map((f) => ({ id: ctx.ids.next(), ...f })),
     findingsBytes: findings.reduce((n, f) => n + findingBytes(f), 0),
+    ...(recipientOverride ? { recipientOverride } : {}),
     history: [{ ...created, seq: first.seq, hash: first.hash }],
     head: { seq: first.seq, hash: first.hash },
   };
   await ctx.letters.create(letter);
-  return letter;
+  return withRecipients(ctx, letter);
 }
 
 /**
@@ -39,17 +45,31 @@ export async function createLetter(ctx: LetterContext, actor: Actor, input: Lett
  * 2. Merge the changed fields and check the dates still agree.
  * 3. Write on condition that nobody changed the letter since.
  */
-export async function updateLetter(ctx: LetterContext, actor: Actor, id: string, version: number, patch: LetterPatch): Promise<Letter> {
+export async function updateLetter(
+  ctx: LetterContext & RecipientsContext,
+  actor: Actor,
+  id: string,
+  version: number,
+  patch: LetterPatch,
+): Promise<Letter> {
   authorise(actor, 'edit');
   const letter = await loadLetter(ctx, id);
   check(letter, 'edit', version);
-  const facts = { ...letter.facts, ...patch };
-  const problems = dateRuleIssues(facts);
+  const { recipients: given, ...changes } = patch;
+  const { recipients: _stored, ...merged } = { ...letter.facts, ...changes };
+  const problems = dateRuleIssues(merged);
   if (problems.length) {
     throw new ValidationError(problems.map((p) => ({ field: p.path.join('.'), message: p.message })));
   }
-  const edited = { ...entry(ctx, actor, 'edited', Object.keys(patch).join(', ')), version: version + 1 };
-  return writeOrExplain(ctx, id, 'edit', { version }, (guard) => ctx.letters.replaceFacts(id, guard, facts, edited));
+  // A change of council leaves behind any override made for the old one.
+  const sameCouncil = !changes.authority || changes.authority.name === letter.facts.authority.name;
+  const current = sameCouncil ? letter.recipientOverride : undefined;
+  const at = ctx.clock.now().toISOString();
+  const { facts, recipientOverride, entry: council } = await addressedFacts(ctx, actor, actorRecord(actor), at, merged, given, current);
+  const changed = [Object.keys(patch).join(', '), overrideNote(letter.recipientOverride, recipientOverride, council)].filter(Boolean).join('; ');
+  const edited = { ...entry(ctx, actor, 'edited', changed), version: version + 1 };
+  const updated = await writeOrExplain(ctx, id, 'edit', { version }, (guard) => ctx.letters.replaceFacts(id, guard, facts, edited, recipientOverride));
+  return withRecipients(ctx, updated);
 }
 
 const LIMITS_OF_FINDINGS = { findings: LIMITS.findings, bytes: LIMITS.findingsBytes };

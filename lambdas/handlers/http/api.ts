@@ -7,6 +7,7 @@ import { archiveStore, s3Client } from '../../wiring/archive';
 import { authenticator } from '../../wiring/auth';
 import { sqsClient, sqsJobQueue } from '../../wiring/jobs';
 import { lambdaHandler } from '../../wiring/lambda';
+import { councilDirectory, dfeRecipient } from '../../wiring/councils';
 import { dynamoClients, letterStore } from '../../wiring/letters';
 import { letterTemplate } from '../../wiring/template';
 import { type AppDependencies, createApp } from './app';
@@ -34,6 +35,9 @@ export function apiDependencies(config: Config, logger: Logger, renderer: PdfRen
   return {
     config,
     ...letterStore(documents, config),
+    councils: councilDirectory(documents, config),
+    // Letters are drafted and approved here: without the DfE address the function does not start.
+    dfe: dfeRecipient(config),
     jobs: sqsJobQueue(sqsClient(), config),
     archive: archiveStore(s3Client(config), config),
     template: letterTemplate(config),

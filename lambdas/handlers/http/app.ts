@@ -7,6 +7,7 @@ import type { Actor } from '../../core/letter';
 import type { Authenticator } from '../../core/ports';
 import type { ApiDependencies, ApiEnv } from './api-context';
 import { apiDocsRoutes, DOCS_CSP } from './api-docs-routes';
+import { councilRoutes } from './council-routes';
 import { letterRoutes } from './letter-routes';
 import { recordRoutes, verifyRoutes } from './record-routes';
 import { type PageOptions, pageRoutes } from './pages/page-routes';
@@ -67,6 +68,7 @@ export function createApp(deps: AppDependencies): Hono<ApiEnv> {
   });
   app.route('/api', letterRoutes(deps));
   app.route('/api', recordRoutes(deps));
+  app.route('/api', councilRoutes(deps));
   // The web forms: same function, same use cases, a session cookie instead of a bearer header.
   app.route('/', pageRoutes(deps));
 

@@ -1,5 +1,5 @@
 import { type Context, Hono } from 'hono';
-import { AddressFixInput, ApproveInput, FindingInput, FindingPatch, LetterInput, LetterPatch, ReturnInput, WithdrawInput } from '../../core/letter-schema';
+import { AddressFixInput, ApproveInput, FindingInput, FindingPatch, LetterBody, LetterPatch, ReturnInput, WithdrawInput } from '../../core/letter-schema';
 import { NotFoundError } from '../../core/errors';
 import { correctLetter, fixDeliveryAddress } from '../../core/use-cases/correct-letter';
 import { withdrawLetter } from '../../core/use-cases/withdraw-letter';
@@ -26,7 +26,7 @@ function sendLetter(c: Context<ApiEnv>, letter: Letter, status: 200 | 201 | 202 
 export function letterRoutes(deps: ApiDependencies) {
   const api = new Hono<ApiEnv>();
   api.post('/letters', async (c) => {
-    const letter = await createLetter(deps, c.get('actor'), await jsonBody(c, LetterInput));
+    const letter = await createLetter(deps, c.get('actor'), await jsonBody(c, LetterBody));
     c.header('Location', `/api/letters/${letter.id}`);
     return sendLetter(c, letter, 201);
   });

@@ -241,6 +241,12 @@ export function letterResponse(letter: Letter, options: { withHistory?: boolean 
     ...letter.facts,
     findings: orderedFindings(letter.findings),
     ...(letter.returnComment ? { returnComment: letter.returnComment } : {}),
+    // Every field in which the recipients differ from the council directory, and the manager's reason.
+    addressDifferences: letter.addressDifferences ?? [],
+    addressOverride: letter.recipientOverride
+      ? { reason: letter.recipientOverride.reason, by: letter.recipientOverride.by, at: letter.recipientOverride.at }
+      : null,
+    council: letter.council ?? null,
     ...(letter.approval
       ? { approval: { by: letter.approval.byName, at: letter.approval.at, version: letter.approval.version } }
       : {}),

@@ -1,0 +1,15 @@
+import type { Actor } from './letter';
+
+/**
+ * Who did something, as every record of it stores it: the token's subject id, which four eyes
+ * and ownership compare, and the display name people read.
+ */
+export interface ActorRecord {
+  sub: string;
+  name: string;
+}
+
+/** The service itself: the stages behind the queues and the directory's seed. */
+export const SYSTEM: ActorRecord = { sub: 'system', name: 'The service' };
+
+export const actorRecord = (actor: Actor): ActorRecord => ({ sub: actor.id, name: actor.name });
