@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { LOCAL_AUDIENCE, LOCAL_ISSUER } from '../../lambdas/local/local-issuer';
-import { approve, eventually, getBytes, rawRequest } from '../support/pipeline-helpers';
+import { addCouncil, approve, eventually, getBytes, rawRequest } from '../support/pipeline-helpers';
 import { ApiClient, exampleLetter, startTestStack, type TestStack } from '../support/stack';
 
 /**
@@ -31,6 +31,12 @@ const fx = {
   submitted: { id: '', version: 0 },
   archived: { id: '', version: 0 },
 };
+
+/** Durham's directory entry as the example letter gives it. */
+function directoryEntry() {
+  const { director, chiefExecutive } = exampleLetter().recipients;
+  return { name: 'Durham County Council', director, chiefExecutive };
+}
 
 /** The example letter for this council, optionally changed by `edit`. */
 function letterBody(edit: (l: Record<string, any>) => void = () => {}) {
@@ -295,6 +301,111 @@ const CASES: Case[] = [
     status: 422,
     fields: ['authority.name'],
   },
+  // Where letters go: the council directory and the configured DfE address
+  {
+    name: 'a DfE address other than the configured one',
+    send: () => post(inspector, '/api/letters', letterBody((l) => (l.recipients.dfe.email = 'attacker@evil.example'))),
+    status: 422,
+    fields: ['recipients.dfe.email'],
+    notRequired: true,
+  },
+  {
+    name: "an inspector's director address that is not the directory's",
+    send: () => post(inspector, '/api/letters', letterBody((l) => (l.recipients.director.email = 'attacker@evil.example'))),
+    status: 422,
+    fields: ['recipients.director.email'],
+    notRequired: true,
+  },
+  {
+    name: "an inspector's changed chief executive on a draft",
+    send: () =>
+      patch(inspector, `/api/letters/${fx.draft.id}`, { recipients: { chiefExecutive: { ...exampleLetter().recipients.chiefExecutive, email: 'ce@evil.example' } } }, { 'If-Match': String(fx.draft.version) }),
+    status: 422,
+    fields: ['recipients.chiefExecutive.email'],
+    notRequired: true,
+  },
+  {
+    name: "a manager's changed address without a reason",
+    send: () => post(manager, '/api/letters', letterBody((l) => (l.recipients.director.email = 'elsewhere@durham.example'))),
+    status: 422,
+    fields: ['recipients.reason'],
+  },
+  {
+    name: 'a council that is not in the directory',
+    send: () => post(inspector, '/api/letters', letterBody((l) => (l.authority.name = 'Nowhere Borough Council'))),
+    status: 422,
+    fields: ['authority.name'],
+    notRequired: true,
+  },
+  {
+    name: 'a zero-width space in the council name',
+    send: () => post(inspector, '/api/letters', letterBody((l) => (l.authority.name = `Catalogue\u200B ${COUNCIL.split(' ').slice(1).join(' ')}`))),
+    status: 422,
+    fields: ['authority.name'],
+    notRequired: true,
+  },
+  {
+    name: 'a soft hyphen in the council name',
+    send: () => post(inspector, '/api/letters', letterBody((l) => (l.authority.name = COUNCIL.replace('Council', 'Coun\u00ADcil')))),
+    status: 422,
+    fields: ['authority.name'],
+    notRequired: true,
+  },
+  {
+    name: 'tag characters in the council name',
+    send: () => post(inspector, '/api/letters', letterBody((l) => (l.authority.name = `${COUNCIL}\u{E0041}\u{E007F}`))),
+    status: 422,
+    fields: ['authority.name'],
+    notRequired: true,
+  },
+  {
+    name: 'a Cyrillic look-alike letter in the council name',
+    send: () => post(inspector, '/api/letters', letterBody((l) => (l.authority.name = COUNCIL.replace('Catalogue', 'C\u0430talogue')))),
+    status: 422,
+    fields: ['authority.name'],
+    notRequired: true,
+  },
+  {
+    name: 'a council search with a zero-width space',
+    send: () => get(inspector, `/api/letters?authority=${encodeURIComponent(`Durham\u200B County Council`)}`),
+    status: 422,
+    fields: ['authority'],
+    notRequired: true,
+  },
+  {
+    name: 'a directory entry whose name does not give its code',
+    send: () => manager.request('PUT', '/api/councils/durham-county-council', { json: { ...directoryEntry(), name: 'Darlington Borough Council' }, headers: { 'If-Match': '1' } }).then(fromApi),
+    status: 422,
+    fields: ['name'],
+    notRequired: true,
+  },
+  {
+    name: 'a change to a directory entry without If-Match',
+    send: () => manager.request('PUT', '/api/councils/durham-county-council', { json: directoryEntry() }).then(fromApi),
+    status: 428,
+    fields: ['If-Match'],
+  },
+  {
+    name: 'a change to a directory entry at a stale version',
+    send: () => manager.request('PUT', '/api/councils/durham-county-council', { json: directoryEntry(), headers: { 'If-Match': '"7"' } }).then(fromApi),
+    status: 412,
+    fields: ['If-Match'],
+    notRequired: true,
+  },
+  {
+    name: 'a directory entry with an unknown field',
+    send: () => manager.request('PUT', '/api/councils/durham-county-council', { json: { ...directoryEntry(), dfe: {} }, headers: { 'If-Match': '1' } }).then(fromApi),
+    status: 422,
+    fields: ['dfe'],
+    notRequired: true,
+  },
+  {
+    name: 'an inspector changing the directory',
+    send: () => inspector.request('PUT', '/api/councils/durham-county-council', { json: directoryEntry(), headers: { 'If-Match': '1' } }).then(fromApi),
+    status: 403,
+  },
+  { name: 'a reader reading the directory', send: () => get(reader, '/api/councils'), status: 403 },
+  { name: 'a council code that is not one', send: () => get(manager, '/api/councils/Durham%20County'), status: 404 },
   {
     name: 'a bidi isolate in a finding',
     send: () => post(inspector, `/api/letters/${fx.draft.id}/findings`, { category: 'strength', text: 'Safe \u2066hidden\u2069 text' }),
@@ -761,13 +872,14 @@ async function snapshot(id: string) {
 
 /** Everything a bad request must leave as it was: every letter, the fixtures in full, search, the outbox. */
 async function storedState() {
-  const [letters, fixtures, councilLetters, outbox] = await Promise.all([
+  const [letters, fixtures, councilLetters, outbox, directory] = await Promise.all([
     register(),
     Promise.all(Object.values(fx).map((f) => snapshot(f.id))),
     searchCouncil(),
     stack.outbox(),
+    manager.get('/api/councils?limit=100').then((r) => r.body),
   ]);
-  return { letters, fixtures, councilLetters, emails: outbox.length };
+  return { letters, fixtures, councilLetters, emails: outbox.length, directory };
 }
 
 /** The state after the fixtures were made; every case must leave it exactly so. */
@@ -784,6 +896,7 @@ beforeAll(async () => {
   inspector = await stack.as('inspector', 'Ivy Inspector');
   manager = await stack.as('manager', 'Mo Manager');
   reader = await stack.as('reader', 'Rhys Reader');
+  await addCouncil(manager, COUNCIL, exampleLetter().recipients);
 
   // A draft edited once, so a stale version exists.
   const draft = (await inspector.post('/api/letters', letterBody())).body;

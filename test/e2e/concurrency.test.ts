@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { addressesOf, approve, recipientsFor, sentTo } from '../support/pipeline-helpers';
+import { addCouncil, addressesOf, approve, recipientsFor, sentTo } from '../support/pipeline-helpers';
 import { type ApiClient, startTestStack, submittedLetter, type TestStack } from '../support/stack';
 
 let stack: TestStack;
@@ -21,7 +21,7 @@ const count = (statuses: number[], status: number) => statuses.filter((s) => s =
 
 describe('many editors on one draft', () => {
   it('lands all of 100 findings added at the same time', async () => {
-    const letter = await inspector.createLetter({ findings: [], authority: { name: 'Hundred Findings Council' } });
+    const letter = await inspector.createLetter({ findings: [] });
     const texts = Array.from({ length: 100 }, (_, i) => `Finding number ${i + 1} of the concurrent batch.`);
 
     const responses = await Promise.all(texts.map((text) => inspector.post(`/api/letters/${letter.id}/findings`, { category: 'strength', text })));
@@ -51,7 +51,7 @@ describe('many editors on one draft', () => {
   });
 
   it('holds the limit when 101 findings race for 100 places', async () => {
-    const letter = await inspector.createLetter({ findings: [], authority: { name: 'Over The Limit Council' } });
+    const letter = await inspector.createLetter({ findings: [] });
 
     const responses = await Promise.all(
       Array.from({ length: 101 }, (_, i) => inspector.post(`/api/letters/${letter.id}/findings`, { category: 'areaForDevelopment', text: `Race ${i}` })),
@@ -67,7 +67,8 @@ describe('many editors on one draft', () => {
 describe('many managers on one letter', () => {
   it('gives one approval, one render and one email per recipient when 20 managers approve at once', async () => {
     const recipients = recipientsFor('twentymanagers');
-    const letter = await submittedLetter(inspector, { recipients, authority: { name: 'Twenty Managers Council' } });
+    const authority = await addCouncil(manager, 'Twenty Managers Council', recipients);
+    const letter = await submittedLetter(inspector, { recipients, authority });
     const managers = await Promise.all(Array.from({ length: 20 }, (_, i) => stack.as('manager', `Manager ${i + 1}`)));
 
     const responses = await Promise.all(managers.map((m) => m.post(`/api/letters/${letter.id}/approve`, { version: letter.version })));
@@ -92,7 +93,7 @@ describe('many managers on one letter', () => {
     expect(after.pdf).toMatchObject({ sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
 
     const outbox = await stack.outbox();
-    for (const address of addressesOf(recipients)) {
+    for (const address of addressesOf(recipients, authority.name)) {
       const messages = sentTo(outbox, address);
       expect(messages).toHaveLength(1);
       expect(messages[0].attachments.map((a) => a.sha256)).toEqual([after.pdf.sha256]);
@@ -102,9 +103,10 @@ describe('many managers on one letter', () => {
 
 describe('many letters at once', () => {
   it('distributes 50 letters approved at the same moment, each exactly once to each recipient', async () => {
-    const batch = Array.from({ length: 50 }, (_, i) => ({ n: i + 1, recipients: recipientsFor(`batch${i + 1}`) }));
+    const batch = Array.from({ length: 50 }, (_, i) => ({ council: `Batch Council ${i + 1}`, recipients: recipientsFor(`batch${i + 1}`) }));
+    await Promise.all(batch.map(({ council, recipients }) => addCouncil(manager, council, recipients)));
     const submitted = await Promise.all(
-      batch.map(({ n, recipients }) => submittedLetter(inspector, { recipients, authority: { name: `Batch Council ${n}` } })),
+      batch.map(({ council, recipients }) => submittedLetter(inspector, { recipients, authority: { name: council } })),
     );
 
     const approvals = await Promise.all(submitted.map((l) => manager.post(`/api/letters/${l.id}/approve`, { version: l.version })));
@@ -116,10 +118,10 @@ describe('many letters at once', () => {
     expect(stack.queue.deadLetters).toEqual([]);
 
     const outbox = await stack.outbox();
-    const batchAddresses = batch.flatMap(({ recipients }) => addressesOf(recipients));
-    expect(outbox.filter((m) => m.to.some((to) => batchAddresses.some((a) => to.includes(a))))).toHaveLength(150);
+    const batchAddresses = batch.flatMap(({ council, recipients }) => addressesOf(recipients, council));
+    expect(outbox.filter((m) => batchAddresses.some((a) => sentTo([m], a).length))).toHaveLength(150);
     letters.forEach((letter, i) => {
-      for (const address of addressesOf(batch[i].recipients)) {
+      for (const address of addressesOf(batch[i].recipients, batch[i].council)) {
         const messages = sentTo(outbox, address);
         expect(messages).toHaveLength(1);
         // Each recipient got this letter's archived bytes, not a neighbour's.
@@ -131,7 +133,8 @@ describe('many letters at once', () => {
   }, 120_000);
 
   it("refuses another manager's second approval of the same version, rendering once", async () => {
-    const letter = await submittedLetter(inspector, { recipients: recipientsFor('lateapproval'), authority: { name: 'Late Approval Council' } });
+    const recipients = recipientsFor('lateapproval');
+    const letter = await submittedLetter(inspector, { recipients, authority: await addCouncil(manager, 'Late Approval Council', recipients) });
     await approve(manager, letter);
     const again = await (await stack.as('manager', 'A Later Manager')).post(`/api/letters/${letter.id}/approve`, { version: letter.version });
     expect(again.status).toBe(409);

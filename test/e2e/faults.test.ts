@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ChromiumPdfRenderer } from '../../lambdas/adapters/chromium/chromium-pdf-renderer';
 import type { Mailer, OutgoingEmail, PdfRenderer } from '../../lambdas/core/ports';
 import type { OutboxMessage } from '../../lambdas/local/local-stack';
-import { addressesOf, approve, archivedObject, eventually, recipientsFor, sentTo, sha256 } from '../support/pipeline-helpers';
+import { type Address, addCouncil, addressesOf, approve, archivedObject, eventually, recipientsFor, sentTo, sha256 } from '../support/pipeline-helpers';
 import { type ApiClient, exampleLetter, startTestStack, submittedLetter, type TestStack } from '../support/stack';
 import { startProcess } from '../support/start-process';
 
@@ -124,13 +124,14 @@ describe('faults on the local stack', () => {
 
   async function letterFor(tag: string) {
     const recipients = recipientsFor(tag);
-    const letter = await submittedLetter(inspector, { recipients, authority: { name: `Faults Council ${tag}` } });
-    return { letter, recipients, addresses: addressesOf(recipients) };
+    const authority = await addCouncil(manager, `Faults Council ${tag}`, recipients);
+    const letter = await submittedLetter(inspector, { recipients, authority });
+    return { letter, recipients, addresses: addressesOf(recipients, authority.name), council: authority.name };
   }
 
   const read = async (id: string) => (await manager.get(`/api/letters/${id}`)).body;
 
-  async function expectOneEmailEach(addresses: string[], pdfSha: string) {
+  async function expectOneEmailEach(addresses: Address[], pdfSha: string) {
     const outbox = await stack.outbox();
     for (const address of addresses) {
       const messages = sentTo(outbox, address);
@@ -192,7 +193,7 @@ describe('faults on the local stack', () => {
   });
 
   it('marks a rejected recipient failed with the reason, then redistributes to that one only', async () => {
-    const { letter, recipients, addresses } = await letterFor('rejected');
+    const { letter, recipients, addresses, council } = await letterFor('rejected');
     const rejected = recipients.dfe.email;
     sesFault = (destination) =>
       destination === rejected
@@ -208,7 +209,7 @@ describe('faults on the local stack', () => {
     expect(failed.deliveries.dfe.lastError).toContain('not verified');
     expect(failed.deliveries.director.state).toBe('sent');
     expect(failed.deliveries.chiefExecutive.state).toBe('sent');
-    expect(sentTo(await stack.outbox(), rejected)).toHaveLength(0);
+    expect(sentTo(await stack.outbox(), { email: rejected, council })).toHaveLength(0);
 
     // A redelivered job leaves a failed recipient failed: only a person sends again.
     await stack.queue.enqueue('distribute', { letterId: letter.id });
@@ -338,7 +339,7 @@ describe('faults on the local stack', () => {
   });
 
   it('leaves a recipient whose worker vanished mid-send visibly failed once its job runs out of retries', async () => {
-    const { letter, recipients } = await letterFor('vanished');
+    const { letter, recipients, council } = await letterFor('vanished');
     let release!: () => void;
     mailerHang = { address: recipients.chiefExecutive.email, released: new Promise<void>((resolve) => (release = resolve)) };
 
@@ -378,7 +379,7 @@ describe('faults on the local stack', () => {
     expect(after.status).toBe('distributed');
     expect(sentTo(await stack.outbox(), recipients.chiefExecutive.email)).toHaveLength(2);
     expect(sentTo(await stack.outbox(), recipients.director.email)).toHaveLength(1);
-    expect(sentTo(await stack.outbox(), recipients.dfe.email)).toHaveLength(1);
+    expect(sentTo(await stack.outbox(), { email: recipients.dfe.email, council })).toHaveLength(1);
   });
 });
 
@@ -417,7 +418,9 @@ describe('a worker that dies between sending and recording', () => {
 
   it('reads delivered with its message id once the delivery event arrives, and is never sent again', async () => {
     const recipients = recipientsFor('diedaftersend');
-    const letter = await submittedLetter(inspector, { recipients, authority: { name: 'Died After Send Council' } });
+    const authority = await addCouncil(manager, 'Died After Send Council', recipients);
+    const letter = await submittedLetter(inspector, { recipients, authority });
+    const dfe = { email: recipients.dfe.email, council: authority.name };
     let release!: () => void;
     hang = { address: recipients.dfe.email, released: new Promise<void>((resolve) => (release = resolve)) };
 
@@ -428,7 +431,7 @@ describe('a worker that dies between sending and recording', () => {
         const l = (await manager.get(`/api/letters/${letter.id}`)).body;
         return l.deliveries.dfe?.state === 'delivered' && l.status === 'distributed' ? l : undefined;
       }, 'the delivery event to settle the unrecorded send');
-      const sent = sentTo(await stack.outbox(), recipients.dfe.email);
+      const sent = sentTo(await stack.outbox(), dfe);
       expect(sent).toHaveLength(1);
       expect(delivered.deliveries.dfe.messageId).toBe(sent[0].messageId);
       expect(sent[0].tags).toMatchObject({ 'letter-id': letter.id, recipient: 'dfe', copy: 'letter' });
@@ -445,7 +448,7 @@ describe('a worker that dies between sending and recording', () => {
     expect(after.status).toBe('distributed');
     expect(after.deliveries.dfe).toMatchObject({ state: 'delivered', lastError: null });
     expect(actions(after)).not.toContain('delivery-failed');
-    for (const address of addressesOf(recipients)) expect(sentTo(await stack.outbox(), address)).toHaveLength(1);
+    for (const address of addressesOf(recipients, authority.name)) expect(sentTo(await stack.outbox(), address)).toHaveLength(1);
   });
 });
 
@@ -504,18 +507,21 @@ describe('the local stack killed with SIGKILL while letters are in flight', () =
     const inspectorToken = await tokenFor(first.url, 'inspector', 'Simon Rushall');
     const managerToken = await tokenFor(first.url, 'manager', 'Mary Manager');
 
-    const letters: { id: string; recipients: ReturnType<typeof recipientsFor> }[] = [];
+    const letters: { id: string; council: string; recipients: ReturnType<typeof recipientsFor> }[] = [];
     for (const n of [1, 2, 3]) {
       const recipients = recipientsFor(`killed${n}`);
-      const created = await call(first.url, inspectorToken, 'POST', '/api/letters', {
-        ...exampleLetter(),
-        recipients,
-        authority: { name: `Killed Council ${n}` },
+      const name = `Killed Council ${n}`;
+      const added = await call(first.url, managerToken, 'PUT', `/api/councils/killed-council-${n}`, {
+        name,
+        director: recipients.director,
+        chiefExecutive: recipients.chiefExecutive,
       });
+      expect(added.status).toBe(201);
+      const created = await call(first.url, inspectorToken, 'POST', '/api/letters', { ...exampleLetter(), recipients, authority: { name } });
       expect(created.status).toBe(201);
       const submitted = await call(first.url, inspectorToken, 'POST', `/api/letters/${created.body.id}/submit`);
       expect(submitted.status).toBe(200);
-      letters.push({ id: created.body.id, recipients });
+      letters.push({ id: created.body.id, council: name, recipients });
     }
     for (const l of letters) {
       const version = (await call(first.url, managerToken, 'GET', `/api/letters/${l.id}`)).body.version;
@@ -574,7 +580,7 @@ describe('the local stack killed with SIGKILL while letters are in flight', () =
       expect(countOf(actions(l), 'rendered')).toBe(1);
       for (const role of ['director', 'chiefExecutive', 'dfe'] as const) {
         // Exactly one copy each, the one recorded, with the archived bytes.
-        const sent = sentTo(after, letters[i].recipients[role].email);
+        const sent = sentTo(after, { email: letters[i].recipients[role].email, council: letters[i].council });
         expect(sent).toHaveLength(1);
         expect(sent[0].messageId).toBe(l.deliveries[role].messageId);
         expect(sent[0].attachments.map((a) => a.sha256)).toEqual([l.pdf.sha256]);

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readPdf, words } from '../support/pdf-text';
-import { addressesOf, approve, archivedObject, archivedPdfViaApi, getBytes, recipientsFor, sentTo, sha256 } from '../support/pipeline-helpers';
+import { addCouncil, addressesOf, approve, archivedObject, archivedPdfViaApi, getBytes, recipientsFor, sentTo, sha256 } from '../support/pipeline-helpers';
 import { type ApiClient, exampleLetter, startTestStack, type TestStack } from '../support/stack';
 
 /**
@@ -47,7 +47,9 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  stack = await startTestStack();
+  const dfeOrganisation = 'Department for {{ 7*7 }} Education';
+  // The DfE copy's details are configuration; they are printed as literally as anything else.
+  stack = await startTestStack({ env: { DFE_ORGANISATION: dfeOrganisation } });
   inspector = await stack.as('inspector', 'Simon Rushall');
   manager = await stack.as('manager', 'Mary Manager');
 
@@ -75,7 +77,7 @@ beforeAll(async () => {
     directorName: `David <img src="${origin}/name"> Williams`,
     addressLines: ["{% include '/etc/passwd' %}", `<link rel="stylesheet" href="${origin}/address.css">`, 'DH1 5UL'],
     chiefExecutiveName: '<iframe src=file:///etc/passwd></iframe> Garlick',
-    dfeOrganisation: 'Department for {{ 7*7 }} Education',
+    dfeOrganisation,
     inspectorName: `Simon "><img src="${origin}/attribute"> Rushall`,
     inspectorTitle: '</p><h1>Injected heading</h1><p>',
   };
@@ -90,6 +92,8 @@ beforeAll(async () => {
   body.recipients.chiefExecutive.name = hostile.chiefExecutiveName;
   body.recipients.dfe.organisation = hostile.dfeOrganisation;
   body.inspector = { name: hostile.inspectorName, jobTitle: hostile.inspectorTitle };
+  // A manager put the council and its people in the directory, names and all, as typed.
+  await addCouncil(manager, hostile.council, body.recipients);
   const created = await inspector.post('/api/letters', body);
   expect(created.status).toBe(201);
   letter = created.body;
@@ -209,7 +213,7 @@ describe('a letter full of markup, scripts and template syntax', () => {
 
     // The emails: one each, the archived bytes attached, the note escaped.
     const outbox = await stack.outbox();
-    for (const address of addressesOf(recipients)) {
+    for (const address of addressesOf(recipients, hostile.council)) {
       const messages = sentTo(outbox, address);
       expect(messages).toHaveLength(1);
       expect(messages[0].subject).toContain(hostile.council);

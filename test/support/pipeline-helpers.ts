@@ -1,29 +1,51 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
+import { councilCode } from '../../lambdas/core/council-name';
 import type { OutboxMessage } from '../../lambdas/local/local-stack';
 import { type ApiClient, exampleLetter, type TestStack } from './stack';
 
 export const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
-/** Recipients whose addresses belong to one letter only, so the outbox can be counted per letter. */
+/** The DfE recipient the local stack is configured with: the example letter's. Every letter's DfE copy goes there. */
+export const CONFIGURED_DFE = exampleLetter().recipients.dfe;
+
+/**
+ * Recipients whose director and chief executive addresses belong to one council only, so the
+ * outbox can be counted per letter. The council must be in the directory with them: see addCouncil.
+ */
 export function recipientsFor(tag: string) {
   const safe = tag.toLowerCase().replace(/[^a-z0-9]/g, '');
   const recipients = exampleLetter().recipients;
   recipients.director.email = `director.${safe}@durham.example`;
   recipients.chiefExecutive.email = `chief.${safe}@durham.example`;
-  recipients.dfe.email = `dfe.${safe}@education.example`;
   return recipients;
 }
 
-export const addressesOf = (recipients: ReturnType<typeof recipientsFor>) => [
+/** Adds a council to the directory with these recipients, as a manager does through the API. */
+export async function addCouncil(manager: ApiClient, name: string, recipients: ReturnType<typeof recipientsFor>) {
+  const code = councilCode(name);
+  const response = await manager.request('PUT', `/api/councils/${code}`, {
+    json: { name, director: recipients.director, chiefExecutive: recipients.chiefExecutive },
+  });
+  if (response.status !== 201) throw new Error(`adding ${name} to the directory failed: ${response.status} ${response.text}`);
+  return { name };
+}
+
+/** An address to look for in the outbox; the DfE's is every letter's, so its messages are told apart by the council in their subject. */
+export type Address = string | { email: string; council: string };
+
+export const addressesOf = (recipients: ReturnType<typeof recipientsFor>, council: string): Address[] => [
   recipients.director.email,
   recipients.chiefExecutive.email,
-  recipients.dfe.email,
+  { email: recipients.dfe.email, council },
 ];
 
-/** Messages in the outbox addressed to one address. */
-export const sentTo = (outbox: OutboxMessage[], address: string) => outbox.filter((m) => m.to.some((t) => t.includes(address)));
+/** Messages in the outbox addressed to one address (about one council's letter, if it says which). */
+export const sentTo = (outbox: OutboxMessage[], address: Address) => {
+  const { email, council } = typeof address === 'string' ? { email: address, council: undefined } : address;
+  return outbox.filter((m) => m.to.some((t) => t.includes(email)) && (council === undefined || m.subject.includes(`: ${council}, `)));
+};
 
 /** Polls until `check` returns a value other than undefined, or fails after `timeoutMs`. */
 export async function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 30_000, intervalMs = 50): Promise<T> {

@@ -4,6 +4,7 @@ import { type AccessEntry, type Actor, LETTER_STATUSES, type Letter, type Letter
 import type { LetterPage } from '../ports';
 import { check, isArchived, isCurrent, RENDERED_OR_LATER } from '../transitions';
 import { type ArchiveContext, authorise, type LetterContext, loadLetter } from './context';
+import { type RecipientsContext, withRecipients } from './letter-recipients';
 
 /** A retrieval for the access log: who, when, what. */
 export function access(ctx: Pick<LetterContext, 'clock'>, actor: Actor, action: AccessEntry['action']): AccessEntry {
@@ -15,11 +16,16 @@ export function access(ctx: Pick<LetterContext, 'clock'>, actor: Actor, action: 
  * 1. Check the role may read it: a reader finds archived letters only, and nothing else exists for them.
  * 2. A reader's read goes to the access log (not a HEAD, which retrieves nothing); staff reads are not recorded.
  */
-export async function getLetter(ctx: LetterContext, actor: Actor, id: string, options: { record: boolean } = { record: true }): Promise<Letter> {
+export async function getLetter(
+  ctx: LetterContext & RecipientsContext,
+  actor: Actor,
+  id: string,
+  options: { record: boolean } = { record: true },
+): Promise<Letter> {
   authorise(actor, 'read');
   const letter = await loadLetter(ctx, id, actor);
   if (actor.role === 'reader' && options.record) await ctx.letters.recordAccess(id, access(ctx, actor, 'read'));
-  return letter;
+  return withRecipients(ctx, letter);
 }
 
 export interface LetterSearch {

@@ -2,6 +2,7 @@ import { type Actor, contentOf, type Letter } from '../letter';
 import { canonicalJson, sha256 } from '../record';
 import { check } from '../transitions';
 import { authorise, entry, type LetterContext, loadLetter, writeOrExplain } from './context';
+import { type RecipientsContext, withRecipients } from './letter-recipients';
 
 /**
  * Sends a draft for review.
@@ -39,9 +40,10 @@ export async function returnLetter(ctx: LetterContext, actor: Actor, id: string,
  * 3. Queue the render of that snapshot. A repeat of the same approval by the same manager
  *    queues it again, so a client can retry safely.
  */
-export async function approveLetter(ctx: LetterContext, actor: Actor, id: string, version: number): Promise<Letter> {
+export async function approveLetter(ctx: LetterContext & RecipientsContext, actor: Actor, id: string, version: number): Promise<Letter> {
   authorise(actor, 'approve');
-  const letter = await loadLetter(ctx, id);
+  // The recipients are frozen as they are now: the council's entry, any override, the configured DfE.
+  const letter = await withRecipients(ctx, await loadLetter(ctx, id));
   if (letter.status === 'approved' && letter.approval?.version === version && letter.approval.by === actor.id) {
     // The same manager asking again, say after a lost answer or a failed enqueue: queue the
     // render once more. The render stage does nothing for a letter already rendered.
@@ -52,7 +54,15 @@ export async function approveLetter(ctx: LetterContext, actor: Actor, id: string
   const snapshot = contentOf(letter);
   // The approval event vouches for exactly this snapshot: what is rendered and archived.
   const approved = { ...entry(ctx, actor, 'approved', `version ${version}`), covers: { snapshotSha256: sha256(canonicalJson(snapshot)) } };
-  const approval = { by: actor.id, byName: actor.name, at: approved.at, version, snapshot };
+  const approval = {
+    by: actor.id,
+    byName: actor.name,
+    at: approved.at,
+    version,
+    snapshot,
+    ...(letter.council ? { council: { code: letter.council.code, version: letter.council.version } } : {}),
+    addressDifferences: letter.addressDifferences ?? [],
+  };
   const result = await writeOrExplain(ctx, id, 'approve', { version }, (guard) =>
     ctx.letters.transition(id, guard, { approval, entry: approved }),
   );

@@ -8,7 +8,7 @@ import {
   FindingInput,
   FindingPatch,
   isoDate,
-  LetterInput,
+  LetterBody,
   LetterPatch,
   LIMITS,
   ReturnInput,
@@ -25,8 +25,8 @@ import { ProblemSchema } from './problem';
 
 export const ListQuery = z
   .strictObject({
-    authority: z.string().trim().min(1).max(200).optional().openapi({
-      description: "The council's name, matched exactly once case, spacing and Unicode form are normalised.",
+    authority: councilName.optional().openapi({
+      description: "The council's name, matched exactly once case, spacing and Unicode form are normalised; invisible characters and mixed alphabets are refused.",
       example: 'Durham County Council',
     }),
     status: z.enum(LETTER_STATUSES).optional(),
@@ -180,7 +180,7 @@ export const OPERATIONS: ApiOperation[] = [
     method: 'post', path: '/api/letters', operationId: 'createLetter', tag: 'Letters',
     summary: 'Create a draft',
     description: `Inspectors and managers. The body is shaped like the example letter. ${DATE_RULES} Findings may be given here or added later; at most ${LIMITS.findings}, their texts together at most ${LIMITS.findingsBytes} bytes of UTF-8 (422 naming \`findings\` past that); each finding at most ${LIMITS.findingText} characters and ${LIMITS.findingLines} lines, never two blank lines in a row.`,
-    request: jsonBody(LetterInput),
+    request: jsonBody(LetterBody),
     responses: { 201: letterResponse('The draft, at version 1.', { Location: ref('headers', 'Location') }) },
     problems: [400, 403, 413, 415, 422],
   },
