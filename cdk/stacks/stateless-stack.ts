@@ -7,7 +7,7 @@ import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IMetric } fro
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction as LambdaTarget } from 'aws-cdk-lib/aws-events-targets';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { OAuthScope, UserPoolClient, UserPoolClientIdentityProvider, type IUserPool } from 'aws-cdk-lib/aws-cognito';
+import { ClientAttributes, OAuthScope, UserPoolClient, UserPoolClientIdentityProvider, type IUserPool } from 'aws-cdk-lib/aws-cognito';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Architecture } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -275,6 +275,11 @@ export class StatelessStack extends Stack {
       idTokenValidity: Duration.hours(1),
       refreshTokenValidity: Duration.hours(12),
       supportedIdentityProviders: [UserPoolClientIdentityProvider.COGNITO],
+      // The name in every record of who did what is set by an administrator only: signed-in people
+      // may change their locale and time zone, never their name or email (left unset, every
+      // standard attribute would be writable). Groups are no attribute: only admin calls change them.
+      readAttributes: new ClientAttributes().withStandardAttributes({ fullname: true, email: true, emailVerified: true, locale: true, timezone: true }),
+      writeAttributes: new ClientAttributes().withStandardAttributes({ locale: true, timezone: true }),
       oAuth: {
         flows: { authorizationCodeGrant: true },
         scopes: [OAuthScope.OPENID, OAuthScope.EMAIL, OAuthScope.PROFILE],

@@ -447,6 +447,20 @@ describe('InspectionLetters stacks', () => {
       });
     });
 
+    it('lets nobody change their own name, email or groups through the sign-in client', () => {
+      const clients = Object.values(stateless.findResources('AWS::Cognito::UserPoolClient'));
+      expect(clients).toHaveLength(1);
+      for (const client of clients) {
+        const writable: string[] = client.Properties.WriteAttributes;
+        // Left out or empty, Cognito lets the client write every standard attribute.
+        expect(writable?.length).toBeGreaterThan(0);
+        expect(writable).not.toContain('name');
+        expect(writable).not.toContain('email');
+        expect(writable.filter((a) => a.startsWith('custom:') || /group/i.test(a))).toEqual([]);
+        expect(client.Properties.ReadAttributes).toContain('name');
+      }
+    });
+
     it('alarms on every dead-letter queue, every function error and render duration near the timeout', () => {
       const alarms = Object.values(stateless.findResources('AWS::CloudWatch::Alarm')).map((a: any) => a.Properties);
       const topic = Object.keys(stateless.findResources('AWS::SNS::Topic'))[0];

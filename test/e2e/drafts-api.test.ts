@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { addCouncil } from '../support/pipeline-helpers';
 import { type ApiClient, exampleLetter, startTestStack, submittedLetter, type TestStack } from '../support/stack';
 
 let stack: TestStack;
@@ -246,6 +247,7 @@ describe('workflow', () => {
 describe('search', () => {
   it('finds letters by council, status and date range, newest first, page by page', async () => {
     const council = `Search Test Council ${Date.now()}`;
+    await addCouncil(manager, council, exampleLetter().recipients);
     const dates = ['2020-01-15', '2020-03-15', '2020-02-15', '2020-04-15', '2020-05-15'];
     const created = [];
     for (const letterDate of dates) {
