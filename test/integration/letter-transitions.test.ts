@@ -24,6 +24,10 @@ import type { LetterRepository } from '../../lambdas/core/ports';
 import { ACTIONS, guard, isArchived, type LetterAction } from '../../lambdas/core/transitions';
 import type { ArchiveContext } from '../../lambdas/core/use-cases/context';
 import { correctLetter, fixDeliveryAddress } from '../../lambdas/core/use-cases/correct-letter';
+import { seedCouncils } from '../../lambdas/core/use-cases/council-directory';
+import type { RecipientsContext } from '../../lambdas/core/use-cases/letter-recipients';
+import { DynamoDbCouncilDirectory } from '../../lambdas/adapters/dynamodb/dynamodb-council-directory';
+import { councilSeed } from '../../lambdas/local/local-stack';
 import { redistributeLetter } from '../../lambdas/core/use-cases/distribute-letter';
 import { withdrawLetter } from '../../lambdas/core/use-cases/withdraw-letter';
 import { addFinding, removeFinding, updateFinding, updateLetter } from '../../lambdas/core/use-cases/draft-letters';
@@ -47,7 +51,7 @@ const reader: Actor = { id: 'local:reader', name: 'Rita Records', role: 'reader'
 let server: Server;
 let dynamo: DynamoDBClient;
 let letters: DynamoDbLetterRepository;
-let ctx: ArchiveContext;
+let ctx: ArchiveContext & RecipientsContext;
 const ids = new UlidGenerator();
 
 beforeAll(async () => {
@@ -70,7 +74,10 @@ beforeAll(async () => {
     // Previews in HTML never print.
     renderer: { fingerprint: () => Promise.reject(new Error('unused')), render: () => Promise.reject(new Error('unused')), close: async () => {} },
     presignExpiresSeconds: 60,
+    councils: new DynamoDbCouncilDirectory(documents, TABLE),
+    dfe: LetterInput.parse(JSON.parse(readFileSync(fixture, 'utf8'))).recipients.dfe,
   };
+  await seedCouncils(ctx, councilSeed());
 });
 
 afterAll(async () => {
@@ -111,7 +118,7 @@ async function storedLetter(status: LetterStatus): Promise<Letter> {
 }
 
 /** Each action by the use cases that take it, called as a manager would on the letter as stored. */
-const USE_CASES: Partial<Record<LetterAction, Record<string, (c: ArchiveContext, l: Letter) => Promise<unknown>>>> = {
+const USE_CASES: Partial<Record<LetterAction, Record<string, (c: ArchiveContext & RecipientsContext, l: Letter) => Promise<unknown>>>> = {
   read: { getLetter: (c, l) => getLetter(c, manager, l.id) },
   edit: {
     updateLetter: (c, l) => updateLetter(c, manager, l.id, l.version, { summary: 'Changed.' }),
@@ -218,7 +225,7 @@ describe('every action behind a stale read', () => {
    * the write: the race two requests make. The repository's first read answers with that stale
    * status; the write and every later read see the letter as stored.
    */
-  const staleFirstRead = (action: LetterAction): ArchiveContext => {
+  const staleFirstRead = (action: LetterAction): ArchiveContext & RecipientsContext => {
     let reads = 0;
     const stale: LetterRepository = Object.create(letters);
     stale.get = async (id) => {
