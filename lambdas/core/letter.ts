@@ -31,10 +31,8 @@ export interface LetterContent extends LetterFacts {
   replaces?: Replaced;
 }
 
-export interface Actor {
-  /** Stable subject of the token. */
-  id: string;
-  name: string;
+/** Who is acting now: their record (subject id and name) and the role their token gives them. */
+export interface Actor extends ActorRecord {
   role: Role;
 }
 
@@ -43,7 +41,7 @@ export type Role = 'inspector' | 'manager' | 'reader';
 /** One lifecycle or delivery event of a letter's record. */
 export interface HistoryEntry {
   at: string;
-  by: string;
+  by: ActorRecord;
   role: Role | 'system';
   action: string;
   detail?: string;
@@ -108,8 +106,7 @@ export interface Withdrawal {
 }
 
 export interface Approval {
-  by: string;
-  byName: string;
+  by: ActorRecord;
   at: string;
   version: number;
   /** The letter exactly as approved: what is rendered and archived, never changed again. */
@@ -133,7 +130,12 @@ export interface Letter {
   version: number;
   createdAt: string;
   updatedAt: string;
-  createdBy: string;
+  createdBy: ActorRecord;
+  /**
+   * Subject ids of everyone who changed the letter's content or addresses, or submitted it, its
+   * creator first: none of them may approve it (four eyes).
+   */
+  contributors: string[];
   facts: LetterFacts;
   findings: Finding[];
   returnComment?: string;

@@ -1,4 +1,6 @@
+import type { CouncilEntry } from './council';
 import { type AppError, ConflictError, ForbiddenError, PreconditionFailedError, ValidationError } from './errors';
+import { fourEyesRefusal } from './four-eyes';
 import { type Actor, contentOf, type Delivery, LETTER_STATUSES, type Letter, type LetterStatus, PROBLEM_STATES, type Role } from './letter';
 import { LIMITS, RECIPIENT_ROLES, type RecipientRole } from './letter-schema';
 import { estimatePages } from './page-estimate';
@@ -20,11 +22,34 @@ const EVERYONE: readonly Role[] = ['inspector', 'manager', 'reader'];
 export const NOT_CURRENT: readonly LetterStatus[] = ['superseded', 'withdrawn'];
 export const isCurrent = (status: LetterStatus) => !NOT_CURRENT.includes(status);
 
-/** Something that must hold of the letter, besides its status, for an action to go ahead; some rules are about who acts. */
-export interface Requirement {
-  holds(letter: Letter, actor?: Actor): boolean;
-  problem(letter: Letter, actor?: Actor): AppError;
+/** Who is asking, and what else a rule needs to know: the council's directory entry, for four eyes. */
+export interface Asking {
+  actor?: Actor;
+  council?: Pick<CouncilEntry, 'name' | 'changes'>;
 }
+
+/** Something that must hold of the letter, besides its status, for an action to go ahead. */
+export interface Requirement {
+  holds(letter: Letter, asking: Asking): boolean;
+  problem(letter: Letter, asking: Asking): AppError;
+  /** What of it the write's condition holds too, so a request racing another cannot slip past it. */
+  inWrite?(actor: Actor): Partial<WriteGuard>;
+}
+
+/** An inspector changes only the drafts they created; a manager any draft. */
+const ownDraft: Requirement = {
+  holds: (letter, { actor }) => actor?.role !== 'inspector' || letter.createdBy.sub === actor.sub,
+  problem: (letter) =>
+    new ForbiddenError(`An inspector changes only the drafts they created; ${letter.createdBy.name} created this one. A manager can change any draft.`),
+  inWrite: (actor) => (actor.role === 'inspector' ? { createdBy: actor.sub } : {}),
+};
+
+/** The approving manager wrote none of it: not the creator, no contributor, not who re-pointed its council's entry. */
+const fourEyes: Requirement = {
+  holds: (letter, { actor, council }) => !actor || fourEyesRefusal(letter, actor, council) === undefined,
+  problem: (letter, { actor, council }) => new ForbiddenError(fourEyesRefusal(letter, actor!, council)!),
+  inWrite: (actor) => ({ notAuthor: actor.sub }),
+};
 
 const hasFindings: Requirement = {
   holds: (letter) => letter.findings.length > 0,
@@ -63,7 +88,7 @@ const someCopyToResend: Requirement = {
 
 /** Four eyes: the manager who changed where a copy goes does not also send it there. */
 const anotherManagerSendsToAFixedAddress: Requirement = {
-  holds: (letter, actor) => !actor || rolesToResend(letter).every((r) => letter.deliveries?.[r]?.addressFix?.by !== actor.id),
+  holds: (letter, { actor }) => !actor || rolesToResend(letter).every((r) => letter.deliveries?.[r]?.addressFix?.by !== actor.sub),
   problem: () =>
     new ForbiddenError('You changed the address of a copy to be sent again. Another manager must redistribute it: nobody both chooses where a letter goes and sends it.'),
 };
@@ -83,6 +108,8 @@ export interface ActionRule {
   /** Ends the refusal "The reader role cannot …"; the action's name and "letters" otherwise. */
   refusal?: string;
   requires?: readonly Requirement[];
+  /** Taking the action makes one of the letter's authors, who may not approve it. */
+  authors?: boolean;
 }
 
 /**
@@ -93,10 +120,11 @@ export interface ActionRule {
 export const ACTIONS = {
   create: { who: STAFF, done: 'created' },
   read: { who: EVERYONE, from: LETTER_STATUSES, done: 'read' },
-  edit: { who: STAFF, from: ['draft'], done: 'edited' },
-  submit: { who: STAFF, from: ['draft'], to: 'submitted', done: 'submitted', requires: [hasFindings, withinPageLimit] },
+  edit: { who: STAFF, from: ['draft'], done: 'edited', requires: [ownDraft], authors: true },
+  submit: { who: STAFF, from: ['draft'], to: 'submitted', done: 'submitted', requires: [ownDraft, hasFindings, withinPageLimit], authors: true },
+  // Any manager may return a letter, its authors included: returning changes nothing in it.
   return: { who: MANAGERS, from: ['submitted'], to: 'draft', done: 'returned' },
-  approve: { who: MANAGERS, from: ['submitted'], to: 'approved', done: 'approved', requires: [withinPageLimit] },
+  approve: { who: MANAGERS, from: ['submitted'], to: 'approved', done: 'approved', requires: [fourEyes, withinPageLimit] },
   preview: { who: STAFF, from: BEFORE_APPROVAL, done: 'previewed' },
   render: { who: 'system', from: ['approved'], to: 'rendered', done: 'rendered' },
   distribute: { who: 'system', from: ['rendered'], to: 'distributed', done: 'distributed' },
@@ -145,24 +173,47 @@ export const allowedFrom = (action: LetterAction, status: LetterStatus) => rule(
 
 /**
  * Checks an action against the letter as read: its status, the version the caller read, and
- * what else the table requires (of the letter, and of who acts). Throws the problem a client should see.
+ * what else the table requires of the letter and of who asks. Throws the problem a client should see.
  */
-export function check(letter: Letter, action: LetterAction, expectedVersion?: number, actor?: Actor): void {
+export function check(letter: Letter, action: LetterAction, expectedVersion?: number, asking: Asking = {}): void {
   if (!allowedFrom(action, letter.status)) throw wrongStatus(action, letter.status);
   if (expectedVersion !== undefined && letter.version !== expectedVersion) throw new PreconditionFailedError(letter.version);
   for (const requirement of rule(action).requires ?? []) {
-    if (!requirement.holds(letter, actor)) throw requirement.problem(letter, actor);
+    if (!requirement.holds(letter, asking)) throw requirement.problem(letter, asking);
   }
 }
 
-/** What a conditional write is held to: the statuses of the table, the status it moves to, the version read. */
+/** Why the table refuses this person the action on the letter as read, or undefined: for pages deciding what to offer. */
+export function refusal(letter: Letter, action: LetterAction, asking: Asking): string | undefined {
+  try {
+    check(letter, action, undefined, asking);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+/** What a conditional write is held to: the statuses of the table, the status it moves to, the version read, and who may write. */
 export interface WriteGuard {
   from: readonly LetterStatus[];
   to?: LetterStatus;
   expectedVersion?: number;
+  /** The letter was created by this subject id. */
+  createdBy?: string;
+  /** This subject id neither created the letter nor is one of its contributors. */
+  notAuthor?: string;
+  /** The write adds this subject id to the letter's contributors. */
+  contributor?: string;
 }
 
-export function guard(action: LetterAction, expectedVersion?: number): WriteGuard {
-  const { from, to } = rule(action);
-  return { from: from!, ...(to ? { to } : {}), ...(expectedVersion !== undefined ? { expectedVersion } : {}) };
+export function guard(action: LetterAction, expectedVersion?: number, actor?: Actor): WriteGuard {
+  const { from, to, requires, authors } = rule(action);
+  const held = actor ? Object.assign({}, ...(requires ?? []).map((r) => r.inWrite?.(actor) ?? {})) : {};
+  return {
+    from: from!,
+    ...(to ? { to } : {}),
+    ...(expectedVersion !== undefined ? { expectedVersion } : {}),
+    ...held,
+    ...(actor && authors ? { contributor: actor.sub } : {}),
+  };
 }

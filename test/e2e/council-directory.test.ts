@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { approve, CONFIGURED_DFE } from '../support/pipeline-helpers';
+import { approve, CONFIGURED_DFE, sentTo } from '../support/pipeline-helpers';
 import { type ApiClient, exampleLetter, startTestStack, type TestStack } from '../support/stack';
 
 /**
@@ -189,22 +189,24 @@ describe('a letter and its council', () => {
   });
 
   it("lists a manager's address override on the letter and in its history, and sends the letter there", async () => {
-    const l = exampleLetter();
-    l.recipients.director.email = 'david.williams.office@durham.example';
-    l.recipients.director.address = ['Room 4/120', 'County Hall', 'Durham', 'DH1 5UL'];
-    l.recipients.reason = 'The director asked for letters to go to the office while County Hall is refurbished.';
-    const created = await manager.post('/api/letters', l);
-    expect(created.status).toBe(201);
-    const read = (await inspector.get(`/api/letters/${created.body.id}`)).body;
+    const draft = await inspector.createLetter();
+    const recipients = exampleLetter().recipients;
+    const director = { ...recipients.director, email: 'david.williams.office@durham.example', address: ['Room 4/120', 'County Hall', 'Durham', 'DH1 5UL'] };
+    const reason = 'The director asked for letters to go to the office while County Hall is refurbished.';
+    const changed = await manager.patch(`/api/letters/${draft.id}`, { recipients: { director, reason } }, { 'If-Match': String(draft.version) });
+    expect(changed.status).toBe(200);
+
+    const read = (await inspector.get(`/api/letters/${draft.id}`)).body;
     expect(read.addressDifferences).toEqual([
       { field: 'recipients.director.address', directory: 'County Hall, Durham, DH1 5UL', letter: 'Room 4/120, County Hall, Durham, DH1 5UL' },
       { field: 'recipients.director.email', directory: 'david.williams@durham.example', letter: 'david.williams.office@durham.example' },
     ]);
-    expect(read.addressOverride).toMatchObject({ reason: l.recipients.reason, by: { name: 'Mary Manager' } });
+    expect(read.addressOverride).toMatchObject({ reason, by: { name: 'Mary Manager' } });
     expect(read.recipients.director.email).toBe('david.williams.office@durham.example');
-    const created_ = read.history.find((h: any) => h.action === 'created');
-    expect(created_.detail).toContain('recipients.director.email');
-    expect(created_.detail).toContain(l.recipients.reason);
+    const edited = read.history.filter((h: any) => h.action === 'edited').pop();
+    expect(edited.by.name).toBe('Mary Manager');
+    expect(edited.detail).toContain('recipients.director.email');
+    expect(edited.detail).toContain(reason);
 
     // The inspector may repeat the letter's recipients as they stand, but not change them.
     const again = await inspector.patch(`/api/letters/${read.id}`, { recipients: read.recipients, summary: 'Shorter.' }, { 'If-Match': String(read.version) });
@@ -212,11 +214,15 @@ describe('a letter and its council', () => {
     expect(again.body.addressDifferences).toHaveLength(2);
 
     const submitted = (await inspector.post(`/api/letters/${read.id}/submit`)).body;
+    // The manager who changed the addresses may not approve the letter; another may.
+    const refused = await manager.post(`/api/letters/${read.id}/approve`, { version: submitted.version });
+    expect(refused.status).toBe(403);
     await approve(otherManager, submitted);
     await stack.queue.idle();
     const done = (await otherManager.get(`/api/letters/${read.id}`)).body;
     expect(done.status).toBe('distributed');
     expect(done.deliveries.director.email).toBe('david.williams.office@durham.example');
     expect(done.addressDifferences).toHaveLength(2);
+    expect(sentTo(await stack.outbox(), 'david.williams.office@durham.example')).toHaveLength(1);
   });
 });

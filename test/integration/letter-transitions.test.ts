@@ -45,8 +45,8 @@ import { approveLetter, returnLetter, submitLetter } from '../../lambdas/core/us
 
 const TABLE = 'letters';
 const fixture = fileURLToPath(new URL('../fixtures/durham-2011-03-09.json', import.meta.url));
-const manager: Actor = { id: 'local:manager', name: 'Mary Manager', role: 'manager' };
-const reader: Actor = { id: 'local:reader', name: 'Rita Records', role: 'reader' };
+const manager: Actor = { sub: 'local:manager', name: 'Mary Manager', role: 'manager' };
+const reader: Actor = { sub: 'local:reader', name: 'Rita Records', role: 'reader' };
 
 let server: Server;
 let dynamo: DynamoDBClient;
@@ -101,14 +101,15 @@ async function storedLetter(status: LetterStatus): Promise<Letter> {
     version: 3,
     createdAt: at,
     updatedAt: at,
-    createdBy: 'Simon Rushall',
+    createdBy: { sub: 'local:inspector', name: 'Simon Rushall' },
+    contributors: ['local:inspector'],
     facts,
     findings: findings.map((f) => ({ id: ids.next(), ...f })),
     findingsBytes: findings.reduce((n, f) => n + Buffer.byteLength(f.text, 'utf8'), 0),
     history: [],
     head: EMPTY_CHAIN,
   };
-  letter.approval = { by: 'local:another-manager', byName: 'Another Manager', at, version: 3, snapshot: contentOf(letter) };
+  letter.approval = { by: { sub: 'local:another-manager', name: 'Another Manager' }, at, version: 3, snapshot: contentOf(letter) };
   letter.pdf = { key: `letters/${letter.id}/letter.pdf`, sha256: '0'.repeat(64), bytes: 1, pages: 2, manifestKey: 'm', htmlKey: 'h', renderedAt: at };
   letter.deliveries = Object.fromEntries(
     RECIPIENT_ROLES.map((role) => [role, { role, email: `${role}@example.org`, state: STATES[role], attempts: 1, updatedAt: at }]),
@@ -187,7 +188,7 @@ describe('every action in every status, through the use cases', () => {
   });
 });
 
-const entry = (): HistoryEntry => ({ at: new Date().toISOString(), by: 'test', role: 'system', action: 'walk' });
+const entry = (): HistoryEntry => ({ at: new Date().toISOString(), by: { sub: 'test', name: 'Test' }, role: 'system', action: 'walk' });
 
 /** Each writing action's repository write, held to the table's guard and nothing else. */
 const WRITES: Partial<Record<LetterAction, (repo: LetterRepository, l: Letter) => Promise<Letter>>> = {

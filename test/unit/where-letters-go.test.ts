@@ -46,11 +46,11 @@ describe('council names', () => {
 describe('recipients against the directory', () => {
   const { director, chiefExecutive, dfe } = example().recipients;
   const entry = { director, chiefExecutive };
-  const inspector: Actor = { id: 'i-1', name: 'Ivy', role: 'inspector' };
-  const manager: Actor = { id: 'm-1', name: 'Mo', role: 'manager' };
+  const inspector: Actor = { sub: 'i-1', name: 'Ivy', role: 'inspector' };
+  const manager: Actor = { sub: 'm-1', name: 'Mo', role: 'manager' };
   const at = '2026-12-01T08:00:00.000Z';
   const check = (actor: Actor, given: any, current?: any) =>
-    checkRecipients({ given, entry, dfe, actor, by: { sub: actor.id, name: actor.name }, at, current });
+    checkRecipients({ given, entry, dfe, actor, by: { sub: actor.sub, name: actor.name }, at, current });
   const fields = (f: () => unknown) => {
     try {
       f();

@@ -29,7 +29,7 @@ export function actorFromClaims(claims: Record<string, unknown>): Actor {
   if (!name.success) {
     throw new UnauthorizedError(`The token's name ${name.error.issues[0]?.message ?? 'is not valid'}.`);
   }
-  return { id, name: name.data, role };
+  return { sub: id, name: name.data, role };
 }
 
 /** Verifies the signature, expiry, issuer and audience of a bearer token itself. */

@@ -47,7 +47,7 @@ export const authorityKey = (name: string) => councilNameKey(name);
 export const listSortKey = (letterDate: string, id: string) => `${letterDate}#${id}`;
 
 /** A letter as stored: its keys for the table and the indexes beside its fields. */
-export interface LetterItem extends Omit<Letter, 'findings' | 'history' | 'historyNext' | 'head'> {
+export interface LetterItem extends Omit<Letter, 'findings' | 'history' | 'historyNext' | 'head' | 'contributors'> {
   pk: string;
   sk: string;
   listPk: string;
@@ -59,6 +59,8 @@ export interface LetterItem extends Omit<Letter, 'findings' | 'history' | 'histo
   head: ChainHead;
   /** Events written with the letter's changes and not yet sealed into items of their own, oldest first. */
   tail: HistoryEntry[];
+  /** A string set, so that adding someone already there changes nothing. */
+  contributors?: Set<string>;
 }
 
 /** The keys that place a letter in the search indexes. */
@@ -72,12 +74,13 @@ export function listingKeys(letter: Pick<Letter, 'id' | 'facts'>) {
 
 /** A new letter's item: its history so far goes into the tail, to be sealed once stored. */
 export function toItem(letter: Letter): LetterItem {
-  const { history, historyNext: _next, head: _head, ...rest } = letter;
+  const { history, historyNext: _next, head: _head, contributors, ...rest } = letter;
   return {
     ...keys.letter(letter.id),
     ...rest,
     ...listingKeys(letter),
     findings: Object.fromEntries(letter.findings.map((f) => [f.id, f])),
+    contributors: new Set(contributors),
     head: EMPTY_CHAIN,
     tail: [...history].reverse().map(withoutChain),
   };
@@ -88,13 +91,14 @@ export function toItem(letter: Letter): LetterItem {
  * events, newer still, go before them, numbered after the sealed head.
  */
 export function toLetter(item: LetterItem, sealed: HistoryEntry[] = []): Letter {
-  const { pk: _pk, sk: _sk, listPk: _lp, listSk: _ls, authorityKey: _ak, findings, head, tail, ...rest } = item;
+  const { pk: _pk, sk: _sk, listPk: _lp, listSk: _ls, authorityKey: _ak, findings, contributors, head, tail, ...rest } = item;
   const sealedHead = head ?? EMPTY_CHAIN;
   // Hashes depend only on the events, so those not yet sealed show the hashes they will be sealed with.
   const unsealed = chainEvents(sealedHead, tail ?? []).map((e) => ({ ...e.event, seq: e.seq, hash: e.hash }));
   const history = [...unsealed.reverse(), ...sealed.filter((e) => (e.seq ?? 0) <= sealedHead.seq)];
   return {
     ...rest,
+    contributors: [...(contributors ?? [])],
     findings: Object.values(findings ?? {}),
     findingsBytes: rest.findingsBytes ?? 0,
     history,

@@ -5,6 +5,7 @@ import type { WriteGuard } from '../../core/transitions';
 export class Update {
   private sets: string[] = [];
   private removes: string[] = [];
+  private adds: string[] = [];
   private conditions: string[] = [];
   readonly names: Record<string, string> = {};
   readonly values: Record<string, unknown> = {};
@@ -43,6 +44,12 @@ export class Update {
     return this;
   }
 
+  /** Adds elements to a set, creating it if need be. */
+  add(path: string[], elements: Set<string>): this {
+    this.adds.push(`${this.name(...path)} ${this.value(elements)}`);
+    return this;
+  }
+
   when(condition: string): this {
     this.conditions.push(condition);
     return this;
@@ -53,6 +60,15 @@ export class Update {
     this.when(`${this.name('status')} IN (${guard.from.map((s) => this.value(s)).join(', ')})`);
     if (guard.expectedVersion !== undefined) this.when(`${this.name('version')} = ${this.value(guard.expectedVersion)}`);
     if (guard.to) this.set(['status'], guard.to);
+    // Who may write: an inspector's own draft; an approver who wrote none of the letter. A letter
+    // stored before authors were recorded has no createdBy.sub: it matches no one, so the first
+    // is refused and the second allowed, as for a letter nobody here wrote.
+    if (guard.createdBy !== undefined) this.when(`${this.name('createdBy', 'sub')} = ${this.value(guard.createdBy)}`);
+    if (guard.notAuthor !== undefined) {
+      const sub = this.value(guard.notAuthor);
+      this.when(`NOT (${this.name('createdBy', 'sub')} = ${sub})`).when(`NOT contains(${this.name('contributors')}, ${sub})`);
+    }
+    if (guard.contributor !== undefined) this.add(['contributors'], new Set([guard.contributor]));
     return this;
   }
 
@@ -87,6 +103,7 @@ export class Update {
     const parts = [];
     if (this.sets.length) parts.push(`SET ${this.sets.join(', ')}`);
     if (this.removes.length) parts.push(`REMOVE ${this.removes.join(', ')}`);
+    if (this.adds.length) parts.push(`ADD ${this.adds.join(', ')}`);
     return {
       UpdateExpression: parts.join(' '),
       ConditionExpression: ['attribute_exists(pk)', ...this.conditions].join(' AND '),

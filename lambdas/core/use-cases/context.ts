@@ -1,3 +1,4 @@
+import { actorRecord, SYSTEM } from '../actor';
 import { ConflictError, NotFoundError } from '../errors';
 import type { Actor, HistoryEntry, Letter } from '../letter';
 import {
@@ -12,7 +13,7 @@ import {
   type PdfRenderer,
   type PreviewSlots,
 } from '../ports';
-import { check, guard, isArchived, type LetterAction, type WriteGuard } from '../transitions';
+import { type Asking, check, guard, isArchived, type LetterAction, type WriteGuard } from '../transitions';
 
 export { authorise } from '../transitions';
 
@@ -46,10 +47,11 @@ export interface DistributionContext extends LetterContext {
   staleClaimSeconds: number;
 }
 
+/** A history entry: who (subject id and name, or the service), in what role, did what, when. */
 export function entry(ctx: { clock: Clock }, actor: Actor | 'system', action: string, detail?: string): HistoryEntry {
   const at = ctx.clock.now().toISOString();
-  if (actor === 'system') return { at, by: 'system', role: 'system', action, ...(detail ? { detail } : {}) };
-  return { at, by: actor.name, role: actor.role, action, ...(detail ? { detail } : {}) };
+  if (actor === 'system') return { at, by: SYSTEM, role: 'system', action, ...(detail ? { detail } : {}) };
+  return { at, by: actorRecord(actor), role: actor.role, action, ...(detail ? { detail } : {}) };
 }
 
 /**
@@ -70,8 +72,8 @@ export function findingOf(letter: Letter, findingId: string) {
   return finding;
 }
 
-/** What the caller expected of the letter when it asked: the version it read, the finding it named. */
-export interface Expected {
+/** What the caller expected of the letter when it asked: the version it read, the finding it named; and who asked. */
+export interface Expected extends Asking {
   version?: number;
   findingId?: string;
   /** Who acts, for the table's rules about people (four eyes). */
@@ -94,11 +96,11 @@ export async function writeOrExplain(
   write: (guard: WriteGuard) => Promise<Letter>,
 ): Promise<Letter> {
   try {
-    return await write(guard(action, expected.version));
+    return await write(guard(action, expected.version, expected.actor));
   } catch (error) {
     if (!(error instanceof ConditionNotMetError)) throw error;
     const now = await loadLetter(ctx, id);
-    check(now, action, expected.version, expected.actor);
+    check(now, action, expected.version, expected);
     if (expected.findingId) findingOf(now, expected.findingId);
     expected.holds?.(now);
     throw new ConflictError('The letter changed while this request was made; read it again and retry.');

@@ -27,7 +27,8 @@ export async function createLetter(ctx: LetterContext & RecipientsContext, actor
     version: 1,
     createdAt: created.at,
     updatedAt: created.at,
-    createdBy: actor.name,
+    createdBy: actorRecord(actor),
+    contributors: [actor.sub],
     facts,
     findings: findings.map((f) => ({ id: ctx.ids.next(), ...f })),
     findingsBytes: findings.reduce((n, f) => n + findingBytes(f), 0),
@@ -54,7 +55,7 @@ export async function updateLetter(
 ): Promise<Letter> {
   authorise(actor, 'edit');
   const letter = await loadLetter(ctx, id);
-  check(letter, 'edit', version);
+  check(letter, 'edit', version, { actor });
   const { recipients: given, ...changes } = patch;
   const { recipients: _stored, ...merged } = { ...letter.facts, ...changes };
   const problems = dateRuleIssues(merged);
@@ -68,7 +69,9 @@ export async function updateLetter(
   const { facts, recipientOverride, entry: council } = await addressedFacts(ctx, actor, actorRecord(actor), at, merged, given, current);
   const changed = [Object.keys(patch).join(', '), overrideNote(letter.recipientOverride, recipientOverride, council)].filter(Boolean).join('; ');
   const edited = { ...entry(ctx, actor, 'edited', changed), version: version + 1 };
-  const updated = await writeOrExplain(ctx, id, 'edit', { version }, (guard) => ctx.letters.replaceFacts(id, guard, facts, edited, recipientOverride));
+  const updated = await writeOrExplain(ctx, id, 'edit', { version, actor }, (guard) =>
+    ctx.letters.replaceFacts(id, guard, facts, edited, recipientOverride),
+  );
   return withRecipients(ctx, updated);
 }
 
@@ -97,7 +100,7 @@ function withinBudget(delta: number) {
 export async function addFinding(ctx: LetterContext, actor: Actor, id: string, input: FindingInput): Promise<{ letter: Letter; finding: Finding }> {
   authorise(actor, 'edit');
   const letter = await loadLetter(ctx, id);
-  check(letter, 'edit');
+  check(letter, 'edit', undefined, { actor });
   const tooMany = (l: Letter) => {
     if (l.findings.length >= LIMITS.findings) throw new ConflictError(`The letter already has ${LIMITS.findings} findings, the most it can hold.`);
   };
@@ -106,7 +109,7 @@ export async function addFinding(ctx: LetterContext, actor: Actor, id: string, i
   const fits = withinBudget(findingBytes(finding));
   fits(letter);
   const added = entry(ctx, actor, 'finding-added', `${finding.category} ${finding.id}`);
-  const updated = await writeOrExplain(ctx, id, 'edit', { holds: (now) => (tooMany(now), fits(now)) }, (guard) =>
+  const updated = await writeOrExplain(ctx, id, 'edit', { actor, holds: (now) => (tooMany(now), fits(now)) }, (guard) =>
     ctx.letters.addFinding(id, guard, finding, LIMITS_OF_FINDINGS, added),
   );
   return { letter: updated, finding };
@@ -123,13 +126,13 @@ export async function updateFinding(
 ): Promise<Letter> {
   authorise(actor, 'edit');
   const letter = await loadLetter(ctx, id);
-  check(letter, 'edit', version);
+  check(letter, 'edit', version, { actor });
   const previous = findingOf(letter, findingId);
   const finding = { ...previous, ...patch };
   const fits = withinBudget(findingBytes(finding) - findingBytes(previous));
   fits(letter);
   const edited = entry(ctx, actor, 'finding-edited', findingId);
-  return writeOrExplain(ctx, id, 'edit', { version, findingId, holds: fits }, (guard) =>
+  return writeOrExplain(ctx, id, 'edit', { version, findingId, actor, holds: fits }, (guard) =>
     ctx.letters.replaceFinding(id, guard, finding, previous, LIMITS_OF_FINDINGS, edited),
   );
 }
@@ -138,8 +141,8 @@ export async function updateFinding(
 export async function removeFinding(ctx: LetterContext, actor: Actor, id: string, findingId: string, version: number): Promise<Letter> {
   authorise(actor, 'edit');
   const letter = await loadLetter(ctx, id);
-  check(letter, 'edit', version);
+  check(letter, 'edit', version, { actor });
   const removed = findingOf(letter, findingId);
   const entryOf = entry(ctx, actor, 'finding-removed', findingId);
-  return writeOrExplain(ctx, id, 'edit', { version, findingId }, (guard) => ctx.letters.removeFinding(id, guard, removed, entryOf));
+  return writeOrExplain(ctx, id, 'edit', { version, findingId, actor }, (guard) => ctx.letters.removeFinding(id, guard, removed, entryOf));
 }

@@ -1,3 +1,4 @@
+import { MAIL_SERVICE } from '../actor';
 import type { HistoryEntry } from '../letter';
 import type { Clock, LetterRepository, MailEvent } from '../ports';
 import { finishDistribution } from './distribute-letter';
@@ -23,7 +24,7 @@ export async function recordDeliveryEvent(ctx: Ctx, event: MailEvent): Promise<E
   const { role, kind } = event.copy;
   const entry: HistoryEntry = {
     at: event.at,
-    by: 'mail service',
+    by: MAIL_SERVICE,
     role: 'system',
     action: `${kind === 'notice' ? 'notice' : 'delivery'}-${event.state}`,
     detail: `${role}: ${event.messageId}${event.detail ? `: ${event.detail}` : ''}`,

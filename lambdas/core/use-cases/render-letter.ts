@@ -54,7 +54,7 @@ export async function renderLetter(ctx: ArchiveContext, letterId: string): Promi
     letterDate: snapshot.letterDate,
     templateId: ctx.template.templateId,
     templateVersion: ctx.template.templateVersion,
-    approvedBy: letter.approval.byName,
+    approvedBy: letter.approval.by,
     approvedAt: letter.approval.at,
     renderedAt,
     renderer: await ctx.renderer.fingerprint(),

@@ -248,7 +248,7 @@ export function letterResponse(letter: Letter, options: { withHistory?: boolean 
       : null,
     council: letter.council ?? null,
     ...(letter.approval
-      ? { approval: { by: letter.approval.byName, at: letter.approval.at, version: letter.approval.version } }
+      ? { approval: { by: letter.approval.by, at: letter.approval.at, version: letter.approval.version } }
       : {}),
     pdf: letter.pdf ? { key: letter.pdf.key, sha256: letter.pdf.sha256, bytes: letter.pdf.bytes, pages: letter.pdf.pages } : null,
     deliveries: copiesResponse(letter.deliveries),

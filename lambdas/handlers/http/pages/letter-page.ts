@@ -134,7 +134,7 @@ export function letterPageView(letter: Letter, actor: Actor) {
       items: findings.filter((f) => f.category === category),
     })),
     pdf: letter.pdf ? { ...letter.pdf, kilobytes: Math.max(1, Math.round(letter.pdf.bytes / 1024)), renderedAt: dateTime(letter.pdf.renderedAt) } : undefined,
-    approval: letter.approval ? { byName: letter.approval.byName, at: dateTime(letter.approval.at), version: letter.approval.version } : undefined,
+    approval: letter.approval ? { byName: letter.approval.by.name, at: dateTime(letter.approval.at), version: letter.approval.version } : undefined,
     deliveries,
     // Readers see the archived letter, not its record; staff see the latest events, managers the access log too.
     history: actor.role === 'reader' ? undefined : letter.history.map(historyRow),
