@@ -85,7 +85,7 @@ describe('many managers on one letter', () => {
     const after = (await manager.get(`/api/letters/${letter.id}`)).body;
     expect(after.status).toBe('distributed');
     const winner = responses.find((r) => r.status === 202)!.body.approval.by;
-    expect(after.approval.by).toBe(winner);
+    expect(after.approval.by).toEqual(winner);
     const actions = after.history.map((h: any) => h.action);
     expect(actions.filter((a: string) => a === 'approved')).toHaveLength(1);
     expect(actions.filter((a: string) => a === 'rendered')).toHaveLength(1);

@@ -4,14 +4,15 @@ import { type ApiClient, exampleLetter, startTestStack, submittedLetter, type Te
 
 let stack: TestStack;
 let inspector: ApiClient;
-let secondInspector: ApiClient;
+/** A manager: managers change any draft, inspectors only their own. */
+let colleague: ApiClient;
 let manager: ApiClient;
 let reader: ApiClient;
 
 beforeAll(async () => {
   stack = await startTestStack();
   inspector = await stack.as('inspector', 'Simon Rushall');
-  secondInspector = await stack.as('inspector', 'Siobhán O’Connor');
+  colleague = await stack.as('manager', 'Siobhán O’Connor');
   manager = await stack.as('manager', 'Mary Manager');
   reader = await stack.as('reader', 'Rita Records');
 });
@@ -28,11 +29,11 @@ describe('drafts', () => {
     expect(response.headers.get('etag')).toBe('"1"');
     expect(response.headers.get('location')).toBe(`/api/letters/${response.body.id}`);
     const letter = response.body;
-    expect(letter).toMatchObject({ status: 'draft', version: 1, authority: { name: 'Durham County Council' }, createdBy: 'Simon Rushall' });
+    expect(letter).toMatchObject({ status: 'draft', version: 1, authority: { name: 'Durham County Council' }, createdBy: { sub: expect.stringMatching(/^local:/), name: 'Simon Rushall' } });
     expect(letter.findings).toHaveLength(14);
     expect(letter.findings.map((f: any) => f.text)).toEqual(exampleLetter().findings.map((f: any) => f.text));
     expect(new Set(letter.findings.map((f: any) => f.id)).size).toBe(14);
-    expect(letter.history).toEqual([expect.objectContaining({ action: 'created', by: 'Simon Rushall', role: 'inspector' })]);
+    expect(letter.history).toEqual([expect.objectContaining({ action: 'created', by: letter.createdBy, role: 'inspector' })]);
 
     const read = await inspector.get(`/api/letters/${letter.id}`);
     expect(read.status).toBe(200);
@@ -41,7 +42,7 @@ describe('drafts', () => {
 
   it('changes fields with If-Match, raising the version and recording who changed what', async () => {
     const letter = await inspector.createLetter();
-    const response = await secondInspector.patch(
+    const response = await colleague.patch(
       `/api/letters/${letter.id}`,
       { summary: 'A new summary.' },
       { 'If-Match': '"1"' },
@@ -51,7 +52,7 @@ describe('drafts', () => {
     expect(response.body.summary).toBe('A new summary.');
     expect(response.body.version).toBe(2);
     expect(response.headers.get('etag')).toBe('"2"');
-    expect(response.body.history[0]).toMatchObject({ action: 'edited', by: 'Siobhán O’Connor', detail: 'summary', seq: 2 });
+    expect(response.body.history[0]).toMatchObject({ action: 'edited', by: { name: 'Siobhán O’Connor' }, detail: 'summary', seq: 2 });
 
     const bare = await inspector.patch(`/api/letters/${letter.id}`, { summary: 'Bare If-Match.' }, { 'If-Match': '2' });
     expect(bare.status).toBe(200);
@@ -67,7 +68,7 @@ describe('drafts', () => {
     expect(missing.headers.get('content-type')).toBe('application/problem+json');
     expect(missing.body.errors).toEqual([{ field: 'If-Match', message: 'is required' }]);
 
-    const stale = await secondInspector.patch(`/api/letters/${letter.id}`, { summary: 'Lost update.' }, { 'If-Match': '"1"' });
+    const stale = await colleague.patch(`/api/letters/${letter.id}`, { summary: 'Lost update.' }, { 'If-Match': '"1"' });
     expect(stale.status).toBe(412);
     expect(stale.body.detail).toContain('current version is 2');
 
@@ -118,11 +119,11 @@ describe('drafts', () => {
     expect(after.version).toBe(before.version + 1);
   });
 
-  it('lands every finding when two inspectors add findings at the same time', async () => {
+  it('lands every finding when two people add findings at the same time', async () => {
     const letter = await inspector.createLetter({ findings: [] });
     const texts = Array.from({ length: 20 }, (_, i) => `Concurrent finding ${i + 1}.`);
     const results = await Promise.all(
-      texts.map((text, i) => (i % 2 ? secondInspector : inspector).post(`/api/letters/${letter.id}/findings`, { category: 'areaForDevelopment', text })),
+      texts.map((text, i) => (i % 2 ? colleague : inspector).post(`/api/letters/${letter.id}/findings`, { category: 'areaForDevelopment', text })),
     );
     expect(results.map((r) => r.status)).toEqual(texts.map(() => 201));
 
@@ -151,13 +152,24 @@ describe('workflow', () => {
     const approved = await manager.post(`/api/letters/${letter.id}/approve`, undefined, { 'If-Match': resubmitted.headers.get('etag')! });
     expect(approved.status).toBe(202);
     expect(approved.body.status).toBe('approved');
-    expect(approved.body.approval).toMatchObject({ by: 'Mary Manager', version: resubmitted.body.version });
+    expect(approved.body.approval).toMatchObject({ by: { name: 'Mary Manager' }, version: resubmitted.body.version });
 
-    const read = await inspector.get(`/api/letters/${letter.id}`);
-    expect(read.status).toBe(200);
-    const actions = read.body.history.map((h: any) => `${h.action}:${h.by}`);
+    // A reader finds the letter once it is archived: its content and approval, not how it came to be.
+    await stack.queue.idle();
+    const archived = await reader.get(`/api/letters/${letter.id}`);
+    expect(archived.status).toBe(200);
+    expect(archived.body.history).toBeUndefined();
+    expect(archived.body).toMatchObject({ status: 'distributed', approval: { by: { name: 'Mary Manager' } }, summary: exampleLetter().summary });
+    for (const hidden of ['history', 'returnComment', 'createdBy', 'addressOverride']) expect(archived.body).not.toHaveProperty(hidden);
+    const read = await manager.get(`/api/letters/${letter.id}`);
+    const actions = read.body.history.map((h: any) => `${h.action}:${h.by.name}`);
     expect(actions).toEqual(
-      expect.arrayContaining(['created:Simon Rushall', 'submitted:Simon Rushall', 'returned:Mary Manager', 'approved:Mary Manager']),
+      expect.arrayContaining([
+        'created:Simon Rushall',
+        'submitted:Simon Rushall',
+        'returned:Mary Manager',
+        'approved:Mary Manager',
+      ]),
     );
     expect(read.body.history.find((h: any) => h.action === 'returned').detail).toBe('Please tighten the summary.');
   });

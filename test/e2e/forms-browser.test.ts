@@ -18,6 +18,7 @@ import {
   texts,
   valueOf,
 } from '../support/browser';
+import { addCouncil } from '../support/pipeline-helpers';
 import { exampleLetter, startTestStack, submittedLetter, type TestStack } from '../support/stack';
 
 /** Screenshots for docs/forms.md, taken as the story unfolds when SCREENSHOTS=1. */
@@ -106,6 +107,11 @@ async function cookieHeader(page: Page) {
 beforeAll(async () => {
   [stack, browser] = await Promise.all([startTestStack(), launchBrowser()]);
   [inspector, manager] = await Promise.all([openPage(browser), openPage(browser)]);
+  // Councils of the tests' own letters, so that search by council finds only those.
+  const keeper = await stack.as('manager', 'Directory Keeper');
+  for (const name of ['Testshire County Council', 'Conflict Borough Council', 'Empty Borough Council', 'Plain Borough Council']) {
+    await addCouncil(keeper, name, exampleLetter().recipients);
+  }
 });
 
 afterAll(async () => {
@@ -244,7 +250,7 @@ describe('an inspector drafts the example letter', () => {
     await clickAndWait(page, 'form button.govuk-button');
     expect(await text(page, '.govuk-notification-banner')).toContain('saved');
     const stored = await stack.deps.letters.get(letterUrl.split('/').pop()!);
-    expect(stored!.history[0]).toMatchObject({ action: 'edited', detail: 'summary', by: 'Simon Rushall' });
+    expect(stored!.history[0]).toMatchObject({ action: 'edited', detail: 'summary', by: { name: 'Simon Rushall' } });
 
     await clickAndWait(page, 'a[href$="/edit#summary"]');
     await fill(page, 'summary', exampleLetter().summary);
@@ -424,8 +430,9 @@ describe('a manager approves it and it is sent', () => {
 
 describe('when things do not go to plan', () => {
   it('keeps an editor’s changes when someone else saved first, and lets them save over the other change', async () => {
-    const other = await stack.as('inspector', 'Siobhán O’Connor');
-    const letter = await other.createLetter({ authority: { name: 'Conflict Borough Council' } });
+    // A manager, who may change any draft, saves while the inspector who wrote it is editing.
+    const other = await stack.as('manager', 'Siobhán O’Connor');
+    const letter = await (await stack.as('inspector', 'Simon Rushall')).createLetter({ authority: { name: 'Conflict Borough Council' } });
     const { page } = inspector;
     await page.goto(`${stack.url}/letters/${letter.id}/edit`);
     await fill(page, 'summary', 'My summary.');
@@ -473,7 +480,7 @@ describe('when things do not go to plan', () => {
   });
 
   it('will not submit a letter without findings, and says where to add them', async () => {
-    const letter = await (await stack.as('inspector')).createLetter({ authority: { name: 'Empty Borough Council' }, findings: [] });
+    const letter = await (await stack.as('inspector', 'Simon Rushall')).createLetter({ authority: { name: 'Empty Borough Council' }, findings: [] });
     const { page } = inspector;
     await page.goto(`${stack.url}/letters/${letter.id}`);
     await clickAndWait(page, 'form[action$="/submit"] button');
@@ -515,7 +522,7 @@ describe('when things do not go to plan', () => {
 
 describe('without JavaScript', () => {
   it('signs in, adds a finding and submits with plain form posts', async () => {
-    const letter = await (await stack.as('inspector')).createLetter({ authority: { name: 'Plain Borough Council' }, findings: [] });
+    const letter = await (await stack.as('inspector', 'Nell No-Script')).createLetter({ authority: { name: 'Plain Borough Council' }, findings: [] });
     const plain = await openPage(browser);
     try {
       const { page } = plain;

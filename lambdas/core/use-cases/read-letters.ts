@@ -15,6 +15,7 @@ export function access(ctx: Pick<LetterContext, 'clock'>, actor: Actor, action: 
  * Reads one letter with its latest events: one read, the same size however often it is read.
  * 1. Check the role may read it: a reader finds archived letters only, and nothing else exists for them.
  * 2. A reader's read goes to the access log (not a HEAD, which retrieves nothing); staff reads are not recorded.
+ * 3. A reader is given the archive's part only: see `asTheArchiveHoldsIt`.
  */
 export async function getLetter(
   ctx: LetterContext & RecipientsContext,
@@ -25,7 +26,19 @@ export async function getLetter(
   authorise(actor, 'read');
   const letter = await loadLetter(ctx, id, actor);
   if (actor.role === 'reader' && options.record) await ctx.letters.recordAccess(id, access(ctx, actor, 'read'));
+  if (actor.role === 'reader') return asTheArchiveHoldsIt(letter);
   return withRecipients(ctx, letter);
+}
+
+/**
+ * What a reader sees of an archived letter: its content as approved, the approval (who, when), the
+ * PDF and the deliveries. Not how it came to be (edits, return comments, address overrides, who
+ * wrote it) nor who else has read it.
+ */
+export function asTheArchiveHoldsIt(letter: Letter): Letter {
+  const { findings, ...facts } = letter.approval!.snapshot;
+  const { returnComment: _comment, recipientOverride: _override, addressDifferences: _differences, council: _council, ...rest } = letter;
+  return { ...rest, facts, findings, history: [], contributors: [] };
 }
 
 export interface LetterSearch {

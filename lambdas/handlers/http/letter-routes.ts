@@ -11,7 +11,7 @@ import { approveLetter, returnLetter, submitLetter } from '../../core/use-cases/
 import { redistributeLetter } from '../../core/use-cases/distribute-letter';
 import { previewHtml, previewPdf } from '../../core/use-cases/render-letter';
 import type { ApiDependencies, ApiEnv } from './api-context';
-import { letterResponse, letterSummaryResponse } from './letter-view';
+import { letterResponse, letterSummaryResponse, readerLetterResponse } from './letter-view';
 import { EmptyBody, ListQuery, PreviewQuery } from './openapi';
 import { previewPolicy } from './preview-policy';
 import { idParam, ifMatch, jsonBody, queryParams, versionFromBodyOrIfMatch } from './request';
@@ -19,7 +19,7 @@ import { idParam, ifMatch, jsonBody, queryParams, versionFromBodyOrIfMatch } fro
 
 function sendLetter(c: Context<ApiEnv>, letter: Letter, status: 200 | 201 | 202 = 200) {
   c.header('ETag', `"${letter.version}"`);
-  return c.json(letterResponse(letter, { withHistory: c.get('actor').role !== 'reader' }), status);
+  return c.json(c.get('actor').role === 'reader' ? readerLetterResponse(letter) : letterResponse(letter, { withHistory: true }), status);
 }
 
 /** The JSON API: each route parses, calls one use case and maps its result. */

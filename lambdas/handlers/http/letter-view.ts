@@ -262,6 +262,13 @@ export function letterResponse(letter: Letter, options: { withHistory?: boolean 
   };
 }
 
+/** An archived letter as a reader sees it: the content as approved, the approval, the PDF and the deliveries. */
+export function readerLetterResponse(letter: Letter) {
+  const full = letterResponse(letter);
+  const { createdAt: _ca, createdBy: _cb, addressDifferences: _ad, addressOverride: _ao, council: _c, history: _h, ...archived } = full;
+  return archived;
+}
+
 /** A letter as one row of a search's results. */
 export function letterSummaryResponse(letter: Letter): LetterSummaryView {
   return {
