@@ -6,7 +6,7 @@ import type { Mailer, OutgoingEmail } from '../../lambdas/core/ports';
 import { copyTags } from '../../lambdas/adapters/ses/message-tags';
 import { createDeliveryEventHandler } from '../../lambdas/handlers/events/record-delivery-event';
 import { readPdf } from '../support/pdf-text';
-import { recipientsFor } from '../support/pipeline-helpers';
+import { recipientsFor, addCouncil } from '../support/pipeline-helpers';
 import { type ApiClient, startTestStack, submittedLetter, type TestStack } from '../support/stack';
 
 let stack: TestStack;
@@ -249,7 +249,8 @@ describe('delivery events from SES', () => {
       seenBeforeRecord.push((await manager.get(`/api/letters/${email.copy.letterId}`)).body);
     };
     try {
-      const letter = await approveAndSettle(await submittedLetter(inspector, { recipients }));
+      const authority = await addCouncil(manager, 'Early Event Council', recipients);
+      const letter = await approveAndSettle(await submittedLetter(inspector, { recipients, authority }));
 
       // The event named its copy by its tags, so it told the outcome before the id was recorded.
       expect(seenBeforeRecord).toHaveLength(1);
