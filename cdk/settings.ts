@@ -23,6 +23,8 @@ export interface Settings {
   readonly archiveRetentionDays: number;
   /** Optional address subscribed to the alarm topic. */
   readonly alarmEmail?: string;
+  /** The Department for Education's copy of every letter goes here and nowhere else (context dfeEmail, dfeName, dfeOrganisation). */
+  readonly dfe?: { email: string; name: string; organisation: string };
 }
 
 /** Settings with no safe default: every deployment chooses its own, or synth stops. */
@@ -96,6 +98,12 @@ export function readSettings(node: Node, env: NodeJS.ProcessEnv = process.env): 
   const alarmEmail = text('alarmEmail');
   if (alarmEmail && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(alarmEmail)) throw new Error(`context alarmEmail is not an email address: ${alarmEmail}`);
 
+  const dfeEmail = text('dfeEmail');
+  const dfeName = text('dfeName');
+  if (dfeEmail && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(dfeEmail)) throw new Error(`context dfeEmail is not an email address: ${dfeEmail}`);
+  if (Boolean(dfeEmail) !== Boolean(dfeName)) throw new Error('context dfeEmail and dfeName go together: the DfE copy names its recipient');
+  const dfe = dfeEmail && dfeName ? { email: dfeEmail, name: dfeName, organisation: text('dfeOrganisation') ?? 'Department for Education' } : undefined;
+
   return {
     region: text('region') ?? DEFAULTS.region,
     account: text('account') ?? env.CDK_DEFAULT_ACCOUNT,
@@ -108,5 +116,6 @@ export function readSettings(node: Node, env: NodeJS.ProcessEnv = process.env): 
     archiveLockMode,
     archiveRetentionDays: days,
     alarmEmail,
+    dfe,
   };
 }

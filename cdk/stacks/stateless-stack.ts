@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AccessLogField, AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod, LogGroupLogDestination, type HttpRoute } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -299,6 +299,16 @@ export class StatelessStack extends Stack {
       .addEnvironment('SIGN_IN_MODE', 'cognito')
       .addEnvironment('COGNITO_HOSTED_UI_URL', `https://${settings.cognitoDomainPrefix}.auth.${this.region}.amazoncognito.com`)
       .addEnvironment('COGNITO_CLIENT_ID', client.userPoolClientId);
+      // Where the DfE copy goes: letters are drafted and approved here, and nobody can send it elsewhere.
+      if (settings.dfe) {
+        fn.addEnvironment('DFE_EMAIL', settings.dfe.email).addEnvironment('DFE_NAME', settings.dfe.name).addEnvironment('DFE_ORGANISATION', settings.dfe.organisation);
+      }
+    }
+    if (!settings.dfe) {
+      Annotations.of(this).addWarningV2(
+        'inspection-letters:dfe',
+        'No DfE recipient: pass -c dfeEmail=… -c dfeName=…. Without them the API function refuses to start, so no letter can be drafted.',
+      );
     }
 
     const authorizer = new HttpUserPoolAuthorizer('Cognito', stateful.userPool, {

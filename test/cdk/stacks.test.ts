@@ -19,6 +19,8 @@ const ACTIONS_ONLY_ON_STAR: Record<string, string> = {};
 
 /** What every deployment must choose: tests pass it as `-c` would. */
 const REQUIRED = { cognitoDomainPrefix: 'test-inspection-letters', sesDomain: 'letters.example.gov.uk' };
+/** Where the DfE copy of every letter goes, as a deployment passes it. */
+const DFE = { dfeEmail: 'letters@education.example', dfeName: 'Andrew Spencer' };
 
 const cdkJsonContext = (): Record<string, unknown> =>
   JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')).context as Record<string, unknown>;
@@ -58,7 +60,7 @@ describe('InspectionLetters stacks', () => {
   const logicalId = (stack: Stack, construct: IConstruct) => stack.getLogicalId(construct.node.defaultChild as CfnFunction);
 
   beforeAll(() => {
-    synth = synthesize();
+    synth = synthesize(DFE);
     stateful = Template.fromJSON(synth.assembly.getStackByName(STACK_NAMES.stateful).template);
     stateless = Template.fromJSON(synth.assembly.getStackByName(STACK_NAMES.stateless).template);
     statefulResources = stateful.toJSON().Resources;
@@ -447,6 +449,17 @@ describe('InspectionLetters stacks', () => {
       });
     });
 
+    it('gives the DfE address from the context to the functions that draft and approve letters, and to no other', () => {
+      for (const name of ['api', 'preview'] as const) {
+        expect(fn(name).props.Environment.Variables).toMatchObject({
+          DFE_EMAIL: DFE.dfeEmail,
+          DFE_NAME: DFE.dfeName,
+          DFE_ORGANISATION: 'Department for Education',
+        });
+      }
+      for (const name of ['render', 'distribute', 'events'] as const) expect(fn(name).props.Environment.Variables.DFE_EMAIL).toBeUndefined();
+    });
+
     it('lets nobody change their own name, email or groups through the sign-in client', () => {
       const clients = Object.values(stateless.findResources('AWS::Cognito::UserPoolClient'));
       expect(clients).toHaveLength(1);
@@ -635,6 +648,9 @@ describe('settings', () => {
     expect(() => settingsFrom({ ...REQUIRED, mailFrom: 'not-an-address' })).toThrow(/mailFrom/);
     expect(() => settingsFrom({ ...REQUIRED, mailFrom: 'a@one.gov.uk', sesDomain: 'other.gov.uk' })).toThrow(/sesDomain/);
     expect(() => settingsFrom({ ...REQUIRED, sesDomain: 'not a domain' })).toThrow(/sesDomain/);
+    expect(() => settingsFrom({ ...REQUIRED, dfeEmail: 'letters@education.example' })).toThrow(/dfeEmail and dfeName go together/);
+    expect(() => settingsFrom({ ...REQUIRED, dfeEmail: 'not an address', dfeName: 'A' })).toThrow(/dfeEmail/);
+    expect(settingsFrom({ ...REQUIRED }).dfe).toBeUndefined();
     expect(() => settingsFrom({ ...REQUIRED, archiveLockMode: 'LEGAL_HOLD' })).toThrow(/archiveLockMode/);
     expect(() => settingsFrom({ ...REQUIRED, archiveRetentionDays: 0 })).toThrow(/archiveRetentionDays/);
     expect(() => settingsFrom({ ...REQUIRED, cognitoDomainPrefix: 'my-cognito-login' })).toThrow(/cognitoDomainPrefix/);
