@@ -59,7 +59,8 @@ try {
   console.log('3. Approved; rendering and distribution follow');
 
   const deadline = Date.now() + 60_000;
-  let current = submitted;
+  // A manager reads the whole letter; the document also allows a reader's archived view, with the same status, PDF and deliveries.
+  let current: Pick<typeof submitted, 'status' | 'pdf' | 'deliveries'> = submitted;
   while (current.status !== 'distributed' && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 100));
     current = ok('read', await manager.GET('/api/letters/{id}', path));

@@ -1,6 +1,7 @@
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import { type CouncilEntry, CouncilInput } from '../../core/council';
+import { ChiefExecutive, Director } from '../../core/letter-schema';
 import { COUNCIL_CODE } from '../../core/council-name';
 import { NotFoundError } from '../../core/errors';
 import { getCouncil, listCouncils, putCouncil } from '../../core/use-cases/council-directory';
@@ -8,12 +9,37 @@ import type { ApiDependencies, ApiEnv } from './api-context';
 import { ifMatch, jsonBody, queryParams } from './request';
 
 export const CouncilListQuery = z.strictObject({
-  cursor: z.string().min(1).max(500).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: z.string().min(1).max(500).optional().openapi({ description: 'The `nextCursor` of the previous page, as given; any other value is a 400.' }),
+  limit: z.coerce.number().int().min(1).max(100).default(50).openapi({ description: 'Councils per page.' }),
 });
 
+const timestamp = z.string().openapi({ format: 'date-time' });
+const ActorRecordView = z.strictObject({ sub: z.string(), name: z.string() });
+
+export const CouncilView = z
+  .strictObject({
+    code: z.string().openapi({ example: 'durham-county-council' }),
+    name: z.string().openapi({ description: "The council's name: a letter's authority.name.", example: 'Durham County Council' }),
+    director: Director,
+    chiefExecutive: ChiefExecutive,
+    version: z.number().int().positive().openapi({ description: 'Raised by every change; sent as the ETag.' }),
+    updatedAt: timestamp,
+    updatedBy: ActorRecordView,
+    changes: z
+      .array(z.strictObject({ at: timestamp, by: ActorRecordView, version: z.number().int().positive(), fields: z.array(z.string()) }))
+      .openapi({ description: 'Every change, oldest first: who, when, which fields.' }),
+  })
+  .openapi('Council', { description: "A council's directory entry: where its letters go." });
+
+export const CouncilPageView = z
+  .strictObject({
+    items: z.array(CouncilView),
+    nextCursor: z.string().nullable().openapi({ description: 'Pass as cursor for the next page; null on the last page.' }),
+  })
+  .openapi('CouncilPage');
+
 /** A directory entry as the API shows it: the council, its two recipients, and who changed it last and when. */
-export function councilView(entry: CouncilEntry) {
+export function councilView(entry: CouncilEntry): z.infer<typeof CouncilView> {
   return {
     code: entry.code,
     name: entry.name,

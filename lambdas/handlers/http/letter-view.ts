@@ -9,6 +9,31 @@ import { FINDING_CATEGORIES, LetterFactsShape, LIMITS, RECIPIENT_ROLES } from '.
 const timestamp = z.string().openapi({ format: 'date-time', example: '2011-03-01T09:30:00.000Z' });
 const ulid = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/).openapi({ example: '01JD8Z3B5W5N8V8F2S0C1X9Y7Q' });
 
+/** Who did something: the token's subject id, which four eyes and ownership compare, and the name people read. */
+export const ActorView = z
+  .strictObject({
+    sub: z.string().openapi({ description: "The token's subject id; `system` (or `system:…`) for the service itself.", example: 'local:6f1c0d9e2b7a4c3d8e5f6a7b8c9d0e1f' }),
+    name: z.string().openapi({ description: 'The display name, as the token gave it.', example: 'Mary Manager' }),
+  })
+  .openapi('Actor', { description: 'Who did something.' });
+
+export const AddressDifferenceView = z
+  .strictObject({
+    field: z.string().openapi({ example: 'recipients.director.email' }),
+    directory: z.string().openapi({ description: "The council directory's value (address lines joined with commas)." }),
+    letter: z.string().openapi({ description: "The letter's value." }),
+  })
+  .openapi('AddressDifference', { description: "One field in which the letter's recipients differ from the council directory." });
+
+export const CouncilStampView = z
+  .strictObject({
+    code: z.string().openapi({ example: 'durham-county-council' }),
+    version: z.number().int().positive(),
+    updatedAt: timestamp,
+    updatedBy: ActorView,
+  })
+  .openapi('CouncilStamp', { description: "The council's directory entry the letter was read against: when it last changed, and by whom." });
+
 export const LetterStatus = z.enum(LETTER_STATUSES).openapi('LetterStatus', {
   description: 'draft → submitted → approved → rendered → distributed; a distributed letter may then become superseded (its correction was distributed) or withdrawn.',
 });
@@ -23,7 +48,7 @@ export const FindingView = z
 
 export const ApprovalView = z
   .strictObject({
-    by: z.string().openapi({ description: 'The name of the approving manager.' }),
+    by: ActorView.openapi({ description: 'The approving manager.' }),
     at: timestamp,
     version: z.number().int().positive().openapi({ description: 'The version approved.' }),
   })
@@ -70,7 +95,7 @@ export const HistoryEventView = z
   .strictObject({
     seq: z.number().int().positive().openapi({ description: "The event's number in the letter's record, from 1, without gaps." }),
     at: timestamp,
-    by: z.string().openapi({ description: 'The name of who acted, "system", or "mail service".' }),
+    by: ActorView.openapi({ description: 'Who acted: a person, or the service.' }),
     role: z.enum(['inspector', 'manager', 'reader', 'system']),
     action: z.string().openapi({
       description: 'What happened: created, edited, finding-added, finding-edited, finding-removed, submitted, returned, approved, rendered, delivery-sent, delivery-failed, delivery-deferred, redistributed, distributed, and delivery events reported by the mail service.',
@@ -158,10 +183,18 @@ export const LetterView = z
     version: z.number().int().positive().openapi({ description: 'Raised by every change; sent as the ETag.' }),
     createdAt: timestamp,
     updatedAt: timestamp,
-    createdBy: z.string().openapi({ description: 'The name of who created the draft.' }),
+    createdBy: ActorView.openapi({ description: 'Who created the draft.' }),
     ...LetterFactsShape,
     findings: z.array(FindingView).openapi({ description: 'The findings in order.' }),
     returnComment: z.string().optional().openapi({ description: "The manager's comment when the letter was last returned; cleared on submit." }),
+    addressDifferences: z.array(AddressDifferenceView).openapi({
+      description: 'Every field in which the recipients differ from the council directory: as it is now before approval, as it was at approval after.',
+    }),
+    addressOverride: z
+      .strictObject({ reason: z.string(), by: ActorView, at: timestamp })
+      .nullable()
+      .openapi({ description: "The manager's reason for recipients that differ from the directory, who gave it and when; null when none differ." }),
+    council: CouncilStampView.nullable(),
     approval: ApprovalView.optional(),
     pdf: PdfView.nullable(),
     deliveries: DeliveriesView,
@@ -200,6 +233,17 @@ export const LetterPage = z
     nextCursor: z.string().nullable().openapi({ description: 'Pass as cursor for the next page; null on the last page.' }),
   })
   .openapi('LetterPage');
+
+/** An archived letter as a reader sees it: its content as approved, the approval, the PDF and the deliveries. */
+export const ArchivedLetterView = LetterView.omit({
+  createdAt: true,
+  createdBy: true,
+  addressDifferences: true,
+  addressOverride: true,
+  council: true,
+  history: true,
+  returnComment: true,
+}).openapi('ArchivedLetter', { description: 'An archived letter as a reader sees it: its content as approved, the approval, the PDF and the deliveries.' });
 
 export type LetterView = z.infer<typeof LetterView>;
 export type LetterSummaryView = z.infer<typeof LetterSummaryView>;
@@ -246,7 +290,9 @@ export function letterResponse(letter: Letter, options: { withHistory?: boolean 
     addressOverride: letter.recipientOverride
       ? { reason: letter.recipientOverride.reason, by: letter.recipientOverride.by, at: letter.recipientOverride.at }
       : null,
-    council: letter.council ?? null,
+    council: letter.council
+      ? { code: letter.council.code, version: letter.council.version, updatedAt: letter.council.updatedAt, updatedBy: letter.council.updatedBy }
+      : null,
     ...(letter.approval
       ? { approval: { by: letter.approval.by, at: letter.approval.at, version: letter.approval.version } }
       : {}),
@@ -263,9 +309,9 @@ export function letterResponse(letter: Letter, options: { withHistory?: boolean 
 }
 
 /** An archived letter as a reader sees it: the content as approved, the approval, the PDF and the deliveries. */
-export function readerLetterResponse(letter: Letter) {
+export function readerLetterResponse(letter: Letter): z.infer<typeof ArchivedLetterView> {
   const full = letterResponse(letter);
-  const { createdAt: _ca, createdBy: _cb, addressDifferences: _ad, addressOverride: _ao, council: _c, history: _h, ...archived } = full;
+  const { createdAt: _ca, createdBy: _cb, addressDifferences: _ad, addressOverride: _ao, council: _c, history: _h, returnComment: _r, ...archived } = full;
   return archived;
 }
 

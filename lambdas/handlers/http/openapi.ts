@@ -4,6 +4,7 @@ import { LETTER_STATUSES } from '../../core/letter';
 import {
   AddressFixInput,
   ApproveInput,
+  councilName,
   DATE_RULES,
   FindingInput,
   FindingPatch,
@@ -14,7 +15,9 @@ import {
   ReturnInput,
   WithdrawInput,
 } from '../../core/letter-schema';
-import { AccessPage, FindingView, HistoryPage, IntegrityView, LetterPage, LetterView, VerificationView } from './letter-view';
+import { AccessPage, ArchivedLetterView, FindingView, HistoryPage, IntegrityView, LetterPage, LetterView, VerificationView } from './letter-view';
+import { CouncilListQuery, CouncilPageView, CouncilView } from './council-routes';
+import { CouncilInput } from '../../core/council';
 import { ProblemSchema } from './problem';
 
 // The API's contract. Each operation below is documented once, from the same zod schemas that
@@ -84,6 +87,7 @@ export const TAGS = [
   { name: 'Review', description: 'Submitting, returning and approving a letter. Approval freezes it and starts rendering and distribution.' },
   { name: 'Archive', description: 'Previews of drafts, the archived PDF, sending copies again, fixing an address, corrections and withdrawals.' },
   { name: 'Record', description: "A letter's chained record of events, its access log, the check of its integrity, and verification of a received PDF." },
+  { name: 'Councils', description: "The council directory: where each council's letters go. The DfE copy's address is configuration, not here." },
   { name: 'Service', description: 'Health, and this document.' },
 ] as const;
 
@@ -129,6 +133,20 @@ const ifMatchRequired = z.string().openapi({ param: { name: 'If-Match', in: 'hea
 const ifMatchOptional = z.string().optional().openapi({ param: { name: 'If-Match', in: 'header', required: false, description: `${ifMatchDescription} Optional: when sent, 412 if stale.` }, example: '"3"' });
 
 const letterPath = { params: z.object({ id: letterId }) };
+
+const councilCode = z.string().openapi({
+  param: { name: 'code', in: 'path', description: "The council's name in lower-case words joined by hyphens. Any other value is a 404." },
+  example: 'durham-county-council',
+});
+const ifMatchCouncil = z.string().optional().openapi({
+  param: { name: 'If-Match', in: 'header', required: false, description: "The entry's version last read, as sent in ETag. Required to change an entry, left out to add one." },
+  example: '"1"',
+});
+const councilResponse = (description: string, extraHeaders: Record<string, unknown> = {}): ResponseConfig => ({
+  description,
+  headers: { ...versioned, ...extraHeaders } as ResponseConfig['headers'],
+  content: { 'application/json': { schema: CouncilView } },
+});
 const findingPath = { params: z.object({ id: letterId, findingId }) };
 
 export const OPERATIONS: ApiOperation[] = [
@@ -179,7 +197,7 @@ export const OPERATIONS: ApiOperation[] = [
   {
     method: 'post', path: '/api/letters', operationId: 'createLetter', tag: 'Letters',
     summary: 'Create a draft',
-    description: `Inspectors and managers. The body is shaped like the example letter. ${DATE_RULES} Findings may be given here or added later; at most ${LIMITS.findings}, their texts together at most ${LIMITS.findingsBytes} bytes of UTF-8 (422 naming \`findings\` past that); each finding at most ${LIMITS.findingText} characters and ${LIMITS.findingLines} lines, never two blank lines in a row.`,
+    description: `Inspectors and managers. The body is shaped like the example letter; its council must be in the council directory (422 naming \`authority.name\`), and its recipients may be left out (filled from the directory and configuration) or repeated. An inspector's recipients must be the directory's; a manager's may differ with \`recipients.reason\`; a DfE address other than the configured one is a 422. ${DATE_RULES} Findings may be given here or added later; at most ${LIMITS.findings}, their texts together at most ${LIMITS.findingsBytes} bytes of UTF-8 (422 naming \`findings\` past that); each finding at most ${LIMITS.findingText} characters and ${LIMITS.findingLines} lines, never two blank lines in a row.`,
     request: jsonBody(LetterBody),
     responses: { 201: letterResponse('The draft, at version 1.', { Location: ref('headers', 'Location') }) },
     problems: [400, 403, 413, 415, 422],
@@ -195,15 +213,21 @@ export const OPERATIONS: ApiOperation[] = [
   {
     method: 'get', path: '/api/letters/{id}', operationId: 'getLetter', tag: 'Letters',
     summary: 'Read a letter',
-    description: 'Readers find archived letters only (rendered or later): any other letter is a 404 to them, never a 403. Answers with the latest 20 events of its record, newest first, and `historyNext` for GET …/history; readers see neither, and a reader\'s read goes to the access log. Staff reads and HEAD requests are not recorded. The response is the same size however often the letter is read.',
+    description: 'Readers find archived letters only (rendered or later): any other letter is a 404 to them, never a 403, and they are given the archive\'s part of it (`ArchivedLetter`: content as approved, approval, PDF, deliveries; no history, return comment or address overrides), and a reader\'s read goes to the access log. Staff get the latest 20 events of its record, newest first, and `historyNext` for GET …/history, with `addressDifferences` and the council entry the letter was read against. Staff reads and HEAD requests are not recorded. The response is the same size however often the letter is read.',
     request: letterPath,
-    responses: { 200: letterResponse('The letter; ETag holds its version.') },
+    responses: {
+      200: {
+        description: 'The letter; ETag holds its version.',
+        headers: versioned as ResponseConfig['headers'],
+        content: { 'application/json': { schema: z.union([LetterView, ArchivedLetterView]) } },
+      },
+    },
     problems: [403, 404],
   },
   {
     method: 'patch', path: '/api/letters/{id}', operationId: 'updateLetter', tag: 'Letters',
     summary: 'Change fields of a draft',
-    description: `Inspectors and managers, on a draft only (409 otherwise). Each field given replaces that whole field. ${DATE_RULES} The dates are checked on the letter as changed.`,
+    description: `Inspectors on the drafts they created, managers on any draft (403 otherwise); on a draft only (409 otherwise). Each field given replaces that whole field. ${DATE_RULES} The dates are checked on the letter as changed. Recipients may be left out or repeated; an inspector's must be the council directory's, a manager's may differ with \`recipients.reason\`; the DfE copy is always the configured one (422 naming each field otherwise).`,
     request: { ...letterPath, headers: z.object({ 'If-Match': ifMatchRequired }), ...jsonBody(LetterPatch) },
     responses: { 200: letterResponse('The letter as changed, at its new version.') },
     problems: [400, 403, 404, 409, 412, 413, 415, 422, 428],
@@ -211,7 +235,7 @@ export const OPERATIONS: ApiOperation[] = [
   {
     method: 'post', path: '/api/letters/{id}/findings', operationId: 'addFinding', tag: 'Findings',
     summary: 'Add a finding',
-    description: `Inspectors and managers, on a draft. Needs no If-Match: findings added at once all land. At most ${LIMITS.findings} findings (409 past that) and ${LIMITS.findingsBytes} bytes of finding text in all, counted in UTF-8 and held in the write's condition, so no number of requests at once can pass it (422 naming \`findings\` past that). Answers with the finding; ETag holds the letter's new version.`,
+    description: `Inspectors on their own drafts, managers on any draft. Needs no If-Match: findings added at once all land. At most ${LIMITS.findings} findings (409 past that) and ${LIMITS.findingsBytes} bytes of finding text in all, counted in UTF-8 and held in the write's condition, so no number of requests at once can pass it (422 naming \`findings\` past that). Answers with the finding; ETag holds the letter's new version.`,
     request: { ...letterPath, ...jsonBody(FindingInput) },
     responses: {
       201: {
@@ -241,7 +265,7 @@ export const OPERATIONS: ApiOperation[] = [
   {
     method: 'post', path: '/api/letters/{id}/submit', operationId: 'submitLetter', tag: 'Review',
     summary: 'Submit a draft for review',
-    description: `Inspectors and managers: draft → submitted. The letter needs at least one finding (422 naming \`findings\`) and must print at most ${LIMITS.pages} pages (422 naming \`pages\`). Any earlier return comment is cleared. The body, if any, is \`{}\`.`,
+    description: `Inspectors on their own drafts, managers on any (403 otherwise): draft → submitted. The letter needs at least one finding (422 naming \`findings\`) and must print at most ${LIMITS.pages} pages (422 naming \`pages\`). Any earlier return comment is cleared. The body, if any, is \`{}\`.`,
     request: { ...letterPath, headers: z.object({ 'If-Match': ifMatchOptional }), ...jsonBody(EmptyBody, 'Nothing, or `{}`.', false) },
     responses: { 200: letterResponse('The submitted letter.') },
     problems: [400, 403, 404, 409, 412, 413, 415, 422],
@@ -249,7 +273,7 @@ export const OPERATIONS: ApiOperation[] = [
   {
     method: 'post', path: '/api/letters/{id}/return', operationId: 'returnLetter', tag: 'Review',
     summary: 'Return a submitted letter with a comment',
-    description: 'Managers: submitted → draft, with a comment for its authors.',
+    description: 'Any manager, its authors included: submitted → draft, with a comment for its authors.',
     request: { ...letterPath, headers: z.object({ 'If-Match': ifMatchOptional }), ...jsonBody(ReturnInput) },
     responses: { 200: letterResponse('The letter, a draft again.') },
     problems: [400, 403, 404, 409, 412, 413, 415, 422],
@@ -257,7 +281,7 @@ export const OPERATIONS: ApiOperation[] = [
   {
     method: 'post', path: '/api/letters/{id}/approve', operationId: 'approveLetter', tag: 'Review',
     summary: 'Approve a submitted letter at a version',
-    description: `Managers: submitted → approved, at the version the manager read, given as \`version\` in the body or as If-Match (428 with neither; 412 when they disagree, or when the letter has changed since). The approving manager must not be the letter's creator (403); a letter that would print more than ${LIMITS.pages} pages is a 422 naming \`pages\`. Freezes a snapshot of the letter and queues its rendering; distribution follows. The same manager repeating the same approval queues the render again and answers 202.`,
+    description: `Managers: submitted → approved, at the version the manager read, given as \`version\` in the body or as If-Match (428 with neither; 412 when they disagree, or when the letter has changed since). Four eyes: the approving manager must not have created the letter, changed its content or addresses, submitted it, or changed its council's directory entry since it was created (403 saying which). A letter that would print more than ${LIMITS.pages} pages is a 422 naming \`pages\`. The recipients are frozen as the directory, any override and the configured DfE address then give them. Freezes a snapshot of the letter and queues its rendering; distribution follows. The same manager repeating the same approval queues the render again and answers 202.`,
     request: { ...letterPath, headers: z.object({ 'If-Match': ifMatchOptional }), ...jsonBody(ApproveInput, '`{"version": n}`; may be left out when If-Match is sent.', false) },
     responses: { 202: letterResponse('Approved; rendering and distribution follow.') },
     problems: [400, 403, 404, 409, 412, 413, 415, 422, 428],
@@ -393,6 +417,31 @@ export const OPERATIONS: ApiOperation[] = [
     request: { params: z.object({ sha256: z.string().openapi({ param: { name: 'sha256', in: 'path', description: "The PDF's SHA-256 as 64 hexadecimal digits (400 otherwise)." }, example: 'd7771a02c28d0f82d6b55bbfe9fd134287c3cc37a0f56b89d2a50f02a63dab29' }) }) },
     responses: { 200: { description: 'The letter.', headers: correlated as never, content: { 'application/json': { schema: VerificationView } } } },
     problems: [400, 404, 429],
+  },
+  {
+    method: 'get', path: '/api/councils', operationId: 'listCouncils', tag: 'Councils',
+    summary: 'The council directory, in code order',
+    description: 'Inspectors and managers (readers: 403).',
+    request: { query: CouncilListQuery },
+    responses: { 200: { description: 'A page of councils.', headers: correlated as never, content: { 'application/json': { schema: CouncilPageView } } } },
+    problems: [400, 403, 422],
+  },
+  {
+    method: 'get', path: '/api/councils/{code}', operationId: 'getCouncil', tag: 'Councils',
+    summary: "A council's directory entry",
+    description: 'Inspectors and managers. The entry, with who changed it last and when, and every change.',
+    request: { params: z.object({ code: councilCode }) },
+    responses: { 200: councilResponse('The entry; ETag holds its version.') },
+    problems: [403, 404],
+  },
+  {
+    method: 'put', path: '/api/councils/{code}', operationId: 'putCouncil', tag: 'Councils',
+    summary: 'Add a council, or change its entry',
+    description:
+      "Managers. Without If-Match, adds the entry (201; 428 if it exists already). With If-Match, changes it (200; 412 when stale or when there is no entry). The code must be the one the name gives: its words in lower case, joined by hyphens (422 naming `name` otherwise). Whoever changes an entry may not approve letters of that council created before the change.",
+    request: { params: z.object({ code: councilCode }), headers: z.object({ 'If-Match': ifMatchCouncil }), ...jsonBody(CouncilInput) },
+    responses: { 200: councilResponse('The entry as changed.'), 201: councilResponse('The entry as added.', { Location: ref('headers', 'Location') }) },
+    problems: [400, 403, 412, 413, 415, 422, 428],
   },
 ];
 
