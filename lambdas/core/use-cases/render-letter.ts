@@ -114,7 +114,7 @@ export async function previewPdf(ctx: PreviewContext, actor: Actor, id: string):
 
   const holder = ctx.ids.next();
   const until = new Date(ctx.clock.now().getTime() + PREVIEW_SLOT_MS);
-  if (!(await ctx.previews.take(actor.id, holder, until))) {
+  if (!(await ctx.previews.take(actor.sub, holder, until))) {
     throw new TooManyRequestsError('Your previous preview is still being made; wait for it before asking for another.', PREVIEW_RETRY_AFTER_SECONDS);
   }
   try {
@@ -124,6 +124,6 @@ export async function previewPdf(ctx: PreviewContext, actor: Actor, id: string):
     if (pages > LIMITS.pages) throw overPageLimit();
     return pdf;
   } finally {
-    await ctx.previews.release(actor.id, holder);
+    await ctx.previews.release(actor.sub, holder);
   }
 }
