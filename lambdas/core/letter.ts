@@ -1,6 +1,7 @@
 import type { ChainHead } from './record';
 import type { FindingCategory, LetterFacts, RecipientRole } from './letter-schema';
 import type { ActorRecord } from './actor';
+import type { CouncilChange } from './council';
 import type { AddressDifference, RecipientOverride } from './recipients';
 
 export const LETTER_STATUSES = ['draft', 'submitted', 'approved', 'rendered', 'distributed', 'superseded', 'withdrawn'] as const;
@@ -122,6 +123,8 @@ export interface CouncilStamp {
   version: number;
   updatedAt: string;
   updatedBy: ActorRecord;
+  /** Every change to the entry: four eyes asks whether the reader made one since the letter was created. */
+  changes: CouncilChange[];
 }
 
 export interface Letter {

@@ -109,7 +109,7 @@ beforeAll(async () => {
   [inspector, manager] = await Promise.all([openPage(browser), openPage(browser)]);
   // Councils of the tests' own letters, so that search by council finds only those.
   const keeper = await stack.as('manager', 'Directory Keeper');
-  for (const name of ['Testshire County Council', 'Conflict Borough Council', 'Empty Borough Council', 'Plain Borough Council']) {
+  for (const name of ['Testshire County Council', 'Conflict Borough Council', 'Empty Borough Council', 'Plain Borough Council', 'Four Eyes Borough Council']) {
     await addCouncil(keeper, name, exampleLetter().recipients);
   }
 });
@@ -425,6 +425,64 @@ describe('a manager approves it and it is sent', () => {
   it('loads no script, style or font the policy refuses', () => {
     expect(inspector.cspViolations).toEqual([]);
     expect(manager.cspViolations).toEqual([]);
+  });
+});
+
+describe('four eyes on the approval page', () => {
+  it('tells a manager why they may not approve their own letter, in place of the Approve button', async () => {
+    // Mary signs in to the manager page; a letter she wrote herself waits for approval.
+    const letter = await submittedLetter(await stack.as('manager', 'Mary Manager'), { authority: { name: 'Four Eyes Borough Council' } });
+    const { page } = manager;
+    await page.goto(`${stack.url}/letters/${letter.id}`);
+    expect(await page.$('form[action$="/approve"]')).toBeNull();
+    expect(await text(page, '#four-eyes')).toContain('You cannot approve this letter');
+    expect(await text(page, '#four-eyes')).toContain('You created this letter. Another manager must approve it');
+    // Returning stays open to her.
+    expect(await page.$(`a[href="/letters/${letter.id}/return"]`)).not.toBeNull();
+    expect(await text(page, '#council-entry')).toContain('Four Eyes Borough Council’s entry in the council directory was last changed on');
+    await expectAccessible(page);
+    await screenshot(page, '8-four-eyes');
+
+    // Another manager may approve it.
+    const other = await openPage(browser);
+    try {
+      await signIn(other.page, stack.url, 'manager', 'Martin Manager');
+      await other.page.goto(`${stack.url}/letters/${letter.id}`);
+      expect(await other.page.$('#four-eyes')).toBeNull();
+      expect(await other.page.$('form[action$="/approve"] button')).not.toBeNull();
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("lists every difference between a letter's recipients and the council directory, with the reason", async () => {
+    const draft = await (await stack.as('inspector', 'Simon Rushall')).createLetter({ authority: { name: 'Four Eyes Borough Council' } });
+    const director = { ...exampleLetter().recipients.director, email: 'director.office@four-eyes.example', address: ['Room 1', 'Town Hall', 'FE1 1AA'] };
+    const reason = 'The director asked for letters to go to <the> office.';
+    const changed = await (await stack.as('manager', 'Omar Override')).patch(
+      `/api/letters/${draft.id}`,
+      { recipients: { director, reason } },
+      { 'If-Match': String(draft.version) },
+    );
+    expect(changed.status).toBe(200);
+    const submitted = await (await stack.as('inspector', 'Simon Rushall')).post(`/api/letters/${draft.id}/submit`);
+    expect(submitted.status).toBe(200);
+
+    const { page } = manager;
+    await page.goto(`${stack.url}/letters/${draft.id}`);
+    const rows = await page.$$eval('#address-differences + table tbody tr', (trs) =>
+      trs.map((tr) => [...tr.querySelectorAll('th, td')].map((c) => (c as HTMLElement).innerText.trim())),
+    );
+    expect(rows).toEqual([
+      ['Director’s postal address', 'County Hall, Durham, DH1 5UL', 'Room 1, Town Hall, FE1 1AA'],
+      ['Director’s email address', 'david.williams@durham.example', 'director.office@four-eyes.example'],
+    ]);
+    expect(await text(page, 'main')).toContain(`Reason given by Omar Override on`);
+    expect(await text(page, 'main')).toContain(reason);
+    // Mary changed nothing here: she may approve, seeing where it will go.
+    expect(await page.$('form[action$="/approve"] button')).not.toBeNull();
+    await expectAccessible(page);
+    await screenshot(page, '9-address-differences');
   });
 });
 

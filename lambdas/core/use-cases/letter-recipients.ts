@@ -13,7 +13,13 @@ export interface RecipientsContext {
   dfe: DfeRecipient;
 }
 
-const stampOf = (entry: CouncilEntry) => ({ code: entry.code, version: entry.version, updatedAt: entry.updatedAt, updatedBy: entry.updatedBy });
+const stampOf = (entry: CouncilEntry) => ({
+  code: entry.code,
+  version: entry.version,
+  updatedAt: entry.updatedAt,
+  updatedBy: entry.updatedBy,
+  changes: entry.changes,
+});
 
 /**
  * The facts a draft is stored with, and its override, from what a body gives: the council found

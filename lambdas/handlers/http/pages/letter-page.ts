@@ -2,6 +2,7 @@ import { type Actor, type DeliveryState, hasDeliveryProblem, type HistoryEntry, 
 import { FIXABLE_STATES, isArchived, rolesToResend } from '../../../core/transitions';
 import { FINDING_CATEGORIES, RECIPIENT_ROLES } from '../../../core/letter-schema';
 import { can } from '../../../core/roles';
+import { refusal } from '../../../core/transitions';
 import { CATEGORY_LABELS } from './finding-form';
 import { dateTime, longDate } from './views';
 
@@ -68,6 +69,19 @@ const HISTORY_ACTIONS: Record<string, string> = {
 /** One event as the pages show it. */
 export const historyRow = (h: HistoryEntry) => ({ ...h, when: dateTime(h.at), what: HISTORY_ACTIONS[h.action] ?? h.action });
 
+const ADDRESS_LABELS: Record<string, string> = {
+  'recipients.director.honorific': 'Director’s title',
+  'recipients.director.name': 'Director’s name',
+  'recipients.director.jobTitle': 'Director’s job title',
+  'recipients.director.organisation': 'Director’s organisation',
+  'recipients.director.address': 'Director’s postal address',
+  'recipients.director.email': 'Director’s email address',
+  'recipients.chiefExecutive.name': 'Chief executive’s name',
+  'recipients.chiefExecutive.jobTitle': 'Chief executive’s job title',
+  'recipients.chiefExecutive.organisation': 'Chief executive’s organisation',
+  'recipients.chiefExecutive.email': 'Chief executive’s email address',
+};
+
 /** One row of the list of letters. */
 export function listRowView(letter: Letter) {
   return {
@@ -107,11 +121,30 @@ export function letterPageView(letter: Letter, actor: Actor) {
     ];
   });
   const unfinished = letter.status === 'approved' || deliveries.some((d) => d.state.text === 'Pending' || d.state.text === 'Sending');
+  // What the table of actions would answer this person, so the page offers only what they may do.
+  const council = letter.council ? { name: letter.facts.authority.name, changes: letter.council.changes } : undefined;
+  const refused = (action: 'edit' | 'submit' | 'approve') => refusal(letter, action, { actor, council });
+  const mayEdit = draft && can(actor.role, 'edit') && refused('edit') === undefined;
   return {
     status: statusTag(letter.status),
     letterDate: longDate(letter.facts.letterDate),
-    canEdit: draft && can(actor.role, 'edit'),
-    canSubmit: draft && can(actor.role, 'submit'),
+    canEdit: mayEdit,
+    canSubmit: mayEdit && can(actor.role, 'submit'),
+    /** Why this manager may not approve (four eyes), shown in place of the Approve button. */
+    approveRefusal: submitted && can(actor.role, 'approve') ? refused('approve') : undefined,
+    /** Every field in which the recipients differ from the council directory, and the reason given. */
+    addressDifferences: (letter.addressDifferences ?? []).map((d) => ({ ...d, label: ADDRESS_LABELS[d.field] ?? d.field })),
+    addressOverride: letter.recipientOverride
+      ? { reason: letter.recipientOverride.reason, by: letter.recipientOverride.by.name, at: dateTime(letter.recipientOverride.at) }
+      : undefined,
+    councilEntry: letter.council
+      ? {
+          updatedAt: dateTime(letter.council.updatedAt),
+          updatedBy: letter.council.updatedBy.name,
+          byService: letter.council.updatedBy.sub.startsWith('system'),
+          changedSinceCreated: letter.council.updatedAt > letter.createdAt,
+        }
+      : undefined,
     canPreview: (draft || submitted) && can(actor.role, 'preview'),
     canReview: submitted && can(actor.role, 'approve'),
     canRedistribute: can(actor.role, 'redistribute') && ['rendered', 'distributed'].includes(letter.status) && rolesToResend(letter).length > 0,
