@@ -1,3 +1,4 @@
+import { actorRecord } from '../actor';
 import { ConflictError, ValidationError } from '../errors';
 import { type Actor, type AddressFix, findingBytes, type Letter } from '../letter';
 import { firstRecord } from '../record';
@@ -28,7 +29,8 @@ export async function correctLetter(ctx: LetterContext, actor: Actor, id: string
     version: 1,
     createdAt: created.at,
     updatedAt: created.at,
-    createdBy: actor.name,
+    createdBy: actorRecord(actor),
+    contributors: [actor.sub],
     facts,
     findings: findings.map((f) => ({ id: ctx.ids.next(), category: f.category, text: f.text })),
     findingsBytes: findings.reduce((n, f) => n + findingBytes(f), 0),
@@ -71,6 +73,6 @@ export async function fixDeliveryAddress(
     throw new ValidationError([{ field: 'email', message: `is the address the copy already went to; give the new one` }]);
   }
   const fixed = entry(ctx, actor, 'address-fixed', `${role}: ${delivery.email} → ${change.email}: ${change.reason}`);
-  const fix: AddressFix = { from: delivery.email, email: change.email, reason: change.reason, by: actor.id, byName: actor.name, at: fixed.at };
+  const fix: AddressFix = { from: delivery.email, email: change.email, reason: change.reason, by: actor.sub, byName: actor.name, at: fixed.at };
   return writeOrExplain(ctx, id, 'fixAddress', { holds: fixable }, (guard) => ctx.letters.fixAddress(id, guard, role, delivery.state, fix, fixed));
 }

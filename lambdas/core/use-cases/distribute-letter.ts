@@ -114,7 +114,7 @@ export async function finishDistribution(ctx: Pick<DistributionContext, 'letters
 export async function redistributeLetter(ctx: LetterContext, actor: Actor, id: string): Promise<Letter> {
   authorise(actor, 'redistribute');
   const letter = await loadLetter(ctx, id);
-  check(letter, 'redistribute', undefined, actor);
+  check(letter, 'redistribute', undefined, { actor });
   const resends: Resend[] = rolesToResend(letter).map((role) => {
     const delivery = letter.deliveries![role]!;
     return { role, state: delivery.state, email: delivery.addressFix?.email ?? delivery.email, fixedAt: delivery.addressFix?.at };

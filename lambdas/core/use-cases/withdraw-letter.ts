@@ -17,7 +17,7 @@ export async function withdrawLetter(ctx: LetterContext, actor: Actor, id: strin
   const letter = await loadLetter(ctx, id);
   check(letter, 'withdraw');
   const withdrawn = entry(ctx, actor, 'withdrawn', reason);
-  const withdrawal: Withdrawal = { reason, by: actor.id, byName: actor.name, at: withdrawn.at };
+  const withdrawal: Withdrawal = { reason, by: actor.sub, byName: actor.name, at: withdrawn.at };
   const notices = Object.fromEntries(
     RECIPIENT_ROLES.map((role): [RecipientRole, Delivery] => [
       role,
