@@ -186,8 +186,8 @@ describe('a copy that bounces', () => {
     expect((await mary.get('/api/letters?delivery=problem')).body.items.map((i: any) => i.id)).not.toContain(letter.id);
 
     const fixedEntry = after.history.find((h: any) => h.action === 'address-fixed');
-    expect(fixedEntry).toMatchObject({ by: 'Mary Manager', detail: `director: bounce@simulator.amazonses.com → ${fixed}: The director changed their address.` });
-    expect(after.history.find((h: any) => h.action === 'redistributed')).toMatchObject({ by: 'Mark Manager', detail: `director to ${fixed}` });
+    expect(fixedEntry).toMatchObject({ by: { name: 'Mary Manager' }, detail: `director: bounce@simulator.amazonses.com → ${fixed}: The director changed their address.` });
+    expect(after.history.find((h: any) => h.action === 'redistributed')).toMatchObject({ by: { name: 'Mark Manager' }, detail: `director to ${fixed}` });
   });
 
   it('does not let an event about the copy sent before the fix change the new send', async () => {

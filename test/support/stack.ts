@@ -1,3 +1,4 @@
+import { councilCode } from '../../lambdas/core/council-name';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,11 +88,35 @@ export class ApiClient {
   patch = <T = any>(path: string, json?: unknown, headers?: Record<string, string>) => this.request<T>('PATCH', path, { json, headers });
   delete = <T = any>(path: string, headers?: Record<string, string>) => this.request<T>('DELETE', path, { headers });
 
-  /** Creates the example letter (or a variant) and returns it. */
+  /**
+   * Creates the example letter (or a variant) and returns it. A variant naming a council or
+   * recipients of its own is addressed to a council the directory holds with those recipients
+   * (added as a manager would, through the API): letters go only where the directory says.
+   */
   async createLetter(overrides: Record<string, unknown> = {}) {
-    const response = await this.post('/api/letters', { ...exampleLetter(), ...overrides });
+    const body = { ...exampleLetter(), ...overrides };
+    if (overrides.authority || overrides.recipients) await this.ensureCouncil(body, Boolean(overrides.authority));
+    const response = await this.post('/api/letters', body);
     if (response.status !== 201) throw new Error(`create failed: ${response.status} ${response.text}`);
     return response.body;
+  }
+
+  private async ensureCouncil(body: Record<string, any>, ownCouncil: boolean) {
+    const example = exampleLetter();
+    const director = body.recipients?.director ?? example.recipients.director;
+    const chiefExecutive = body.recipients?.chiefExecutive ?? example.recipients.chiefExecutive;
+    // The example's own council keeps the example's addresses: other addresses get a council of their own.
+    if (!ownCouncil) {
+      if (director.email === example.recipients.director.email && chiefExecutive.email === example.recipients.chiefExecutive.email) return;
+      body.authority = { name: `Council of ${director.email.replace(/[^A-Za-z0-9]+/g, ' ').trim()}` };
+    }
+    const name = body.authority.name as string;
+    const code = councilCode(name);
+    const keeper = await fetch(`${this.baseUrl}/dev/token`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ role: 'manager', name: 'Directory Keeper' }) });
+    const manager = new ApiClient(this.baseUrl, ((await keeper.json()) as { token: string }).token);
+    const added = await manager.request('PUT', `/api/councils/${code}`, { json: { name, director, chiefExecutive } });
+    if (added.status === 201 || added.status === 428) return;
+    throw new Error(`adding ${name} to the directory failed: ${added.status} ${added.text}`);
   }
 }
 
