@@ -94,7 +94,7 @@ export async function verifyPdf(ctx: VerifyContext, client: string, sha256: stri
     letterId: letter.id,
     council: letter.facts.authority.name,
     letterDate: letter.facts.letterDate,
-    approvedBy: letter.approval.byName,
+    approvedBy: letter.approval.by.name,
     approvedAt: letter.approval.at,
     status: letter.status,
     supersededBy: letter.supersededBy?.id ?? null,
