@@ -149,8 +149,8 @@ describe('draft ownership', () => {
     const attempts = [
       () => otherInspector.patch(`/api/letters/${letter.id}`, { inspector: { name: 'Oscar Other', jobTitle: "Her Majesty's Inspector" } }, { 'If-Match': '1' }),
       () => otherInspector.post(`/api/letters/${letter.id}/findings`, { category: 'strength', text: 'Not mine to add.' }),
-      () => otherInspector.patch(`/api/letters/${letter.id}/findings/${findingId}`, { text: 'Not mine to change.' }),
-      () => otherInspector.delete(`/api/letters/${letter.id}/findings/${findingId}`),
+      () => otherInspector.patch(`/api/letters/${letter.id}/findings/${findingId}`, { text: 'Not mine to change.' }, { 'If-Match': '1' }),
+      () => otherInspector.delete(`/api/letters/${letter.id}/findings/${findingId}`, { 'If-Match': '1' }),
       () => otherInspector.post(`/api/letters/${letter.id}/submit`),
     ];
     for (const attempt of attempts) {
