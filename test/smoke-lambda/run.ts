@@ -33,7 +33,7 @@ const STATELESS = 'InspectionLetters-Stateless';
 const TABLE = 'inspection-letters';
 const BUCKET = 'inspection-letters-archive';
 const REGION = 'eu-west-2';
-const CONTEXT = ['-c', 'cognitoDomainPrefix=smoke-letters', '-c', 'sesDomain=letters.example.gov.uk'];
+const CONTEXT = ['-c', 'cognitoDomainPrefix=smoke-letters', '-c', 'sesDomain=letters.example.gov.uk', '-c', 'dfeEmail=andrew.spencer@education.example', '-c', 'dfeName=Andrew Spencer'];
 
 const args = process.argv.slice(2);
 const option = (name: string) => {
@@ -421,6 +421,11 @@ async function main() {
     const health = await api.invoke(httpEvent('GET', '/health'), (r) => `GET /health ${r.statusCode}`);
     check(health.statusCode === 200, `GET /health answered ${health.statusCode}`);
     const example = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'durham-2011-03-09.json'), 'utf8'));
+    // On AWS the council directory starts empty: a manager adds the example's council first.
+    const seed = JSON.parse(readFileSync(join(ROOT, 'lambdas', 'local', 'council-seed.json'), 'utf8')) as { councils: { name: string }[] };
+    const durham = seed.councils.find((c) => c.name === example.authority.name);
+    check(durham, 'the seed file has no entry for the example council');
+    await api.invoke(httpEvent('PUT', '/api/councils/durham-county-council', { as: 'manager', body: durham, routeKey: 'ANY /api/{proxy+}' }), (r) => `PUT council ${r.statusCode}`);
     const created = await api.invoke(httpEvent('POST', '/api/letters', { as: 'inspector', body: example, routeKey: 'ANY /api/{proxy+}' }), (r) => `POST /api/letters ${r.statusCode}`);
     check(created.statusCode === 201, `create answered ${created.statusCode}: ${body(created)}`);
     const letter = json(created);
