@@ -507,8 +507,12 @@ describe('when things do not go to plan', () => {
   });
 
   it('sends the version with finding edits and removals, and shows the conflict when someone changed the letter first', async () => {
-    const other = await stack.as('inspector', 'Siobhán O’Connor');
-    const letter = await other.createLetter({ authority: { name: 'Finding Conflict Council' }, findings: [{ category: 'strength', text: 'Their finding.' }] });
+    // The draft is the signed-in inspector's own; the other editor is a manager, who may edit any draft.
+    const other = await stack.as('manager', 'Siobhán O’Connor');
+    const letter = await (await stack.as('inspector', 'Simon Rushall')).createLetter({
+      authority: { name: 'Finding Conflict Council' },
+      findings: [{ category: 'strength', text: 'Their finding.' }],
+    });
     const finding = letter.findings[0].id;
     const { page } = inspector;
 
