@@ -219,6 +219,31 @@ describe.each(RENDERER_MODES)('the letter as a PDF ($mode)', ({ singleProcess })
   });
 });
 
+describe('the letter as a PDF, whichever way Chromium runs', () => {
+  const template = new NunjucksLetterTemplate(TEMPLATES_DIR);
+  const renderers = RENDERER_MODES.map(({ singleProcess }) => new ChromiumPdfRenderer({ singleProcess, timeoutMs: 30_000 }));
+
+  afterAll(async () => {
+    await Promise.all(renderers.map((r) => r.close()));
+  });
+
+  it('gives the same bytes in one process (as on Lambda) as with a renderer process of its own (as locally)', async () => {
+    // Prepare
+    const content = exampleLetter();
+    const html = template.render(content);
+
+    // Act
+    const [oneProcess, several] = await Promise.all(
+      RENDERER_MODES.map((mode, i) => renderers[i].render(html, template.pdfMetadata(content)).then((r) => ({ mode: mode.mode, ...r }))),
+    );
+
+    // Assess
+    expect(oneProcess.pages).toBe(2);
+    expect(several.pdf.length).toBe(oneProcess.pdf.length);
+    expect(several.pdf.equals(oneProcess.pdf)).toBe(true);
+  });
+});
+
 describe('the letter as HTML', () => {
   const template = new NunjucksLetterTemplate(TEMPLATES_DIR);
 

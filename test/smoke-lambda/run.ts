@@ -11,6 +11,8 @@
  * 3. A small invoker (invoke.mjs) imports the handler as Lambda's runtime does and takes events.
  *    DynamoDB, S3 and SES are dynalite, s3rver and aws-ses-v2-local (lambdas/local/emulators.ts);
  *    SQS is fauxqs; this script plays API Gateway, the SQS event source mappings and SNS.
+ * 4. The archived letter's HTML is printed once more by this process, outside Lambda's shape: the
+ *    PDF must be the same bytes as the one the render function archived.
  *
  * Usage: npm run smoke:lambda [-- --cdk-out DIR] [-- --keep]
  */
@@ -19,11 +21,14 @@ import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk
 import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { PDFDocument } from 'pdf-lib';
+import { ChromiumPdfRenderer } from '../../lambdas/adapters/chromium/chromium-pdf-renderer';
+import { letterPdfMetadata } from '../../lambdas/adapters/templates/nunjucks-letter-template';
+import type { LetterContent } from '../../lambdas/core/letter';
 import { startEmulators } from '../../lambdas/local/emulators';
 import { LocalMailbox } from '../../lambdas/local/local-mailbox';
 
@@ -470,6 +475,24 @@ async function main() {
     check(archived.subarray(0, 5).toString() === '%PDF-', 'the archived object is not a PDF');
     const archivedPdf = await PDFDocument.load(archived);
     rows.at(-1)!.produced.push(`s3://${BUCKET}/${afterRender.pdf.key}: ${archived.length} bytes, ${archivedPdf.getPageCount()} pages`);
+    // The archived HTML printed by this process's renderer, outside Lambda's shape (its own renderer
+    // process, the fonts from node_modules), gives the same bytes as the render in Lambda's shape.
+    const html = await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: afterRender.pdf.key.replace(/letter\.pdf$/, 'letter.html') }))).Body!.transformToString();
+    const outside = new ChromiumPdfRenderer();
+    try {
+      const here = await outside.render(html, letterPdfMetadata(afterRender as LetterContent));
+      if (!here.pdf.equals(archived)) {
+        // Kept for comparison (pdffonts, qpdf --qdf, diff), outside the folder this run removes.
+        const kept = mkdtempSync(join(tmpdir(), 'smoke-lambda-pdfs-'));
+        writeFileSync(join(kept, 'lambda.pdf'), archived);
+        writeFileSync(join(kept, 'local.pdf'), here.pdf);
+        writeFileSync(join(kept, 'letter.html'), html);
+        check(false, `the PDF rendered here (${here.pdf.length} bytes) differs from the one rendered in Lambda's shape (${archived.length} bytes): both are in ${kept}`);
+      }
+    } finally {
+      await outside.close();
+    }
+    rows.at(-1)!.produced.push('the same bytes as a render outside Lambda');
 
     // 5. distribute: the job rendering sent → three SES messages.
     const distribute = await launch('DistributeLetter');

@@ -28,6 +28,14 @@ export function fontconfigFile(files: string[]): string {
       '<fontconfig>',
       `  <dir>${escapeXml(fontsDir)}</dir>`,
       `  <cachedir>${escapeXml(join(root, 'cache'))}</cachedir>`,
+      // Unhinted glyphs, as Chromium's --font-render-hinting=none asks. That flag reaches only a
+      // renderer in the browser's own process (--single-process, as on Lambda); a separate renderer
+      // process takes fontconfig's default (hinted, whole-pixel advances) and lays the same letter
+      // out with other glyph positions, so the PDF's bytes would depend on the process model.
+      '  <match target="pattern">',
+      '    <edit name="hinting" mode="assign"><bool>false</bool></edit>',
+      '    <edit name="hintstyle" mode="assign"><const>hintnone</const></edit>',
+      '  </match>',
       '</fontconfig>',
       '',
     ].join('\n'),
