@@ -17,6 +17,8 @@ export interface Finding {
   id: string;
   category: FindingCategory;
   text: string;
+  /** Its place among the findings of its category, once someone has moved them; by id until then. */
+  order?: number;
 }
 
 /** The letter a correction replaces: the letter itself says so. */
@@ -171,13 +173,33 @@ export interface Letter {
 export const hasDeliveryProblem = (letter: Pick<Letter, 'deliveries'>) =>
   Object.values(letter.deliveries ?? {}).some((d) => d && PROBLEM_STATES.includes(d.state));
 
-/** Findings are kept in the order they were added; their ids sort by creation time. */
+/**
+ * Findings in the order the letter prints them: by the place a move gave them, then in the
+ * order they were added (their ids sort by creation time), so a finding added after a move
+ * goes to the end of its category.
+ */
 export function orderedFindings(findings: Finding[]): Finding[] {
-  return [...findings].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const place = (f: Finding) => f.order ?? Number.MAX_SAFE_INTEGER;
+  return [...findings].sort((a, b) => place(a) - place(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/**
+ * The places of a category's findings after one of them moves in front of `before` (or to the
+ * end when `before` is null): every finding of the category, numbered from 0.
+ */
+export function placesAfterMove(findings: Finding[], moving: Finding, before: string | null): Record<string, number> {
+  const siblings = orderedFindings(findings).filter((f) => f.category === moving.category && f.id !== moving.id);
+  const at = before === null ? siblings.length : siblings.findIndex((f) => f.id === before);
+  siblings.splice(at, 0, moving);
+  return Object.fromEntries(siblings.map((f, i) => [f.id, i]));
 }
 
 export function contentOf(letter: Letter): LetterContent & { findings: Finding[] } {
-  return { ...letter.facts, findings: orderedFindings(letter.findings), ...(letter.supersedes ? { replaces: letter.supersedes } : {}) };
+  return {
+    ...letter.facts,
+    findings: orderedFindings(letter.findings).map(({ order: _order, ...finding }) => finding),
+    ...(letter.supersedes ? { replaces: letter.supersedes } : {}),
+  };
 }
 
 /** What a finding costs in the letter's byte budget: DynamoDB counts item sizes in UTF-8. */

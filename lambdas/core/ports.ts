@@ -121,6 +121,10 @@ export interface LetterRepository {
    * UTF-8 bytes stay within `limits.bytes` (a count kept on the letter and moved by each write).
    */
   addFinding(id: string, guard: WriteGuard, finding: Finding, limits: FindingLimits, entry: HistoryEntry): Promise<Letter>;
+  /** Adds several findings in one write, all or none, on condition the letter has room for them all and the byte budget holds. */
+  addFindings(id: string, guard: WriteGuard, findings: Finding[], limits: FindingLimits, entry: HistoryEntry): Promise<Letter>;
+  /** Sets the places of findings within their category, on condition each of them exists. */
+  placeFindings(id: string, guard: WriteGuard, places: Record<string, number>, entry: HistoryEntry): Promise<Letter>;
   /** Replaces a finding, on condition it still reads `previous` and the byte budget holds. */
   replaceFinding(id: string, guard: WriteGuard, finding: Finding, previous: Finding, limits: FindingLimits, entry: HistoryEntry): Promise<Letter>;
   /** Removes a finding, on condition it still reads as `removed`. */

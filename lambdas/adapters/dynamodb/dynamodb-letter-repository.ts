@@ -99,6 +99,22 @@ export class DynamoDbLetterRepository implements LetterRepository {
     return this.apply(id, u.change(entry));
   }
 
+  addFindings(id: string, guard: WriteGuard, findings: Finding[], limits: FindingLimits, entry: HistoryEntry): Promise<Letter> {
+    const u = new Update().guard(guard);
+    for (const finding of findings) u.set(['findings', finding.id], finding);
+    u.when(`size(${u.name('findings')}) <= ${u.value(limits.findings - findings.length)}`);
+    u.findingsBytes(findings.reduce((n, f) => n + findingBytes(f), 0), limits.bytes);
+    return this.apply(id, u.change(entry));
+  }
+
+  placeFindings(id: string, guard: WriteGuard, places: Record<string, number>, entry: HistoryEntry): Promise<Letter> {
+    const u = new Update().guard(guard);
+    for (const [findingId, order] of Object.entries(places)) {
+      u.set(['findings', findingId, 'order'], order).when(`attribute_exists(${u.name('findings', findingId)})`);
+    }
+    return this.apply(id, u.change(entry));
+  }
+
   replaceFinding(id: string, guard: WriteGuard, finding: Finding, previous: Finding, limits: FindingLimits, entry: HistoryEntry): Promise<Letter> {
     const u = new Update().guard(guard);
     // The text replaced must be the one counted, so the byte count moves by exactly the difference.

@@ -1,5 +1,5 @@
 import { ConflictError, ValidationError } from '../errors';
-import { type Actor, type Finding, findingBytes, type Letter } from '../letter';
+import { type Actor, type Finding, findingBytes, type Letter, placesAfterMove } from '../letter';
 import { chainEvents, EMPTY_CHAIN } from '../record';
 import { dateRuleIssues, type FindingInput, type FindingPatch, LIMITS, type LetterBody, type LetterPatch } from '../letter-schema';
 import { check } from '../transitions';
@@ -113,6 +113,52 @@ export async function addFinding(ctx: LetterContext, actor: Actor, id: string, i
     ctx.letters.addFinding(id, guard, finding, LIMITS_OF_FINDINGS, added),
   );
   return { letter: updated, finding };
+}
+
+/**
+ * Adds several findings at once, in the order given, after those the letter has: all or none.
+ * 1. Check the role and that the letter is a draft with room for them all.
+ * 2. Add them in one conditional write that holds the count.
+ */
+export async function addFindings(ctx: LetterContext, actor: Actor, id: string, inputs: FindingInput[]): Promise<{ letter: Letter; findings: Finding[] }> {
+  authorise(actor, 'edit');
+  const letter = await loadLetter(ctx, id);
+  check(letter, 'edit', undefined, { actor });
+  const room = (l: Letter) => {
+    if (l.findings.length + inputs.length > LIMITS.findings) {
+      throw new ConflictError(`The letter has ${l.findings.length} findings; ${inputs.length} more would pass ${LIMITS.findings}, the most it can hold.`);
+    }
+  };
+  room(letter);
+  const findings: Finding[] = inputs.map((input) => ({ id: ctx.ids.next(), ...input }));
+  const fits = withinBudget(findings.reduce((n, f) => n + findingBytes(f), 0));
+  fits(letter);
+  const added = entry(ctx, actor, 'finding-added', findings.map((f) => `${f.category} ${f.id}`).join(', '));
+  const updated = await writeOrExplain(ctx, id, 'edit', { actor, holds: (now) => (room(now), fits(now)) }, (guard) =>
+    ctx.letters.addFindings(id, guard, findings, LIMITS_OF_FINDINGS, added),
+  );
+  return { letter: updated, findings };
+}
+
+/**
+ * Moves a finding in front of another of its category, or to its end (`before` null).
+ * 1. Check the role, that the letter is a draft at the version read, and both findings.
+ * 2. Number the category's findings in their new order, in one write at that version.
+ */
+export async function moveFinding(ctx: LetterContext, actor: Actor, id: string, findingId: string, version: number, before: string | null): Promise<Letter> {
+  authorise(actor, 'edit');
+  const letter = await loadLetter(ctx, id);
+  check(letter, 'edit', version, { actor });
+  const moving = findingOf(letter, findingId);
+  if (before !== null) {
+    const target = letter.findings.find((f) => f.id === before);
+    if (!target || target.category !== moving.category || target.id === moving.id) {
+      throw new ValidationError([{ field: 'before', message: `must be the id of another ${moving.category} finding of this letter, or null` }]);
+    }
+  }
+  const places = placesAfterMove(letter.findings, moving, before);
+  const moved = entry(ctx, actor, 'finding-moved', findingId);
+  return writeOrExplain(ctx, id, 'edit', { version, findingId, actor }, (guard) => ctx.letters.placeFindings(id, guard, places, moved));
 }
 
 /** Edits one finding at the version the editor read (If-Match), within the byte budget. */

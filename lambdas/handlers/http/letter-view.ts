@@ -283,7 +283,8 @@ export function letterResponse(letter: Letter, options: { withHistory?: boolean 
     updatedAt: letter.updatedAt,
     createdBy: letter.createdBy,
     ...letter.facts,
-    findings: orderedFindings(letter.findings),
+    // The order is the array's: a finding's stored place is not part of the API.
+    findings: orderedFindings(letter.findings).map(({ order: _order, ...finding }) => finding),
     ...(letter.returnComment ? { returnComment: letter.returnComment } : {}),
     // Every field in which the recipients differ from the council directory, and the manager's reason.
     addressDifferences: letter.addressDifferences ?? [],
