@@ -56,11 +56,12 @@ const line = (max: number = LIMITS.shortText) =>
     .trim()
     .min(1, 'must not be empty')
     .max(max, `must be at most ${max} characters`)
-    .refine((s) => !FORBIDDEN_IN_LINE.test(s), 'must not contain control or bidirectional override characters')
+    .refine((s) => !s.includes('\n'), 'must be on one line, without line breaks')
+    .refine((s) => !FORBIDDEN_IN_LINE.test(s.replaceAll('\n', '')), 'must not contain control or bidirectional override characters')
     .refine((s) => !LONE_SURROGATE.test(s), 'must be valid Unicode text')
     .openapi({
       pattern: linePattern,
-      description: `One line of text, 1 to ${max} characters. ${TRIMMED} No control characters, bidirectional overrides or unpaired surrogates.`,
+      description: `One line of text, 1 to ${max} characters. ${TRIMMED} No line breaks, control characters, bidirectional overrides or unpaired surrogates.`,
     });
 
 /** Characters as a person counts them: code points, not UTF-16 units. */

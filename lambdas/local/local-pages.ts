@@ -48,6 +48,8 @@ export function localPages(local: { issue(role: Role, name: string): Promise<str
         endSignIn(c);
         return c.redirect(next, 303);
       },
+
+      refresh: (_c, actor) => local.issue(actor.role, actor.name),
     },
 
     routes(pages, kit) {

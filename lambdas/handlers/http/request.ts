@@ -32,7 +32,9 @@ export async function jsonBody<S extends z.ZodType>(c: Context, schema: S, optio
   if (Buffer.byteLength(raw, 'utf8') > LIMITS.body) throw new PayloadTooLargeError(LIMITS.body);
   let data: unknown;
   try {
-    data = JSON.parse(raw);
+    // Line breaks are normalised at the edge (CR LF from Windows, forms and pasted text to LF),
+    // so limits count what the letter prints and no text is refused for its line endings.
+    data = JSON.parse(raw, (_key, value) => (typeof value === 'string' ? value.replace(/\r\n?/g, '\n') : value));
   } catch (error) {
     throw new MalformedRequestError(`The body is not valid JSON: ${(error as Error).message}`, [{ field: 'body', message: 'is not valid JSON' }]);
   }

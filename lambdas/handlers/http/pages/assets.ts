@@ -42,6 +42,7 @@ export function loadAssets(paths: ViewPaths): AssetStore {
     ['govuk-frontend.min.js', join(govuk, 'govuk-frontend.min.js'), FOREVER],
     ['govuk-frontend.min.js.map', join(govuk, 'govuk-frontend.min.js.map'), A_WEEK],
     ['application.css', join(ours, 'application.css'), FOREVER],
+    ['session-timeout.js', join(ours, 'session-timeout.js'), FOREVER],
     ['favicon.svg', join(ours, 'favicon.svg'), A_WEEK],
   ];
   const assets = new Map<string, Asset>();

@@ -30,6 +30,11 @@ export function readDate(values: FormValues, def: Pick<FieldDef, 'id' | 'kind' |
   const day = withDay ? (/^\d{1,2}$/.test(raw.day!) ? Number(raw.day) : NaN) : 1;
   const month = monthNumber(raw.month!) ?? NaN;
   if (!/^\d{4}$/.test(raw.year!)) {
+    // A day that no year has (31 2) is the bigger mistake: say so with the year's.
+    const leap = new Date(Date.UTC(2000, month - 1, day));
+    if (/^\d+$/.test(raw.year!) && (Number.isNaN(leap.getTime()) || leap.getUTCMonth() !== month - 1 || leap.getUTCDate() !== day)) {
+      return { error: `${capital(def.noun)} must be a real date, and its year must include 4 numbers`, parts: names };
+    }
     return /^\d+$/.test(raw.year!)
       ? { error: `The year of ${def.noun} must include 4 numbers`, parts: ['year'] }
       : { error: `${capital(def.noun)} must be a real date`, parts: names };

@@ -12,6 +12,7 @@ import { idParam } from '../request';
 import { addIssues, addProblems, type FieldDef, field, FormErrors, type FormValues } from './form-fields';
 import { RECIPIENT_LABELS } from './letter-page';
 import type { PageContext, PageEnv, PageKit } from './page-kit';
+import { setFlash } from './flash';
 
 const ADDRESS_FIELDS: FieldDef[] = [
   field('email', 'email', 'New email address', 'the new email address'),
@@ -44,7 +45,8 @@ export function deliveryPages(pages: Hono<PageEnv>, kit: PageKit) {
     } catch (error) {
       return kit.actionFailed(c, id, error);
     }
-    return c.redirect(`/letters/${id}?done=redistributed#deliveries`, 303);
+    setFlash(c, 'redistributed');
+    return c.redirect(`/letters/${id}#deliveries`, 303);
   });
 
   const addressForm = (c: PageContext, letter: Letter, role: RecipientRole, values: FormValues, errors?: FormErrors, status = 200) =>
@@ -79,7 +81,8 @@ export function deliveryPages(pages: Hono<PageEnv>, kit: PageKit) {
       addProblems(errors, error.fields, ADDRESS_FIELDS, 'email');
       return addressForm(c, await getLetter(deps, c.get('actor'), id), role, values, errors, 422);
     }
-    return c.redirect(`/letters/${id}?done=address-fixed#deliveries`, 303);
+    setFlash(c, 'address-fixed');
+    return c.redirect(`/letters/${id}#deliveries`, 303);
   });
 
   pages.post('/letters/:id/correction', async (c) => {
@@ -90,7 +93,8 @@ export function deliveryPages(pages: Hono<PageEnv>, kit: PageKit) {
     } catch (error) {
       return kit.actionFailed(c, id, error);
     }
-    return c.redirect(`/letters/${correction.id}?done=correction`, 303);
+    setFlash(c, 'correction');
+    return c.redirect(`/letters/${correction.id}`, 303);
   });
 
   const withdrawForm = (c: PageContext, letter: Letter, values: FormValues, errors?: FormErrors, status = 200) =>
@@ -116,6 +120,7 @@ export function deliveryPages(pages: Hono<PageEnv>, kit: PageKit) {
     } catch (error) {
       return kit.actionFailed(c, id, error);
     }
-    return c.redirect(`/letters/${id}?done=withdrawn`, 303);
+    setFlash(c, 'withdrawn');
+    return c.redirect(`/letters/${id}`, 303);
   });
 }

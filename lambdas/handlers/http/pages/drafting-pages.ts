@@ -3,11 +3,12 @@ import { ForbiddenError, NotFoundError, PreconditionFailedError, ValidationError
 import type { Letter } from '../../../core/letter';
 import { LIMITS } from '../../../core/letter-schema';
 import { can } from '../../../core/roles';
-import { addFinding, createLetter, removeFinding, updateFinding, updateLetter } from '../../../core/use-cases/draft-letters';
+import { addFinding, addFindings, createLetter, moveFinding, removeFinding, updateFinding, updateLetter } from '../../../core/use-cases/draft-letters';
 import { getLetter } from '../../../core/use-cases/read-letters';
 import { submitLetter } from '../../../core/use-cases/review-letters';
 import { idParam } from '../request';
-import { FINDING_FIELDS, parseFindingForm } from './finding-form';
+import { CATEGORY_LABELS, FINDING_FIELDS, isCategory, moveTarget, parseFindingForm, parsePastedFindings } from './finding-form';
+import { setFlash } from './flash';
 import { addProblems, FormErrors, type FormValues, versionOf } from './form-fields';
 import { changedFacts, formFromFacts, LETTER_FIELDS, LETTER_SECTIONS, parseLetterForm } from './letter-form';
 import type { PageContext, PageEnv, PageKit } from './page-kit';
@@ -40,7 +41,8 @@ export function draftingPages(pages: Hono<PageEnv>, kit: PageKit) {
     if (!facts) return letterForm(c, { values, errors }, 422);
     try {
       const letter = await createLetter(deps, c.get('actor'), { ...facts, findings: [] });
-      return c.redirect(`/letters/${letter.id}?done=created`, 303);
+      setFlash(c, 'created');
+      return c.redirect(`/letters/${letter.id}`, 303);
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
       addProblems(errors, error.fields, LETTER_FIELDS, 'authority-name');
@@ -61,10 +63,14 @@ export function draftingPages(pages: Hono<PageEnv>, kit: PageKit) {
     const { facts, errors } = parseLetterForm(values);
     if (!facts) return letterForm(c, { values, errors, letter: current }, 422);
     const patch = changedFacts(current.facts, facts);
-    if (Object.keys(patch).length === 0) return c.redirect(`/letters/${id}?done=unchanged`, 303);
+    if (Object.keys(patch).length === 0) {
+      setFlash(c, 'unchanged');
+      return redirectToLetter(c, id);
+    }
     try {
       await updateLetter(deps, c.get('actor'), id, versionOf(values) ?? 0, patch);
-      return c.redirect(`/letters/${id}?done=saved`, 303);
+      setFlash(c, 'saved');
+      return redirectToLetter(c, id);
     } catch (error) {
       if (error instanceof PreconditionFailedError) {
         // Someone saved the letter since this form was opened: keep what this person typed, tell
@@ -86,14 +92,16 @@ export function draftingPages(pages: Hono<PageEnv>, kit: PageKit) {
 
   // ----- Findings -----------------------------------------------------------------------------
 
-  const findingForm = (c: PageContext, letter: Letter, data: { values: FormValues; errors?: FormErrors; findingId?: string }, status = 200) =>
-    kit.render(c, 'finding-form.njk', {
-      title: data.findingId ? 'Change a finding' : 'Add a finding',
+  const findingForm = (c: PageContext, letter: Letter, data: { values: FormValues; errors?: FormErrors; findingId?: string }, status = 200) => {
+    const category = isCategory(data.values.category) ? data.values.category : undefined;
+    return kit.render(c, 'finding-form.njk', {
+      title: data.findingId ? `Change ${category ? CATEGORY_LABELS[category].one.toLowerCase() : 'a finding'}` : category ? CATEGORY_LABELS[category].add : 'Add a finding',
       letter,
       maxlength: LIMITS.findingText,
       action: data.findingId ? `/letters/${letter.id}/findings/${data.findingId}/edit` : `/letters/${letter.id}/findings/new`,
       ...data,
     }, status);
+  };
 
   const findingOf = (letter: Letter, findingId: string) => {
     const finding = letter.findings.find((f) => f.id === findingId);
@@ -105,6 +113,12 @@ export function draftingPages(pages: Hono<PageEnv>, kit: PageKit) {
   const editableLetter = async (c: PageContext) => {
     const letter = await getLetter(deps, c.get('actor'), idParam(c, 'id'));
     return { letter, editable: letter.status === 'draft' && can(c.get('actor').role, 'edit') };
+  };
+
+  /** Back on the letter at the finding itself, so the person sees what they did where they did it. */
+  const toFinding = (c: PageContext, id: string, findingId: string, flash: string) => {
+    setFlash(c, flash);
+    return c.redirect(`/letters/${id}#finding-${findingId}`, 303);
   };
 
   pages.get('/letters/:id/findings/new', async (c) => {
@@ -119,13 +133,56 @@ export function draftingPages(pages: Hono<PageEnv>, kit: PageKit) {
     const { finding, errors } = parseFindingForm(values);
     if (!finding) return findingForm(c, await getLetter(deps, c.get('actor'), id), { values, errors }, 422);
     try {
-      await addFinding(deps, c.get('actor'), id, finding);
-      return c.redirect(`/letters/${id}?done=finding-added#${finding.category}`, 303);
+      const { finding: added } = await addFinding(deps, c.get('actor'), id, finding);
+      if (values.then === 'another') {
+        // "Save and add another" keeps the category: the next finding is usually of the same kind.
+        setFlash(c, 'finding-added');
+        return c.redirect(`/letters/${id}/findings/new?category=${finding.category}`, 303);
+      }
+      return toFinding(c, id, added.id, 'finding-added');
     } catch (error) {
       if (!(error instanceof ValidationError)) return kit.actionFailed(c, id, error);
       addProblems(errors, error.fields, FINDING_FIELDS, 'text');
       return findingForm(c, await getLetter(deps, c.get('actor'), id), { values, errors }, 422);
     }
+  });
+
+  const pasteForm = (c: PageContext, letter: Letter, values: FormValues, errors?: FormErrors, status = 200) => {
+    const category = isCategory(values.category) ? values.category : 'strength';
+    return kit.render(c, 'finding-paste.njk', {
+      title: CATEGORY_LABELS[category].paste,
+      letter,
+      category,
+      labels: CATEGORY_LABELS[category],
+      values,
+      errors,
+      maxlength: LIMITS.findingText,
+    }, status);
+  };
+
+  pages.get('/letters/:id/findings/paste', async (c) => {
+    const { letter, editable } = await editableLetter(c);
+    if (!editable) return redirectToLetter(c, letter.id);
+    return pasteForm(c, letter, { category: c.req.query('category') ?? '' });
+  });
+
+  pages.post('/letters/:id/findings/paste', async (c) => {
+    const id = idParam(c, 'id');
+    const values = c.get('form');
+    const { findings, errors } = parsePastedFindings(values);
+    if (!findings) return pasteForm(c, await getLetter(deps, c.get('actor'), id), values, errors, 422);
+    try {
+      await addFindings(deps, c.get('actor'), id, findings);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) return kit.actionFailed(c, id, error);
+      for (const problem of error.fields) {
+        const index = /\[(\d+)\]/.exec(problem.field)?.[1];
+        errors.add('findings', index === undefined ? `The findings ${problem.message}` : `Finding ${Number(index) + 1} ${problem.message}`);
+      }
+      return pasteForm(c, await getLetter(deps, c.get('actor'), id), values, errors, 422);
+    }
+    setFlash(c, 'findings-added', findings.length);
+    return c.redirect(`/letters/${id}#${findings[0]!.category}`, 303);
   });
 
   pages.get('/letters/:id/findings/:findingId/edit', async (c) => {
@@ -153,7 +210,7 @@ export function draftingPages(pages: Hono<PageEnv>, kit: PageKit) {
     if (!finding) return findingForm(c, await getLetter(deps, c.get('actor'), id), { values, errors, findingId }, 422);
     try {
       await updateFinding(deps, c.get('actor'), id, findingId, versionOf(values) ?? 0, finding);
-      return c.redirect(`/letters/${id}?done=finding-saved#${finding.category}`, 303);
+      return toFinding(c, id, findingId, 'finding-saved');
     } catch (error) {
       if (error instanceof PreconditionFailedError) {
         const current = await getLetter(deps, c.get('actor'), id);
@@ -176,7 +233,10 @@ export function draftingPages(pages: Hono<PageEnv>, kit: PageKit) {
 
   pages.post('/letters/:id/findings/:findingId/remove', async (c) => {
     const [id, findingId] = [idParam(c, 'id'), idParam(c, 'findingId')];
+    let category = 'findings';
     try {
+      const before = await getLetter(deps, c.get('actor'), id);
+      category = before.findings.find((f) => f.id === findingId)?.category ?? category;
       await removeFinding(deps, c.get('actor'), id, findingId, versionOf(c.get('form')) ?? 0);
     } catch (error) {
       if (error instanceof PreconditionFailedError) {
@@ -188,7 +248,21 @@ export function draftingPages(pages: Hono<PageEnv>, kit: PageKit) {
       }
       return kit.actionFailed(c, id, error);
     }
-    return c.redirect(`/letters/${id}?done=finding-removed#findings`, 303);
+    setFlash(c, 'finding-removed');
+    return c.redirect(`/letters/${id}#${category}`, 303);
+  });
+
+  pages.post('/letters/:id/findings/:findingId/move', async (c) => {
+    const [id, findingId] = [idParam(c, 'id'), idParam(c, 'findingId')];
+    const values = c.get('form');
+    try {
+      const letter = await getLetter(deps, c.get('actor'), id);
+      const before = moveTarget(letter, findingOf(letter, findingId), values.direction);
+      if (before !== undefined) await moveFinding(deps, c.get('actor'), id, findingId, versionOf(values) ?? 0, before);
+    } catch (error) {
+      return kit.actionFailed(c, id, error);
+    }
+    return toFinding(c, id, findingId, 'finding-moved');
   });
 
   // ----- Submitting ---------------------------------------------------------------------------
@@ -200,6 +274,7 @@ export function draftingPages(pages: Hono<PageEnv>, kit: PageKit) {
     } catch (error) {
       return kit.actionFailed(c, id, error);
     }
-    return c.redirect(`/letters/${id}?done=submitted`, 303);
+    setFlash(c, 'submitted');
+    return redirectToLetter(c, id);
   });
 }

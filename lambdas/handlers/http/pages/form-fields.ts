@@ -4,11 +4,18 @@ import type { FieldProblem } from '../../../core/errors';
 /** A form as posted: one string per field name; the first value wins when a name repeats. */
 export type FormValues = Record<string, string>;
 
+/**
+ * A form as the service reads it. Browsers send every line break in a textarea as CR LF (HTML's
+ * form encoding); the letter's text has LF only, so the break is normalised here, at the edge.
+ */
 export function formValues(params: URLSearchParams): FormValues {
   const values: FormValues = {};
-  for (const [name, value] of params) if (!(name in values)) values[name] = value;
+  for (const [name, value] of params) if (!(name in values)) values[name] = normaliseLineBreaks(value);
   return values;
 }
+
+/** CR LF and a lone CR become LF: one kind of line break, whatever sent the text. */
+export const normaliseLineBreaks = (text: string) => text.replace(/\r\n?/g, '\n');
 
 export interface ErrorItem {
   text: string;
@@ -119,7 +126,10 @@ function messageFor(def: FieldDef, issue: Issue, value: string | undefined, inde
       return `${capital(noun)} ${issue.message}`;
     case 'custom':
       if (def.dateRule && DATE_COMPARISON.test(issue.message)) return def.dateRule;
-      if (/control|bidirectional/.test(issue.message)) return `${capital(noun)} must not contain control characters`;
+      if (/one line/.test(issue.message)) return `${capital(noun)} must be on one line`;
+      if (/control|bidirectional/.test(issue.message)) {
+        return `${capital(noun)} contains a character that cannot be printed, such as a tab or an invisible formatting mark: type it again rather than pasting it`;
+      }
       return `${capital(noun)} ${issue.message}`;
     default:
       return `${capital(noun)} ${issue.message}`;

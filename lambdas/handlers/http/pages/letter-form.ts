@@ -35,7 +35,7 @@ export const LETTER_SECTIONS: SectionDef[] = [
         dateRule: 'The date of the letter must be the same as or after the last day of the inspection',
       }),
       f('summary', 'textarea', 'Summary', 'the summary', {
-        hint: 'One or two sentences on the outcome, for the covering email',
+        hint: 'The outcome in a few sentences. It is printed in the letter after its introduction; leave a blank line between paragraphs.',
         maxlength: LIMITS.summary,
       }),
     ],
@@ -161,7 +161,15 @@ export function parseLetterForm(values: FormValues): { facts?: LetterFacts; erro
       if (previous !== 'yes' && previous !== 'no') errors.add(def.id, `Select ${def.noun}`, fieldHref(def));
       continue;
     }
-    if (def.id.startsWith('inspection-previousInspection-') && previous !== 'yes') continue;
+    if (def.id.startsWith('inspection-previousInspection-') && previous !== 'yes') {
+      // "No" with a month typed: ask rather than silently drop it. (A chosen radio cannot be
+      // cleared, so the answer about its areas for development is simply not used.)
+      const given = def.kind === 'month' && ['month', 'year'].some((p) => (values[`${def.id}-${p}`] ?? '').trim());
+      if (previous === 'no' && given) {
+        errors.add(def.id, `You said the council was not inspected like this before: remove ${def.noun}, or choose Yes`, fieldHref(def));
+      }
+      continue;
+    }
     if (def.kind === 'date' || def.kind === 'month') {
       const reading = readDate(values, def);
       if (reading.error) errors.add(def.id, reading.error, `#${def.id}-${reading.parts?.[0] ?? 'day'}`, reading.parts);

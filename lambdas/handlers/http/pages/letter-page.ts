@@ -1,9 +1,11 @@
-import { type Actor, type DeliveryState, hasDeliveryProblem, type HistoryEntry, type Letter, type LetterStatus, orderedFindings } from '../../../core/letter';
+import { coveringEmail } from '../../../core/covering-email';
+import { type Actor, contentOf, type DeliveryState, hasDeliveryProblem, type HistoryEntry, type Letter, type LetterStatus, orderedFindings } from '../../../core/letter';
+import { FINDING_CATEGORIES, LetterFacts, RECIPIENT_ROLES } from '../../../core/letter-schema';
 import { FIXABLE_STATES, isArchived, rolesToResend } from '../../../core/transitions';
-import { FINDING_CATEGORIES, RECIPIENT_ROLES } from '../../../core/letter-schema';
 import { can } from '../../../core/roles';
 import { refusal } from '../../../core/transitions';
 import { CATEGORY_LABELS } from './finding-form';
+import type { Flash } from './flash';
 import { dateTime, longDate } from './views';
 
 export interface Tag {
@@ -82,18 +84,119 @@ const ADDRESS_LABELS: Record<string, string> = {
   'recipients.chiefExecutive.email': 'Chief executive’s email address',
 };
 
-/** One row of the list of letters. */
-export function listRowView(letter: Letter) {
+/** A returned draft says so wherever its status shows: it is back with its inspectors for a reason. */
+export function letterTag(letter: Pick<Letter, 'status' | 'returnComment'>): Tag {
+  return letter.status === 'draft' && letter.returnComment ? { text: 'Returned', classes: 'govuk-tag--orange' } : statusTag(letter.status);
+}
+
+/** One row of the list of letters: the link names the letter itself, by its date and council. */
+export function listRowView(letter: Letter, showStage = true) {
+  const facts = letter.facts as Partial<Letter['facts']>;
+  const council = facts.authority?.name ?? 'A council not yet named';
+  const date = facts.letterDate ? longDate(facts.letterDate) : 'Undated';
   return {
     id: letter.id,
-    authority: letter.facts.authority.name,
-    letterDate: longDate(letter.facts.letterDate),
-    inspector: letter.facts.inspector.name,
+    linkText: `${date} letter, ${council}`,
+    inspector: facts.inspector?.name,
     findings: letter.findings.length,
     updatedAt: dateTime(letter.updatedAt),
-    status: statusTag(letter.status),
+    status: showStage ? letterTag(letter) : undefined,
     deliveryProblem: hasDeliveryProblem(letter),
   };
+}
+
+type TaskStatus = { text: string } | { tag: Tag };
+
+/** Where each part of a draft stands, for the task list: which fields it holds, and which are still missing. */
+const TASKS: { id: string; title: string; hint?: string; section: string; paths: string[] }[] = [
+  { id: 'inspection', title: 'Inspection details', hint: 'Council, dates, previous inspection, summary', section: 'inspection', paths: ['authority', 'inspection', 'letterDate', 'summary'] },
+  { id: 'inspector', title: 'Lead inspector and contact details', section: 'inspector', paths: ['inspector', 'sender'] },
+  { id: 'recipients', title: 'Recipients', hint: 'The director, the chief executive and the Department for Education', section: 'director', paths: ['recipients'] },
+];
+
+/** Fields of the facts that are missing or not yet right, as dotted paths. */
+export function missingFacts(facts: unknown): string[] {
+  const parsed = LetterFacts.safeParse(facts);
+  return parsed.success ? [] : parsed.error.issues.map((i) => i.path.join('.'));
+}
+
+function taskList(letter: Letter, missing: string[]) {
+  const facts = letter.facts as Record<string, unknown>;
+  const status = (paths: string[]): TaskStatus => {
+    const gaps = missing.filter((m) => paths.some((p) => m === p || m.startsWith(`${p}.`)));
+    if (gaps.length === 0) return { text: 'Completed' };
+    const started = paths.some((p) => facts[p] !== undefined);
+    return { tag: started ? { text: 'In progress', classes: 'govuk-tag--light-blue' } : { text: 'Not yet started', classes: 'govuk-tag--blue' } };
+  };
+  const items = TASKS.map((t) => ({
+    title: { text: t.title },
+    hint: t.hint ? { text: t.hint } : undefined,
+    href: `/letters/${letter.id}/edit#section-${t.section}`,
+    status: status(t.paths),
+  }));
+  const findings = letter.findings.length;
+  items.push({
+    title: { text: 'Findings' },
+    hint: { text: 'Strengths, areas that meet the requirements, areas for development' },
+    href: '#findings',
+    status: findings ? { text: `${findings} ${findings === 1 ? 'finding' : 'findings'}` } : { tag: { text: 'Not yet started', classes: 'govuk-tag--blue' } },
+  });
+  const ready = missing.length === 0 && findings > 0;
+  items.push({
+    title: { text: 'Check and submit' },
+    hint: undefined,
+    href: ready ? `/letters/${letter.id}/check` : (undefined as unknown as string),
+    status: ready ? { tag: { text: 'Not yet started', classes: 'govuk-tag--blue' } } : { text: 'Cannot start yet' },
+  });
+  return { items, ready, completed: items.filter((i) => 'text' in i.status && i.status.text === 'Completed').length + (findings ? 1 : 0) };
+}
+
+/** The message a POST left for the page it redirected to. */
+export function flashMessage(flash: Flash | undefined, letter: Letter): string | undefined {
+  if (!flash) return undefined;
+  const n = flash.count ?? 0;
+  switch (flash.key) {
+    case 'created': return 'Letter saved as a draft. Finish each part below, then check and submit it.';
+    case 'saved': return 'The letter’s details have been saved.';
+    case 'unchanged': return 'Nothing was changed.';
+    case 'finding-added': return 'Finding added.';
+    case 'findings-added': return `${n} ${n === 1 ? 'finding' : 'findings'} added.`;
+    case 'finding-saved': return 'Finding saved.';
+    case 'finding-removed': return 'Finding removed.';
+    case 'finding-moved': return 'Finding moved.';
+    case 'submitted': return 'Letter submitted for approval.';
+    case 'returned': return 'Letter returned to its inspectors with your comment.';
+    case 'approved': return 'Letter approved. It is being made into a PDF and sent to its 3 recipients.';
+    case 'redistributed': return 'The letter is being sent again to the recipients it failed to reach.';
+    case 'address-fixed': return 'The new address is saved. Another manager must now send the letter to it.';
+    case 'correction': return 'Correction started: a new draft with the letter’s content. Change what is wrong, then submit it for approval. Once it is sent it replaces the original.';
+    case 'withdrawn': return 'Letter withdrawn. Each recipient is being sent a notice.';
+    case 'already-approved':
+      return letter.approval
+        ? `${letter.approval.byName} approved this letter on ${dateTime(letter.approval.at)}. There is nothing more to approve.`
+        : undefined;
+    default: return undefined;
+  }
+}
+
+/** The covering email as it will go to each recipient, for the pages that check a letter before it goes. */
+export function outgoingEmails(letter: Letter, pages: number | undefined) {
+  const missing = missingFacts(letter.facts);
+  if (missing.some((m) => m.startsWith('recipients') || m.startsWith('authority') || m.startsWith('inspection') || m === 'letterDate' || m.startsWith('inspector'))) return [];
+  const content = contentOf(letter);
+  return RECIPIENT_ROLES.map((role) => {
+    const email = coveringEmail(content, role, { pages: pages ?? 0 });
+    const recipient = content.recipients[role];
+    return {
+      role,
+      label: RECIPIENT_LABELS[role],
+      to: `${recipient.name} <${recipient.email}>`,
+      subject: email.subject,
+      // Without a page count the sentence that gives it is left out rather than guessed.
+      text: pages ? email.text : email.text.replace(/\n\nThe attached PDF has 0 pages\./, ''),
+      filename: email.filename,
+    };
+  });
 }
 
 /** What the letter page shows, and which actions it offers this person. */
@@ -101,6 +204,7 @@ export function letterPageView(letter: Letter, actor: Actor) {
   const draft = letter.status === 'draft';
   const submitted = letter.status === 'submitted';
   const findings = orderedFindings(letter.findings);
+  const facts = letter.facts as Partial<Letter['facts']>;
   const deliveries = RECIPIENT_ROLES.flatMap((role) => {
     const d = letter.deliveries?.[role];
     if (!d) return [];
@@ -122,12 +226,19 @@ export function letterPageView(letter: Letter, actor: Actor) {
   });
   const unfinished = letter.status === 'approved' || deliveries.some((d) => d.state.text === 'Pending' || d.state.text === 'Sending');
   // What the table of actions would answer this person, so the page offers only what they may do.
-  const council = letter.council ? { name: letter.facts.authority.name, changes: letter.council.changes } : undefined;
-  const refused = (action: 'edit' | 'submit' | 'approve') => refusal(letter, action, { actor, council });
+  const councilOf = letter.council ? { name: facts.authority?.name ?? '', changes: letter.council.changes } : undefined;
+  const refused = (action: 'edit' | 'submit' | 'approve') => refusal(letter, action, { actor, council: councilOf });
+  const missing = missingFacts(letter.facts);
+  // History is newest first.
+  const last = letter.history[0];
+  const returned = draft && letter.returnComment ? letter.history.find((h) => h.action === 'returned') : undefined;
   const mayEdit = draft && can(actor.role, 'edit') && refused('edit') === undefined;
   return {
-    status: statusTag(letter.status),
-    letterDate: longDate(letter.facts.letterDate),
+    status: letterTag(letter),
+    council: facts.authority?.name ?? 'A council not yet named',
+    letterDate: facts.letterDate ? longDate(facts.letterDate) : 'no date yet',
+    lastChange: { when: dateTime(letter.updatedAt), by: last?.role === 'system' ? 'the service' : last?.by.name },
+    returned: returned ? { by: returned.by.name, when: dateTime(returned.at), comment: letter.returnComment } : undefined,
     canEdit: mayEdit,
     canSubmit: mayEdit && can(actor.role, 'submit'),
     /** Why this manager may not approve (four eyes), shown in place of the Approve button. */
@@ -158,14 +269,18 @@ export function letterPageView(letter: Letter, actor: Actor) {
     }),
     supersedes: letter.supersedes ? { id: letter.supersedes.id, letterDate: longDate(letter.supersedes.letterDate) } : undefined,
     archived: isArchived(letter.status),
+    tasks: mayEdit ? taskList(letter, missing) : undefined,
     /** Rendering or sending is still under way: the page offers to look again. */
     unfinished,
     findingCount: findings.length,
-    groups: FINDING_CATEGORIES.map((category) => ({
-      category,
-      ...CATEGORY_LABELS[category],
-      items: findings.filter((f) => f.category === category),
-    })),
+    groups: FINDING_CATEGORIES.map((category) => {
+      const items = findings.filter((f) => f.category === category);
+      return {
+        category,
+        ...CATEGORY_LABELS[category],
+        items: items.map((f, i) => ({ ...f, number: i + 1, first: i === 0, last: i === items.length - 1 })),
+      };
+    }),
     pdf: letter.pdf ? { ...letter.pdf, kilobytes: Math.max(1, Math.round(letter.pdf.bytes / 1024)), renderedAt: dateTime(letter.pdf.renderedAt) } : undefined,
     approval: letter.approval ? { byName: letter.approval.by.name, at: dateTime(letter.approval.at), version: letter.approval.version } : undefined,
     deliveries,
@@ -174,4 +289,11 @@ export function letterPageView(letter: Letter, actor: Actor) {
     olderHistory: actor.role !== 'reader' && letter.historyNext ? `/letters/${letter.id}/history?cursor=${encodeURIComponent(letter.historyNext)}` : undefined,
     canSeeAccessLog: can(actor.role, 'accessLog'),
   };
+}
+
+/** History, newest first, in words: "Changed area for development 2", with the text before and after. */
+export function historyView(letter: Letter) {
+  return [...letter.history]
+    .map((h) => ({ ...h, when: dateTime(h.at), what: HISTORY_ACTIONS[h.action] ?? h.action }))
+    .reverse();
 }

@@ -3,13 +3,14 @@ import type { Config } from '../../../config';
 import { AppError, PreconditionFailedError, ValidationError } from '../../../core/errors';
 import type { Actor, Letter } from '../../../core/letter';
 import { LIMITS } from '../../../core/letter-schema';
-import { getLetter } from '../../../core/use-cases/read-letters';
+import { getLetter, listLetters } from '../../../core/use-cases/read-letters';
 import type { ApiDependencies, ApiEnv } from '../api-context';
 import { type AssetStore, loadAssets } from './assets';
 import { FormErrors, type FormValues, formValues } from './form-fields';
-import { letterPageView } from './letter-page';
+import { letterPageView, outgoingEmails } from './letter-page';
 import type { CognitoSettings } from './session';
-import { sessionToken } from './session';
+import { peekPostedForm, whatWasPosted } from './resume';
+import { secondsToExpiry, sessionToken } from './session';
 import { createViewEnvironment, resolveViewPaths } from './views';
 
 export type PageEnv = {
@@ -30,6 +31,8 @@ export interface PageExtension {
   signIn?: {
     show(c: PageContext, kit: PageKit): Response | Promise<Response>;
     submit(c: PageContext, kit: PageKit): Promise<Response>;
+    /** A new token for the person already signed in, when they ask to stay signed in. */
+    refresh?(c: PageContext, actor: Actor): Promise<string>;
   };
   /** A link in the service navigation, shown to everyone. */
   navigation?: { href: string; text: string };
@@ -68,6 +71,8 @@ export interface PageKit {
   sessionActor(c: PageContext): Promise<Actor | undefined>;
   /** The letter page, with a message or the errors of an action it offered. */
   letterPage(c: PageContext, letter: Letter, extra?: { flash?: string; errors?: FormErrors }, status?: number): Response;
+  /** Councils the search form offers and completes names from. */
+  councilNames(c: PageContext): Promise<string[]>;
   /** An action the letter's state refused: the letter page again, the reason in its error summary. */
   actionFailed(c: PageContext, id: string, error: unknown): Promise<Response>;
 }
@@ -93,7 +98,15 @@ export function createPageKit(deps: PageDependencies): PageKit {
       ...extensions.flatMap((e) => (e.navigation ? [{ ...e.navigation, active: c.req.path === e.navigation.href }] : [])),
       ...(actor ? [{ text: `${actor.name} (${actor.role})` }, { href: '/sign-out', text: 'Sign out' }] : []),
     ];
+    // Pages of a session say when it ends, for the warning that offers to extend it.
+    const token = actor ? sessionToken(c) : undefined;
+    const expiresAt = token ? Math.floor(Date.now() / 1000) + secondsToExpiry(token) : undefined;
+    // Signing in again after a form was kept: say what it is for.
+    const kept = c.req.path === '/sign-in' ? peekPostedForm(c) : undefined;
     const html = v.env.render(template, {
+      bodyAttributes: expiresAt ? { 'data-session-expires': String(expiresAt) } : undefined,
+      sessionWarning: Boolean(expiresAt),
+      signedOutNotice: kept ? `You were signed out. Sign in to save ${whatWasPosted(kept.path).what}.` : undefined,
       cspNonce: c.get('cspNonce'),
       assetVersion: v.assets.version,
       actor,
@@ -112,7 +125,8 @@ export function createPageKit(deps: PageDependencies): PageKit {
 
   function letterPage(c: PageContext, letter: Letter, extra: { flash?: string; errors?: FormErrors } = {}, status = 200) {
     const view = letterPageView(letter, c.get('actor'));
-    return render(c, 'letter.njk', { title: `${letter.facts.authority.name}, ${view.letterDate}`, letter, view, ...extra }, status);
+    const emails = view.canReview ? outgoingEmails(letter, undefined) : [];
+    return render(c, 'letter.njk', { title: `${view.council}, ${view.letterDate}`, letter, view, emails, ...extra }, status);
   }
 
   return {
@@ -144,6 +158,13 @@ export function createPageKit(deps: PageDependencies): PageKit {
     async sessionActor(c) {
       const token = sessionToken(c);
       return token ? deps.authenticator.authenticate({ bearerToken: token }).catch(() => undefined) : undefined;
+    },
+
+    async councilNames(c) {
+      // The councils of the newest letters this person may see, until the directory lists them all.
+      const page = await listLetters(deps, c.get('actor'), { limit: 100 });
+      const names = page.items.map((l) => (l.facts as Partial<Letter['facts']>).authority?.name).filter((n): n is string => !!n);
+      return [...new Set(names)].sort((a, b) => a.localeCompare(b, 'en-GB'));
     },
 
     async actionFailed(c, id, error) {

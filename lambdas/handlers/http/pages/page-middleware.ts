@@ -5,6 +5,7 @@ import { HTTPException } from 'hono/http-exception';
 import { AppError } from '../../../core/errors';
 import type { Actor } from '../../../core/letter';
 import { CsrfRefusedError, type PageEnv, type PageKit } from './page-kit';
+import { keepPostedForm, typedText, whatWasPosted } from './resume';
 import { CSRF_FIELD, csrfTokenFor, endSession, isLoopback, isOwnOrigin, safeReturnPath, sameSecret, sessionToken } from './session';
 
 function contentSecurityPolicy(nonce: string): string {
@@ -29,10 +30,12 @@ export const securityHeaders: MiddlewareHandler<PageEnv> = async (c, next) => {
   c.set('cspNonce', nonce);
   await next();
   const h = c.res.headers;
-  // A preview carries its own, stricter policy for the letter's HTML.
-  if (!h.has('Content-Security-Policy')) h.set('Content-Security-Policy', contentSecurityPolicy(nonce));
+  // A preview carries its own, stricter policy for the letter's HTML, and is shown framed in
+  // the pages that check a letter: its policy allows our own pages (frame-ancestors 'self').
+  const preview = h.has('Content-Security-Policy');
+  if (!preview) h.set('Content-Security-Policy', contentSecurityPolicy(nonce));
   h.set('X-Content-Type-Options', 'nosniff');
-  h.set('X-Frame-Options', 'DENY');
+  h.set('X-Frame-Options', preview ? 'SAMEORIGIN' : 'DENY');
   h.set('Referrer-Policy', 'same-origin');
   h.set('Cross-Origin-Opener-Policy', 'same-origin');
   h.set('Cross-Origin-Resource-Policy', 'same-origin');
@@ -50,9 +53,15 @@ export const sameOrigin: MiddlewareHandler<PageEnv> = csrf({ origin: (origin, c)
 export function requireSession(kit: PageKit): MiddlewareHandler<PageEnv> {
   return async (c, next) => {
     const token = sessionToken(c);
-    const toSignIn = () => {
-      const target = c.req.method === 'GET' ? safeReturnPath(c.req.path + (new URL(c.req.url).search || '')) : '/letters';
-      return c.redirect(`/sign-in?next=${encodeURIComponent(target)}`, 303);
+    const toSignIn = async () => {
+      if (c.req.method === 'POST') {
+        // The session ended while the person was typing: keep what they sent, to save after sign-in.
+        const fields = await kit.readForm(c);
+        if (keepPostedForm(c, { path: c.req.path, fields })) return c.redirect(`/sign-in?next=${encodeURIComponent(RESUME_PATH)}`, 303);
+        const { what } = whatWasPosted(c.req.path);
+        return kit.render(c, 'signed-out-form.njk', { title: 'You were signed out', what, typed: typedText(fields) }, 401);
+      }
+      return c.redirect(`/sign-in?next=${encodeURIComponent(safeReturnPath(c.req.path + (new URL(c.req.url).search || '')))}`, 303);
     };
     if (!token) return toSignIn();
     let actor: Actor;
@@ -76,6 +85,9 @@ export function requireSession(kit: PageKit): MiddlewareHandler<PageEnv> {
     await next();
   };
 }
+
+/** Where a form kept through signing in again is offered to be sent. */
+export const RESUME_PATH = '/letters/resume';
 
 const ERROR_TITLES: Record<number, string> = {
   403: 'You cannot do that',

@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import { ValidationError } from '../../../core/errors';
+import { AppError, ValidationError } from '../../../core/errors';
 import type { Letter } from '../../../core/letter';
 import { LIMITS, ReturnInput } from '../../../core/letter-schema';
 import { can } from '../../../core/roles';
@@ -9,24 +9,10 @@ import { approveLetter, returnLetter } from '../../../core/use-cases/review-lett
 import { previewPolicy } from '../preview-policy';
 import { idParam } from '../request';
 import { addIssues, addProblems, type FieldDef, field, FormErrors, type FormValues, versionOf } from './form-fields';
+import { setFlash, takeFlash } from './flash';
+import { flashMessage, letterPageView, outgoingEmails } from './letter-page';
 import type { PageContext, PageEnv, PageKit } from './page-kit';
 
-/** Messages after a POST-redirect-GET: chosen by a fixed key, so no text travels in the URL. */
-const DONE: Record<string, string> = {
-  created: 'Letter created. Add its findings, then submit it for approval.',
-  saved: 'The letter’s details have been saved.',
-  unchanged: 'Nothing was changed.',
-  'finding-added': 'Finding added.',
-  'finding-saved': 'Finding saved.',
-  'finding-removed': 'Finding removed.',
-  submitted: 'Letter submitted for approval.',
-  returned: 'Letter returned to its inspectors with your comment.',
-  approved: 'Letter approved. It is being made into a PDF and sent to its 3 recipients.',
-  redistributed: 'The letter is being sent again to the recipients it failed to reach.',
-  'address-fixed': 'The new address is saved. Another manager must now send the letter to it.',
-  correction: 'Correction started: a new draft with the letter’s content. Change what is wrong, then submit it for approval. Once it is sent it replaces the original.',
-  withdrawn: 'Letter withdrawn. Each recipient is being sent a notice.',
-};
 
 const RETURN_FIELDS: FieldDef[] = [field('comment', 'textarea', 'What needs to change?', 'what needs to change', { maxlength: LIMITS.comment })];
 
@@ -43,7 +29,15 @@ export function reviewPages(pages: Hono<PageEnv>, kit: PageKit) {
 
   pages.get('/letters/:id', async (c) => {
     const letter = await getLetter(deps, c.get('actor'), idParam(c, 'id'));
-    return kit.letterPage(c, letter, { flash: DONE[c.req.query('done') ?? ''] });
+    return kit.letterPage(c, letter, { flash: flashMessage(takeFlash(c), letter) });
+  });
+
+  // The inspector's check before submitting: the letter, who it goes to and what they are sent.
+  pages.get('/letters/:id/check', async (c) => {
+    const letter = await getLetter(deps, c.get('actor'), idParam(c, 'id'));
+    const view = letterPageView(letter, c.get('actor'));
+    if (!view.canSubmit || !view.tasks?.ready) return c.redirect(`/letters/${letter.id}`, 303);
+    return kit.render(c, 'check.njk', { title: 'Check the letter before you submit it', letter, view, emails: outgoingEmails(letter, undefined) });
   });
 
   pages.get('/letters/:id/preview', async (c) => {
@@ -83,7 +77,8 @@ export function reviewPages(pages: Hono<PageEnv>, kit: PageKit) {
       addProblems(errors, error.fields, RETURN_FIELDS, 'comment');
       return returnForm(c, await getLetter(deps, c.get('actor'), id), values, errors, 422);
     }
-    return c.redirect(`/letters/${id}?done=returned`, 303);
+    setFlash(c, 'returned');
+    return c.redirect(`/letters/${id}`, 303);
   });
 
   pages.post('/letters/:id/approve', async (c) => {
@@ -92,8 +87,15 @@ export function reviewPages(pages: Hono<PageEnv>, kit: PageKit) {
       // Approval names the version the manager read: a letter changed since is not approved.
       await approveLetter(deps, c.get('actor'), id, versionOf(c.get('form')) ?? 0);
     } catch (error) {
+      // A page left open while someone else approved it: say who did, and when, rather than why not.
+      const now = error instanceof AppError && error.status === 409 ? await getLetter(deps, c.get('actor'), id) : undefined;
+      if (now?.approval) {
+        setFlash(c, 'already-approved');
+        return c.redirect(`/letters/${id}`, 303);
+      }
       return kit.actionFailed(c, id, error);
     }
-    return c.redirect(`/letters/${id}?done=approved`, 303);
+    setFlash(c, 'approved');
+    return c.redirect(`/letters/${id}`, 303);
   });
 }

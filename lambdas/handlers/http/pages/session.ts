@@ -77,6 +77,7 @@ export function sessionToken(c: Context): string | undefined {
 
 export function endSession(c: Context): void {
   deleteCookie(c, sessionCookieName(c), { path: '/', secure: !isLoopback(c) });
+  if (getCookie(c, 'letters_refresh')) deleteCookie(c, 'letters_refresh', { path: '/letters/session', secure: !isLoopback(c) });
 }
 
 /**
@@ -186,16 +187,43 @@ export async function exchangeCognitoCode(
   if (!response.ok || typeof body.id_token !== 'string') {
     throw new SignInFailedError(`The sign-in service refused the code (${response.status}).`);
   }
-  if (typeof body.refresh_token === 'string') await revokeRefreshToken(cognito, body.refresh_token, fetcher);
+  if (typeof body.refresh_token === 'string') keepRefreshToken(c, body.refresh_token);
   return { idToken: body.id_token, next: safeReturnPath(Buffer.from(next ?? '', 'base64url').toString('utf8')) };
 }
 
+/** Where "Stay signed in" posts; the only path the refresh token is ever sent to. */
+export const EXTEND_PATH = '/letters/session';
+const REFRESH_COOKIE = 'letters_refresh';
+
+function keepRefreshToken(c: Context, token: string): void {
+  // Cognito's default refresh token lasts 30 days; the app client may shorten it.
+  setCookie(c, REFRESH_COOKIE, token, cookieOptions(c, 30 * 24 * 3600, EXTEND_PATH));
+}
+
+/** A fresh ID token from the hosted UI's token endpoint, for a person who asked to stay signed in. */
+export async function refreshCognitoSession(c: Context, cognito: CognitoSettings, fetcher: typeof fetch): Promise<string> {
+  const refreshToken = getCookie(c, REFRESH_COOKIE);
+  if (!refreshToken) throw new SignInFailedError('There is no sign-in to extend. Sign in again.');
+  const response = await fetcher(new URL('/oauth2/token', cognito.hostedUiUrl), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'refresh_token', client_id: cognito.clientId, refresh_token: refreshToken }).toString(),
+  });
+  const body = (await response.json().catch(() => ({}))) as { id_token?: unknown };
+  if (!response.ok || typeof body.id_token !== 'string') throw new SignInFailedError(`The sign-in service would not extend the session (${response.status}).`);
+  return body.id_token;
+}
+
 /**
- * The session is the ID token alone and ends when it expires: nothing here ever refreshes it. The
- * refresh token that comes with it would only be a longer-lived credential to lose, so it is
- * revoked as soon as it arrives. A failed revocation does not stop the sign-in; the token is
- * then held nowhere and expires on its own.
+ * The refresh token lives only to keep a session going when the person asks to ("Stay signed
+ * in"): it is sent to that one path, and revoked when they sign out, so it outlives no session.
  */
+export async function revokeKeptRefreshToken(c: Context, cognito: CognitoSettings, fetcher: typeof fetch): Promise<void> {
+  const token = getCookie(c, REFRESH_COOKIE);
+  if (token) await revokeRefreshToken(cognito, token, fetcher);
+}
+
+/** A failed revocation does not stop signing out; the token then expires on its own. */
 async function revokeRefreshToken(cognito: CognitoSettings, token: string, fetcher: typeof fetch): Promise<void> {
   await fetcher(new URL('/oauth2/revoke', cognito.hostedUiUrl), {
     method: 'POST',

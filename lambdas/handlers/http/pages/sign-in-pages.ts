@@ -1,16 +1,22 @@
 import type { Hono } from 'hono';
 import { AppError } from '../../../core/errors';
 import { CsrfRefusedError, type PageEnv, type PageKit } from './page-kit';
+import { RESUME_PATH } from './page-middleware';
+import { takePostedForm, typedText, whatWasPosted } from './resume';
 import {
   cognitoAuthorizeUrl,
   cognitoLogoutUrl,
   CSRF_FIELD,
   csrfTokenFor,
+  EXTEND_PATH,
   endSession,
   exchangeCognitoCode,
+  refreshCognitoSession,
+  revokeKeptRefreshToken,
   safeReturnPath,
   sameSecret,
   SignInFailedError,
+  secondsToExpiry,
   sessionToken,
   startSession,
 } from './session';
@@ -75,10 +81,50 @@ export function signInPages(pages: Hono<PageEnv>, kit: PageKit) {
     if (!token) return c.redirect('/signed-out', 303);
     const form = await kit.readForm(c);
     if (!sameSecret(csrfTokenFor(token), form[CSRF_FIELD])) throw new CsrfRefusedError();
-    endSession(c);
     const settings = kit.cognito();
+    if (settings) await revokeKeptRefreshToken(c, settings, fetcher);
+    endSession(c);
     if (kit.signInMode() === 'cognito' && settings) return c.redirect(cognitoLogoutUrl(c, settings), 303);
     return c.redirect('/signed-out', 303);
+  });
+
+  // A form posted after the session ended, kept through signing in: offered to be sent again.
+  pages.get(RESUME_PATH, (c) => {
+    const kept = takePostedForm(c);
+    if (!kept) return c.redirect('/letters', 303);
+    const { what, action } = whatWasPosted(kept.path);
+    const letter = /^\/letters\/([0-9A-Z]{26})\//.exec(kept.path)?.[1];
+    return kit.render(c, 'resume.njk', {
+      title: action,
+      what,
+      action,
+      path: kept.path,
+      fields: kept.fields,
+      typed: typedText(kept.fields),
+      back: letter ? `/letters/${letter}` : '/letters',
+    });
+  });
+
+  // "Stay signed in": a new token before the old one ends (WCAG 2.2.1, timing adjustable).
+  pages.post(EXTEND_PATH, async (c) => {
+    const actor = c.get('actor');
+    let token: string;
+    try {
+      const settings = kit.cognito();
+      if (kit.signInMode() === 'cognito' && settings) token = await refreshCognitoSession(c, settings, fetcher);
+      else if (localSignIn?.refresh) token = await localSignIn.refresh(c, actor);
+      else throw new SignInFailedError('This service cannot extend a session.');
+      await deps.authenticator.authenticate({ bearerToken: token });
+    } catch (error) {
+      if (error instanceof SignInFailedError || (error instanceof AppError && error.status < 500)) {
+        return c.json({ extended: false, message: error.message }, 409);
+      }
+      throw error;
+    }
+    startSession(c, token);
+    const expiresAt = Math.floor(Date.now() / 1000) + secondsToExpiry(token);
+    if ((c.req.header('accept') ?? '').includes('application/json')) return c.json({ extended: true, expiresAt });
+    return c.redirect(safeReturnPath(c.get('form').next), 303);
   });
 
   pages.get('/signed-out', (c) => kit.render(c, 'signed-out.njk', { title: 'You have signed out' }));
