@@ -8,6 +8,7 @@ import {
   axeViolations,
   choose,
   clickAndWait,
+  countJourney,
   fill,
   fillAll,
   launchBrowser,
@@ -18,7 +19,9 @@ import {
   texts,
   valueOf,
 } from '../support/browser';
-import { addCouncil } from '../support/pipeline-helpers';
+import { orderedFindings } from '../../lambdas/core/letter';
+import { readPdf } from '../support/pdf-text';
+import { addCouncil, approve, archivedPdfViaApi } from '../support/pipeline-helpers';
 import { exampleLetter, startTestStack, submittedLetter, type TestStack } from '../support/stack';
 
 /** Screenshots for docs/forms.md, taken as the story unfolds when SCREENSHOTS=1. */
@@ -119,15 +122,31 @@ afterAll(async () => {
   await stack?.destroy();
 });
 
+/** The example's findings of one category, as text pasted from a draft in one of three shapes. */
+function pasted(category: string, shape: 'paragraphs' | 'bullets' | 'lines'): { texts: string[]; text: string } {
+  const texts = (exampleLetter().findings as { category: string; text: string }[]).filter((f) => f.category === category).map((f) => f.text);
+  if (shape === 'paragraphs') return { texts, text: texts.join('\r\n\r\n') };
+  if (shape === 'lines') return { texts, text: texts.join('\n') };
+  // Bullets as a PDF gives them: each wrapped over several lines.
+  const wrap = (t: string) => t.replace(/(.{1,70})(\s|$)/g, '$1\n').trim();
+  return { texts, text: texts.map((t) => `•  ${wrap(t)}`).join('\n') };
+}
+
+const taskStatuses = (page: Page) =>
+  page.$$eval('.govuk-task-list__item', (items) =>
+    items.map((i) => [i.querySelector('.govuk-task-list__name-and-hint > :first-child')!.textContent!.trim(), i.querySelector('.govuk-task-list__status')!.textContent!.trim()]),
+  );
+
 describe('an inspector drafts the example letter', () => {
-  it('is sent to sign in first, and signs in with the local role picker', async () => {
+  it('takes it from signing in to submitted in at most 12 page loads and 6 form submissions', async () => {
     const { page } = inspector;
+    const journey = countJourney(page);
+
     await page.goto(`${stack.url}/letters`);
     expect(new URL(page.url()).pathname).toBe('/sign-in');
     expect(await text(page, 'h1')).toBe('Sign in');
     await expectAccessible(page);
     await screenshot(page, '1-sign-in');
-
     await choose(page, 'role', 'inspector');
     await fill(page, 'name', 'Simon Rushall');
     await clickAndWait(page, 'form[action="/sign-in"] button');
@@ -138,10 +157,66 @@ describe('an inspector drafts the example letter', () => {
     expect(session).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/' });
     expect(await text(page, 'main')).toContain('There are no letters yet.');
     await expectAccessible(page);
+
+    await clickAndWait(page, 'a[href="/letters/new"]');
+    await fillExampleLetter(page);
+    await clickAndWait(page, 'form button.govuk-button');
+
+    letterUrl = page.url().replace(/[?#].*$/, '');
+    expect(letterUrl).toMatch(/\/letters\/[0-9A-Z]{26}$/);
+    expect(await text(page, '.govuk-notification-banner')).toContain('Letter saved as a draft');
+    expect(await text(page, 'h1')).toBe('Durham County Council');
+    expect(await taskStatuses(page)).toEqual([
+      ['Inspection details', 'Completed'],
+      ['Lead inspector and contact details', 'Completed'],
+      ['Recipients', 'Completed'],
+      ['Findings', 'Not yet started'],
+      ['Check and submit', 'Cannot start yet'],
+    ]);
+    await expectAccessible(page);
+    await screenshot(page, '3-task-list', 1100);
+
+    // Each category pasted at once, in a different shape each time.
+    const shapes = [['strength', 'paragraphs'], ['meetsRequirements', 'bullets'], ['areaForDevelopment', 'lines']] as const;
+    for (const [category, shape] of shapes) {
+      const { texts: expected, text: box } = pasted(category, shape);
+      await clickAndWait(page, `a[href$="/findings/paste?category=${category}"]`);
+      if (category === 'meetsRequirements') {
+        await expectAccessible(page);
+        await fill(page, 'findings', box);
+        await screenshot(page, '4-paste-findings', 1200);
+      } else {
+        await fill(page, 'findings', box);
+      }
+      await clickAndWait(page, 'form button.govuk-button');
+      expect(await text(page, '.govuk-notification-banner')).toContain(`${expected.length} ${expected.length === 1 ? 'finding' : 'findings'} added.`);
+      expect(await texts(page, `#${category} + ol > li .app-finding`)).toEqual(expected);
+    }
+    expect(await text(page, '#findings')).toBe('Findings (14)');
+    expect((await taskStatuses(page)).slice(3)).toEqual([['Findings', '14 findings'], ['Check and submit', 'Not yet started']]);
+
+    await clickAndWait(page, 'a[href$="/check"]');
+    expect(await text(page, 'h1')).toBe('Check the letter before you submit it');
+    expect(await texts(page, '.govuk-summary-card__title')).toEqual(['Director of children’s services', 'Chief executive', 'Department for Education']);
+    await expectAccessible(page);
+    await screenshot(page, '5-check-and-submit', 1600);
+    await clickAndWait(page, 'form[action$="/submit"] button');
+
+    expect(await text(page, '.govuk-notification-banner')).toContain('Letter submitted for approval');
+    expect(await text(page, 'main .govuk-tag')).toBe('Submitted');
+    expect(await text(page, '#actions')).toContain('waiting for a manager');
+    journey.stop();
+    expect({ loads: journey.loads, submissions: journey.submissions }).toEqual({ loads: 12, submissions: 6 });
+
+    const stored = await stack.deps.letters.get(letterUrl.split('/').pop()!);
+    const { findings, ...facts } = exampleLetter();
+    expect(stored!.facts).toEqual(facts);
+    expect(orderedFindings(stored!.findings).map((f) => [f.category, f.text])).toEqual(findings.map((f: any) => [f.category, f.text]));
   });
 
   it('shows each mistake in an error summary linked to its field, keeping what was typed', async () => {
     const { page } = inspector;
+    const before = (await stack.deps.letters.list({ limit: 50 })).items.length;
     await page.goto(`${stack.url}/letters/new`);
     await fillExampleLetter(page);
     await fillAll(page, {
@@ -179,66 +254,103 @@ describe('an inspector drafts the example letter', () => {
 
     // govuk-frontend's script moves focus to the summary, and its links to the fields.
     expect(await page.evaluate(() => document.activeElement?.className)).toContain('govuk-error-summary');
-    await screenshot(page, '3-error-summary', 1200);
+    await screenshot(page, '2-error-summary', 1200);
     await page.click('.govuk-error-summary__list a[href="#recipients-director-email"]');
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('recipients-director-email');
-
     await expectAccessible(page);
-    expect((await stack.deps.letters.list({ limit: 10 })).items).toHaveLength(0);
+
+    // "No" to a previous inspection with its month typed, and a day no year has: both said in words.
+    await choose(page, 'previousInspection', 'no');
+    await fillAll(page, { 'authority-name': 'Durham County Council', 'letterDate-day': '31', 'letterDate-month': '2', 'letterDate-year': '11' });
+    await clickAndWait(page, 'form button.govuk-button');
+    const messages = await texts(page, '.govuk-error-summary__list a');
+    expect(messages).toContain('You said the council was not inspected like this before: remove the month of the previous inspection, or choose Yes');
+    expect(messages).toContain('The date of the letter must be a real date, and its year must include 4 numbers');
+    expect((await stack.deps.letters.list({ limit: 50 })).items).toHaveLength(before);
   });
 
-  it('creates the letter from the example, then adds, changes and removes findings by category', async () => {
+  it('adds findings one after another, changes one and comes back to it, and removes one', async () => {
+    const letter = await (await stack.as('inspector', 'Simon Rushall')).createLetter({ authority: { name: 'Addmore Borough Council' }, findings: [] });
     const { page } = inspector;
-    await page.goto(`${stack.url}/letters`);
-    await clickAndWait(page, 'a[href="/letters/new"]');
+    await page.goto(`${stack.url}/letters/${letter.id}`);
+    await clickAndWait(page, 'a[href$="/findings/new?category=areaForDevelopment"]');
+    expect(await text(page, 'h1')).toBe('Add an area for development');
+    await fill(page, 'text', 'The first area.');
+    await clickAndWait(page, 'button[name="then"][value="another"]');
+    // Save and add another: the same form again, the category kept, the text empty.
+    expect(await text(page, 'h1')).toBe('Add an area for development');
+    expect(await text(page, '.govuk-notification-banner')).toContain('Finding added');
+    expect(await page.$eval('input[name="category"][value="areaForDevelopment"]', (el) => (el as HTMLInputElement).checked)).toBe(true);
+    expect(await valueOf(page, 'text')).toBe('');
     await expectAccessible(page);
-    await fillExampleLetter(page);
-    await clickAndWait(page, 'form button.govuk-button');
+    // Typed with line breaks, as a browser sends them (CR LF): kept as the letter prints them.
+    await fill(page, 'text', 'The second area, first line.\nIts second line.\n\nA second paragraph.');
+    await clickAndWait(page, 'form button.govuk-button:not([name])');
 
-    letterUrl = page.url().replace(/\?.*$/, '');
-    expect(letterUrl).toMatch(/\/letters\/[0-9A-Z]{26}$/);
-    expect(await text(page, '.govuk-notification-banner')).toContain('Letter created');
-    expect(await text(page, 'h1')).toBe('Durham County Council');
-    expect(await text(page, '.govuk-summary-list')).toContain('8 February 2011 to 9 February 2011');
+    const secondId = new URL(page.url()).hash.replace('#finding-', '');
+    expect(await texts(page, '#areaForDevelopment + ol > li .app-finding')).toEqual([
+      'The first area.',
+      'The second area, first line.\nIts second line.\n\nA second paragraph.',
+    ]);
+    const stored = (await stack.deps.letters.get(letter.id))!;
+    expect(stored.findings.find((f) => f.id === secondId)!.text).toBe('The second area, first line.\nIts second line.\n\nA second paragraph.');
 
-    for (const finding of exampleLetter().findings as { category: string; text: string }[]) {
-      await clickAndWait(page, `a[href$="/findings/new?category=${finding.category}"]`);
-      expect(await page.$eval(`input[name="category"][value="${finding.category}"]`, (el) => (el as HTMLInputElement).checked)).toBe(true);
-      await fill(page, 'text', finding.text);
-      await clickAndWait(page, 'form button.govuk-button');
-    }
-    expect(await text(page, '#findings')).toBe('Findings (14)');
-    expect(await texts(page, '#strength + ol > li .app-finding')).toHaveLength(1);
-    expect(await texts(page, '#meetsRequirements + ol > li .app-finding')).toHaveLength(10);
-    expect(await texts(page, '#areaForDevelopment + ol > li .app-finding')).toHaveLength(3);
-
-    // One too many: added, changed, then removed.
-    await clickAndWait(page, 'a[href$="/findings/new?category=strength"]');
-    await fill(page, 'text', 'A finding to take out again.');
-    await clickAndWait(page, 'form button.govuk-button');
-    await clickAndWait(page, '#strength + ol > li:nth-child(2) a[href$="/edit"]');
-    expect(await valueOf(page, 'text')).toBe('A finding to take out again.');
-    await choose(page, 'category', 'areaForDevelopment');
+    // Change it: back at that finding, not at the top of the page.
+    await clickAndWait(page, `#finding-${secondId} a[href$="/edit"]`);
+    expect(await text(page, 'h1')).toBe('Change area for development');
     await fill(page, 'text', 'Changed: <script>alert(1)</script> is text.');
     await clickAndWait(page, 'form button.govuk-button');
-    expect(await texts(page, '#areaForDevelopment + ol > li .app-finding')).toContain('Changed: <script>alert(1)</script> is text.');
-    await clickAndWait(page, '#areaForDevelopment + ol > li:nth-child(4) a[href$="/remove"]');
+    expect(new URL(page.url()).hash).toBe(`#finding-${secondId}`);
+    expect(await text(page, `#finding-${secondId} .app-finding`)).toBe('Changed: <script>alert(1)</script> is text.');
+
+    await clickAndWait(page, `#finding-${secondId} a[href$="/remove"]`);
     expect(await text(page, 'h1')).toBe('Remove this finding?');
     await clickAndWait(page, 'form button.govuk-button--warning');
     expect(await text(page, '.govuk-notification-banner')).toContain('Finding removed');
-    expect(await text(page, '#findings')).toBe('Findings (14)');
-
-    const stored = await stack.deps.letters.get(letterUrl.split('/').pop()!);
-    const { findings, ...facts } = exampleLetter();
-    expect(stored!.facts).toEqual(facts);
-    expect(stored!.findings.map((f) => [f.category, f.text])).toEqual(findings.map((f: any) => [f.category, f.text]));
-    await expectAccessible(page);
-    await screenshot(page, '4-draft-with-findings', 2400);
+    expect(await texts(page, '#areaForDevelopment + ol > li .app-finding')).toEqual(['The first area.']);
+    // Back, to the page that said "Finding removed": it does not say so again.
+    await page.goBack();
+    await page.goBack();
+    expect(await page.$('.govuk-notification-banner--success')).toBeNull();
   });
 
-  it('changes a fact through the edit form, changing only that field', async () => {
+  it('moves findings up and down without JavaScript, and the PDF prints them in the new order', async () => {
+    const author = await stack.as('inspector', 'Mo Mover');
+    const letter = await author.createLetter({ authority: { name: 'Reorder District Council' } });
+    const plain = await openPage(browser);
+    try {
+      const { page } = plain;
+      await page.setJavaScriptEnabled(false);
+      await signIn(page, stack.url, 'inspector', 'Mo Mover');
+      await page.goto(`${stack.url}/letters/${letter.id}`);
+      const areas = () => texts(page, '#areaForDevelopment + ol > li .app-finding');
+      const [a, b, c] = await areas();
+      await clickAndWait(page, '#areaForDevelopment + ol > li:nth-child(3) button[value="up"]');
+      expect(await areas()).toEqual([a, c, b]);
+      expect(await text(page, '.govuk-notification-banner')).toContain('Finding moved');
+      await clickAndWait(page, '#areaForDevelopment + ol > li:nth-child(1) button[value="down"]');
+      expect(await areas()).toEqual([c, a, b]);
+      expect(new URL(page.url()).hash).toMatch(/^#finding-/);
+      expect(await page.$('#areaForDevelopment + ol > li:nth-child(1) button[value="up"]')).toBeNull();
+      expect(await page.$('#areaForDevelopment + ol > li:nth-child(3) button[value="down"]')).toBeNull();
+
+      const submitted = await author.post(`/api/letters/${letter.id}/submit`);
+      await approve(await stack.as('manager', 'Mary Manager'), submitted.body);
+      await stack.queue.idle();
+      const pdf = await readPdf(await archivedPdfViaApi(await stack.as('reader'), letter.id));
+      const flat = pdf.text.replace(/\s+/g, ' ');
+      const at = [c, a, b].map((t) => flat.indexOf(t!.slice(0, 40)));
+      expect(at.every((i) => i > 0)).toBe(true);
+      expect([...at].sort((x, y) => x - y)).toEqual(at);
+    } finally {
+      await plain.close();
+    }
+  });
+
+  it('changes a fact through the edit form, changing only that field, with paragraphs in the summary', async () => {
+    const letter = await (await stack.as('inspector', 'Simon Rushall')).createLetter({ authority: { name: 'Editwell Borough Council' } });
     const { page } = inspector;
-    await page.goto(letterUrl);
+    await page.goto(`${stack.url}/letters/${letter.id}`);
     await clickAndWait(page, 'a[href$="/edit#summary"]');
     expect(await valueOf(page, 'recipients-director-address')).toBe('County Hall\nDurham\nDH1 5UL');
     await fill(page, 'summary', `${exampleLetter().summary} `);
@@ -246,41 +358,40 @@ describe('an inspector drafts the example letter', () => {
     expect(await text(page, '.govuk-notification-banner')).toContain('Nothing was changed');
 
     await clickAndWait(page, 'a[href$="/edit#summary"]');
-    await fill(page, 'summary', 'A shorter summary.');
+    await fill(page, 'summary', 'A first paragraph.\n\nA second paragraph.');
     await clickAndWait(page, 'form button.govuk-button');
     expect(await text(page, '.govuk-notification-banner')).toContain('saved');
-    const stored = await stack.deps.letters.get(letterUrl.split('/').pop()!);
+    const stored = await stack.deps.letters.get(letter.id);
+    expect(stored!.facts.summary).toBe('A first paragraph.\n\nA second paragraph.');
     expect(stored!.history[0]).toMatchObject({ action: 'edited', detail: 'summary', by: { name: 'Simon Rushall' } });
-
-    await clickAndWait(page, 'a[href$="/edit#summary"]');
-    await fill(page, 'summary', exampleLetter().summary);
-    await clickAndWait(page, 'form button.govuk-button');
   });
 
   it('refuses a form post without the session’s CSRF token, or from another site', async () => {
+    const letter = await (await stack.as('inspector', 'Simon Rushall')).createLetter({ authority: { name: 'Checkpost Borough Council' } });
     const { page } = inspector;
-    const id = letterUrl.split('/').pop()!;
-    await page.goto(letterUrl);
+    const id = letter.id;
+    await page.goto(`${stack.url}/letters/${id}/check`);
     const version = await page.$eval('form[action$="/submit"] input[name="version"]', (el) => (el as HTMLInputElement).value);
+    const letterPath = `/letters/${id}`;
 
     // Same origin, same cookie, no token.
-    const withoutToken = await page.evaluate(async (v) => {
-      const r = await fetch(`${location.pathname}/submit`, { method: 'POST', body: new URLSearchParams({ version: v }) });
+    const withoutToken = await page.evaluate(async (v, path) => {
+      const r = await fetch(`${path}/submit`, { method: 'POST', body: new URLSearchParams({ version: v }) });
       return { status: r.status, body: await r.text() };
-    }, version);
+    }, version, letterPath);
     expect(withoutToken.status).toBe(403);
     expect(withoutToken.body).toContain('could not be checked');
 
     // A token from another session.
-    const otherToken = await page.evaluate(async (v) => {
-      const r = await fetch(`${location.pathname}/submit`, { method: 'POST', body: new URLSearchParams({ version: v, csrfToken: 'x'.repeat(43) }) });
+    const otherToken = await page.evaluate(async (v, path) => {
+      const r = await fetch(`${path}/submit`, { method: 'POST', body: new URLSearchParams({ version: v, csrfToken: 'x'.repeat(43) }) });
       return r.status;
-    }, version);
+    }, version, letterPath);
     expect(otherToken).toBe(403);
 
     // The right cookie and token, posted from another origin: refused by the origin check.
     const token = await page.$eval('input[name="csrfToken"]', (el) => (el as HTMLInputElement).value);
-    const crossSite = await fetch(`${letterUrl}/submit`, {
+    const crossSite = await fetch(`${stack.url}${letterPath}/submit`, {
       method: 'POST',
       headers: { Cookie: await cookieHeader(page), Origin: 'http://evil.example', 'Content-Type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ version, csrfToken: token }),
@@ -300,15 +411,76 @@ describe('an inspector drafts the example letter', () => {
 
     expect((await stack.deps.letters.get(id))!.status).toBe('draft');
   });
+});
 
-  it('submits the letter for approval', async () => {
-    const { page } = inspector;
-    await page.goto(letterUrl);
-    await clickAndWait(page, 'form[action$="/submit"] button');
-    expect(await text(page, '.govuk-notification-banner')).toContain('Letter submitted for approval');
-    expect(await text(page, 'main .govuk-tag')).toBe('Submitted');
-    expect(await page.$('a[href$="/edit#summary"]')).toBeNull();
-    expect(await text(page, '#actions')).toContain('waiting for a manager');
+describe('when the session ends', () => {
+  it('keeps a finding posted after the session ended through signing in again, and saves it', async () => {
+    const letter = await (await stack.as('inspector', 'Kim Kept')).createLetter({ authority: { name: 'Keepsake Borough Council' }, findings: [] });
+    const person = await openPage(browser);
+    try {
+      const { page } = person;
+      await signIn(page, stack.url, 'inspector', 'Kim Kept');
+      await page.goto(`${stack.url}/letters/${letter.id}/findings/new?category=strength`);
+      const typed = 'Typed before the session ended.\nWith a second line.';
+      await fill(page, 'text', typed);
+      // The session ends while the person types.
+      await page.deleteCookie({ name: 'letters_session', url: stack.url });
+      await clickAndWait(page, 'form button.govuk-button:not([name])');
+
+      expect(new URL(page.url()).pathname).toBe('/sign-in');
+      expect(await text(page, '#signed-out-notice')).toContain('You were signed out. Sign in to save your finding.');
+      await expectAccessible(page);
+      await screenshot(page, '8-signed-out-notice', 900);
+      expect((await stack.deps.letters.get(letter.id))!.findings).toHaveLength(0);
+
+      await choose(page, 'role', 'inspector');
+      await fill(page, 'name', 'Kim Kept');
+      await clickAndWait(page, 'form[action="/sign-in"] button');
+      expect(new URL(page.url()).pathname).toBe('/letters/resume');
+      expect(await text(page, 'main')).toContain(typed);
+      await expectAccessible(page);
+      await screenshot(page, '9-save-kept-finding', 900);
+      await clickAndWait(page, 'form button.govuk-button');
+
+      expect(await text(page, '.govuk-notification-banner')).toContain('Finding added');
+      const stored = (await stack.deps.letters.get(letter.id))!;
+      expect(stored.findings.map((f) => [f.category, f.text])).toEqual([['strength', typed]]);
+      expect(new URL(page.url()).hash).toBe(`#finding-${stored.findings[0]!.id}`);
+      // Kept once: nothing is waiting any more.
+      await page.goto(`${stack.url}/letters/resume`);
+      expect(new URL(page.url()).pathname).toBe('/letters');
+    } finally {
+      await person.close();
+    }
+  });
+
+  it('warns two minutes before the session ends, and "Stay signed in" extends it without leaving the page', async () => {
+    const letter = await (await stack.as('inspector', 'Tim Timeout')).createLetter({ authority: { name: 'Timely Borough Council' }, findings: [] });
+    const person = await openPage(browser);
+    try {
+      const { page } = person;
+      const shortLived = await stack.issuer.issue('inspector', 'Tim Timeout', 125);
+      await page.setCookie({ name: 'letters_session', value: shortLived, url: stack.url, httpOnly: true, sameSite: 'Lax' });
+      await page.goto(`${stack.url}/letters/${letter.id}/findings/new?category=strength`);
+      await fill(page, 'text', 'Half-typed and not yet saved.');
+      await page.waitForSelector('#session-timeout[open]', { timeout: 15_000 });
+      expect(await text(page, '#session-timeout-text')).toMatch(/you will be signed out in (2 minutes|1 minute)/);
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('session-timeout-stay');
+      await expectAccessible(page);
+      await screenshot(page, '10-timeout-warning', 800);
+
+      await page.click('#session-timeout-stay');
+      await page.waitForSelector('#session-timeout:not([open])');
+      const renewed = (await page.browserContext().cookies()).find((c) => c.name === 'letters_session')!;
+      expect(renewed.value).not.toBe(shortLived);
+      const payload = JSON.parse(Buffer.from(renewed.value.split('.')[1]!, 'base64url').toString('utf8'));
+      expect(payload.exp - Date.now() / 1000).toBeGreaterThan(3600);
+      // Still on the same page, with what was typed, and focus back where it was.
+      expect(await valueOf(page, 'text')).toBe('Half-typed and not yet saved.');
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('text');
+    } finally {
+      await person.close();
+    }
   });
 });
 
@@ -331,13 +503,34 @@ describe('a manager approves it and it is sent', () => {
     expect(previews.pdf).toEqual({ status: 200, type: 'application/pdf', head: '%PDF-' });
   });
 
+  it('sees the letter and the covering emails before the button that approves and sends them', async () => {
+    const { page } = manager;
+    await page.goto(letterUrl);
+    expect(await text(page, '#decision')).toBe('Approve or return');
+    expect(await text(page, 'form[action$="/approve"] button')).toBe('Approve and send to 3 recipients');
+    // In the order Notify shows it: the letter, who it goes to with their emails, then the button.
+    const order = await page.evaluate(() =>
+      ['iframe.app-letter-preview', '#recipients', '.govuk-summary-card', 'form[action$="/approve"]'].map((sel) => {
+        const all = [...document.querySelectorAll('main *')];
+        return all.indexOf(document.querySelector(sel)!);
+      }),
+    );
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    const director = await text(page, '.govuk-summary-card:first-of-type');
+    expect(director).toContain('David Williams <david.williams@durham.example>');
+    expect(director).toContain('Inspection outcome letter: Durham County Council, 9 March 2011');
+    expect(director).toContain('Dear Mr Williams');
+    // The preview inside the page is the draft, marked as such.
+    const preview = page.frames().find((f) => f.url().endsWith('/preview'))!;
+    expect(await preview.$eval('.draft-mark', (el) => (el as HTMLElement).innerText.trim())).toBe('DRAFT');
+    await expectAccessible(page);
+    await screenshot(page, '6-manager-review', 3000);
+  });
+
   it('approves, and sees the PDF and all three recipients sent', async () => {
     const { page } = manager;
     await page.goto(letterUrl);
-    expect(await text(page, '#actions')).toContain('Approve or return');
-    await expectAccessible(page);
-    await screenshot(page, '5-manager-review');
-
     await clickAndWait(page, 'form[action$="/approve"] button');
     expect(await text(page, '.govuk-notification-banner')).toContain('Letter approved');
     await stack.queue.idle();
@@ -354,7 +547,7 @@ describe('a manager approves it and it is sent', () => {
     for (const [, state] of deliveries) expect(state).toMatch(/^(Sent|Delivered)$/);
     expect(await text(page, '#history')).toContain('Approved');
     await expectAccessible(page);
-    await screenshot(page, '6-distributed');
+    await screenshot(page, '7-distributed');
 
     // The accessible HTML twin beside the PDF, opened in its sandbox; the access log names who opened it.
     await clickAndWait(page, '#html-link');
@@ -381,7 +574,7 @@ describe('a manager approves it and it is sent', () => {
     expect(to.sort()).toEqual(['andrew.spencer@education.example', 'david.williams@durham.example', 'george.garlick@durham.example']);
     for (const row of rows) expect(row).toMatch(/\.pdf \(application\/pdf, \d+ KB\)/);
     await expectAccessible(page);
-    await screenshot(page, '7-outbox');
+    await screenshot(page, '11-outbox');
   });
 
   it('returns a letter with a comment, which its inspector then reads', async () => {
@@ -392,34 +585,65 @@ describe('a manager approves it and it is sent', () => {
     await clickAndWait(page, 'form button.govuk-button');
     expect(await texts(page, '.govuk-error-summary__list a')).toEqual(['Enter what needs to change']);
     await expectAccessible(page);
-    await fill(page, 'comment', 'Please say more about <the> audit systems.');
+    await fill(page, 'comment', 'Please say more about <the> audit systems.\nAnd the second line.');
     await clickAndWait(page, 'form button.govuk-button');
     expect(await text(page, '.govuk-notification-banner')).toContain('Letter returned');
 
+    // A stale tab's second return says what happened, not a rule.
     await inspector.page.goto(`${stack.url}/letters/${letter.id}`);
-    expect(await text(inspector.page, '.govuk-notification-banner')).toContain('Please say more about <the> audit systems.');
-    expect(await text(inspector.page, 'main .govuk-tag')).toBe('Draft');
+    expect(await text(inspector.page, '#returned')).toContain('Returned by Mary Manager');
+    expect(await text(inspector.page, '#returned')).toContain('Please say more about <the> audit systems.\nAnd the second line.');
+    expect(await text(inspector.page, 'main .govuk-tag')).toBe('Returned');
+    expect(await inspector.page.$$('.govuk-notification-banner')).toHaveLength(0);
+    expect((await stack.deps.letters.get(letter.id))!.returnComment).toBe('Please say more about <the> audit systems.\nAnd the second line.');
   });
 
-  it('lists letters with their status, and finds them by council', async () => {
+  it('tells a manager who approved a letter, and when, when they approve it again from an old page', async () => {
+    const letter = await submittedLetter(await stack.as('inspector', 'Simon Rushall'), { authority: { name: 'Stale Tab Council' } });
     const { page } = manager;
+    await page.goto(`${stack.url}/letters/${letter.id}`);
+    await approve(await stack.as('manager', 'Omar Other'), letter);
+    await clickAndWait(page, 'form[action$="/approve"] button');
+    expect(await text(page, '.govuk-notification-banner')).toMatch(/^Success\s+Omar Other approved this letter on \d+ \w+ \d{4} at \d+:\d{2}(am|pm)\. There is nothing more to approve\.$/);
+    await stack.queue.idle();
+  });
+
+  it('lists letters, with those waiting for review first, and finds them by the start of a council’s name and year', async () => {
+    const { page } = manager;
+    await submittedLetter(await stack.as('inspector', 'Simon Rushall'), { authority: { name: 'Waiting Borough Council' } });
     await page.goto(`${stack.url}/letters`);
-    const rows = await page.$$eval('tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent!.trim())));
-    expect(rows).toEqual(
-      expect.arrayContaining([
-        ['Durham County Council', '9 March 2011', 'Simon Rushall', '14', 'Distributed'],
-        ['Testshire County Council', '9 March 2011', 'Simon Rushall', '14', 'Draft'],
-      ]),
-    );
-    await fill(page, 'authority', 'durham county council');
+    expect(await texts(page, '#waiting tbody tr td:first-child a')).toEqual(['9 March 2011 letter, Waiting Borough Council']);
+    const rows = await page.$$eval('#found tbody tr', (trs) => trs.map((tr) => [tr.querySelector('a')!.textContent!.trim(), tr.querySelector('.govuk-tag')!.textContent!.trim()]));
+    expect(rows).toEqual(expect.arrayContaining([
+      ['9 March 2011 letter, Durham County Council', 'Distributed'],
+      ['9 March 2011 letter, Testshire County Council', 'Returned'],
+    ]));
+    await expectAccessible(page);
+    await screenshot(page, '12-letters');
+    // On a phone the list fits the screen.
+    await page.setViewport({ width: 375, height: 700 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    await page.setViewport({ width: 1000, height: 800 });
+
+    await fill(page, 'authority', 'Durham');
+    await fill(page, 'year', '2011');
     await clickAndWait(page, 'form[role="search"] button');
-    expect(await texts(page, 'tbody tr td:first-child')).toEqual(['Durham County Council']);
-    await page.select('#status', 'draft');
+    expect(await texts(page, '#found tbody tr td:first-child a')).toEqual(['9 March 2011 letter, Durham County Council']);
+    expect(await valueOf(page, 'authority')).toBe('Durham County Council');
+    await fill(page, 'year', '2010');
     await clickAndWait(page, 'form[role="search"] button');
     expect(await text(page, 'main')).toContain('No letters match your search.');
-    await page.goto(`${stack.url}/letters`);
+
+    await page.goto(`${stack.url}/letters?authority=Durhem`);
+    expect(await text(page, 'main')).toContain('No letters match your search.');
+    expect(await texts(page, '#suggestions a')).toEqual(['Durham County Council']);
     await expectAccessible(page);
-    await screenshot(page, '2-letters');
+    await clickAndWait(page, '#suggestions a');
+    expect(await texts(page, '#found tbody tr td:first-child a')).toEqual(['9 March 2011 letter, Durham County Council']);
+    // Picking from the list: the council names the browser offers as the person types.
+    expect(await page.$$eval('#council-names option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(
+      expect.arrayContaining(['Durham County Council', 'Testshire County Council']),
+    );
   });
 
   it('loads no script, style or font the policy refuses', () => {
@@ -541,11 +765,25 @@ describe('when things do not go to plan', () => {
     expect((await stack.deps.letters.get(letter.id))!.findings).toHaveLength(2);
   });
 
-  it('will not submit a letter without findings, and says where to add them', async () => {
+  it('will not offer to submit a letter without findings, and says where to add them', async () => {
     const letter = await (await stack.as('inspector', 'Simon Rushall')).createLetter({ authority: { name: 'Empty Borough Council' }, findings: [] });
     const { page } = inspector;
     await page.goto(`${stack.url}/letters/${letter.id}`);
-    await clickAndWait(page, 'form[action$="/submit"] button');
+    expect((await taskStatuses(page)).slice(3)).toEqual([['Findings', 'Not yet started'], ['Check and submit', 'Cannot start yet']]);
+    expect(await page.$('a[href$="/check"]')).toBeNull();
+    await page.goto(`${stack.url}/letters/${letter.id}/check`);
+    expect(new URL(page.url()).pathname).toBe(`/letters/${letter.id}`);
+    // A submit posted anyway (an old page) is refused with the reason, linked to the findings.
+    const token = await page.$eval('input[name="csrfToken"]', (el) => (el as HTMLInputElement).value);
+    await page.evaluate((t, path) => {
+      const form = document.createElement('form');
+      form.method = 'post';
+      form.action = `${path}/submit`;
+      form.innerHTML = `<input name="csrfToken" value="${t}">`;
+      document.body.append(form);
+      form.submit();
+    }, token, `/letters/${letter.id}`);
+    await page.waitForNavigation();
     const links = await page.$$eval('.govuk-error-summary__list a', (as) => as.map((a) => [a.textContent!.trim(), a.getAttribute('href')]));
     expect(links).toEqual([['Add at least one finding before submitting the letter', '#findings']]);
     expect(await text(page, 'main .govuk-tag')).toBe('Draft');
@@ -558,8 +796,14 @@ describe('when things do not go to plan', () => {
       const { page } = reader;
       await signIn(page, stack.url, 'reader', 'Rita Records');
       expect(await page.$('a[href="/letters/new"]')).toBeNull();
-      expect(await page.$$eval('#status option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['', 'rendered', 'distributed', 'superseded', 'withdrawn']);
-      expect(await texts(page, 'tbody tr td:first-child')).toEqual(['Durham County Council']);
+      // Readers see the archive, not the stages a letter goes through on its way there: only
+      // whether a letter was replaced by a correction or withdrawn.
+      expect(await page.$$eval('#status option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['', 'superseded', 'withdrawn']);
+      const found = await texts(page, '#found tbody tr td:first-child a');
+      expect(found).toContain('9 March 2011 letter, Durham County Council');
+      expect(found).not.toContain('9 March 2011 letter, Testshire County Council');
+      expect(await page.$$('#found .govuk-tag')).toHaveLength(0);
+      await expectAccessible(page);
 
       const draft = (await stack.deps.letters.list({ limit: 50, status: 'draft' })).items[0]!;
       // A draft does not exist for a reader.
@@ -593,8 +837,9 @@ describe('without JavaScript', () => {
       await page.goto(`${stack.url}/letters/${letter.id}`);
       await clickAndWait(page, 'a[href$="/findings/new?category=strength"]');
       await fill(page, 'text', 'Works without scripts.');
-      await clickAndWait(page, 'form button.govuk-button');
+      await clickAndWait(page, 'form button.govuk-button:not([name])');
       expect(await text(page, '.govuk-notification-banner')).toContain('Finding added');
+      await clickAndWait(page, 'a[href$="/check"]');
       await clickAndWait(page, 'form[action$="/submit"] button');
       expect(await text(page, 'main .govuk-tag')).toBe('Submitted');
       expect(await page.evaluate(() => document.body.className)).not.toContain('js-enabled');

@@ -112,3 +112,35 @@ export const RENDERER_MODES = [
   { mode: 'multi-process', singleProcess: false },
   { mode: 'single-process, as on Lambda', singleProcess: true },
 ] as const;
+
+export interface Journey {
+  /** Pages the browser loaded in its main frame: documents received, a redirect chain counting once. */
+  loads: number;
+  /** Forms the person sent: navigations by POST. */
+  submissions: number;
+  stop(): void;
+}
+
+/** Counts what a person waits for along a journey: page loads and form submissions. */
+export function countJourney(page: Page): Journey {
+  const journey = {
+    loads: 0,
+    submissions: 0,
+    stop: () => {
+      page.off('request', onRequest);
+      page.off('response', onResponse);
+    },
+  };
+  const onRequest = (request: import('puppeteer-core').HTTPRequest) => {
+    const first = request.redirectChain().length === 0;
+    if (request.isNavigationRequest() && request.frame() === page.mainFrame() && first && request.method() === 'POST') journey.submissions++;
+  };
+  const onResponse = (response: import('puppeteer-core').HTTPResponse) => {
+    const request = response.request();
+    const redirect = response.status() >= 300 && response.status() < 400;
+    if (request.isNavigationRequest() && request.frame() === page.mainFrame() && !redirect) journey.loads++;
+  };
+  page.on('request', onRequest);
+  page.on('response', onResponse);
+  return journey;
+}

@@ -8,7 +8,8 @@ import { getLetter } from '../../../core/use-cases/read-letters';
 import { submitLetter } from '../../../core/use-cases/review-letters';
 import { idParam } from '../request';
 import { CATEGORY_LABELS, FINDING_FIELDS, isCategory, moveTarget, parseFindingForm, parsePastedFindings } from './finding-form';
-import { setFlash } from './flash';
+import { setFlash, takeFlash } from './flash';
+import { flashMessage } from './letter-page';
 import { addProblems, FormErrors, type FormValues, versionOf } from './form-fields';
 import { changedFacts, formFromFacts, LETTER_FIELDS, LETTER_SECTIONS, parseLetterForm } from './letter-form';
 import type { PageContext, PageEnv, PageKit } from './page-kit';
@@ -92,7 +93,7 @@ export function draftingPages(pages: Hono<PageEnv>, kit: PageKit) {
 
   // ----- Findings -----------------------------------------------------------------------------
 
-  const findingForm = (c: PageContext, letter: Letter, data: { values: FormValues; errors?: FormErrors; findingId?: string }, status = 200) => {
+  const findingForm = (c: PageContext, letter: Letter, data: { values: FormValues; errors?: FormErrors; findingId?: string; flash?: string }, status = 200) => {
     const category = isCategory(data.values.category) ? data.values.category : undefined;
     return kit.render(c, 'finding-form.njk', {
       title: data.findingId ? `Change ${category ? CATEGORY_LABELS[category].one.toLowerCase() : 'a finding'}` : category ? CATEGORY_LABELS[category].add : 'Add a finding',
@@ -124,7 +125,9 @@ export function draftingPages(pages: Hono<PageEnv>, kit: PageKit) {
   pages.get('/letters/:id/findings/new', async (c) => {
     const { letter, editable } = await editableLetter(c);
     if (!editable) return redirectToLetter(c, letter.id);
-    return findingForm(c, letter, { values: { category: c.req.query('category') ?? '' } });
+    // After "Save and add another": say the last one was added.
+    const flash = flashMessage(takeFlash(c), letter);
+    return findingForm(c, letter, { values: { category: c.req.query('category') ?? '' }, flash });
   });
 
   pages.post('/letters/:id/findings/new', async (c) => {

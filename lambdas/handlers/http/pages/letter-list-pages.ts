@@ -18,6 +18,9 @@ const SEARCH_FIELDS: FieldDef[] = [
   { id: 'cursor', kind: 'text', label: 'Page', noun: 'the page' },
 ];
 
+/** Readers choose only whether to see letters replaced by a correction or withdrawn. */
+const READER_STATUSES = ['superseded', 'withdrawn'];
+
 /** Staff see where a letter is in its journey; readers see archived letters, and no stages. */
 const showsStages = (actor: Actor) => actor.role !== 'reader';
 
@@ -32,7 +35,7 @@ export function letterListPages(pages: Hono<PageEnv>, kit: PageKit) {
     const raw = {
       authority: (c.req.query('authority') ?? '').trim(),
       year: (c.req.query('year') ?? '').trim(),
-      status: showsStages(actor) ? (c.req.query('status') ?? '') : '',
+      status: showsStages(actor) || READER_STATUSES.includes(c.req.query('status') ?? '') ? (c.req.query('status') ?? '') : '',
       delivery: c.req.query('delivery') ?? '',
       cursor: c.req.query('cursor') ?? '',
     };
@@ -91,7 +94,9 @@ export function letterListPages(pages: Hono<PageEnv>, kit: PageKit) {
       waiting,
       values: { ...raw, authority: council.kind === 'one' ? council.name : raw.authority },
       showStages: showsStages(actor),
-      statusItems: [{ value: '', text: 'Any status' }, ...LETTER_STATUSES.map((s) => ({ value: s, text: statusTag(s).text }))],
+      statusItems: showsStages(actor)
+        ? [{ value: '', text: 'Any status' }, ...LETTER_STATUSES.map((s) => ({ value: s, text: statusTag(s).text }))]
+        : [{ value: '', text: 'Letters in force' }, { value: 'superseded', text: 'Replaced by a correction' }, { value: 'withdrawn', text: 'Withdrawn' }],
       councilNames: names,
       searched,
       suggestions: suggestions && {
