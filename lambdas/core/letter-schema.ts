@@ -136,6 +136,21 @@ export const FindingInput = z
     description: `One finding. A letter holds at most ${LIMITS.findings} findings, and their texts together at most ${LIMITS.findingsBytes} bytes of UTF-8 (422 naming \`findings\` past that).`,
   });
 
+/** Several findings added at once, in order. */
+export const FindingList = z
+  .array(FindingInput)
+  .min(1, 'must have at least one finding')
+  .max(LIMITS.findings, `must have at most ${LIMITS.findings} findings`)
+  .openapi('FindingList');
+
+/** One finding, or several: how the API documents the body of `POST …/findings`. */
+export const FindingsInput = z.union([FindingInput, FindingList]).openapi('FindingsInput');
+
+/** Where a finding moves: in front of another of its category, or (null) to the end of it. */
+export const MoveInput = z
+  .strictObject({ before: z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'must be a finding id').nullable() })
+  .openapi('MoveInput');
+
 export const FindingPatch = FindingInput.partial()
   .refine((f) => Object.keys(f).length > 0, 'must change at least one field')
   .openapi('FindingPatch', { description: 'The fields of a finding to change; at least one.', minProperties: 1 });
@@ -276,6 +291,47 @@ export const LetterBody = withDateRules(
   description: `A new draft, shaped like the example letter; its council must be in the council directory. ${DATE_RULES} Unknown fields are refused.`,
 });
 
+/**
+ * The body that creates a draft, which may be part-finished: every fact but the council may be
+ * left out until the letter is submitted (submit names each one still missing). Whatever is
+ * given is checked at once, whole: a recipients block, say, is complete or absent.
+ */
+/** The facts of a draft: the council from the start, the rest as they become known. */
+export const DraftFactsShape = {
+  templateId: LetterFactsShape.templateId,
+  authority: Authority,
+  letterDate: LetterFactsShape.letterDate.optional(),
+  sender: Sender.optional(),
+  inspection: Inspection.optional(),
+  recipients: Recipients.optional(),
+  inspector: Inspector.optional(),
+  summary: LetterFactsShape.summary.optional(),
+};
+
+export const DraftInput = withDateRules(
+  z.strictObject({
+    ...DraftFactsShape,
+    templateId: LetterFactsShape.templateId.default(TEMPLATE_IDS[0]),
+    findings: z
+      .array(FindingInput)
+      .max(LIMITS.findings, `must have at most ${LIMITS.findings} findings`)
+      .refine(
+        (findings) => findings.reduce((n, f) => n + f.text.length, 0) <= LIMITS.findingsTotalText,
+        `must have at most ${LIMITS.findingsTotalText} characters of findings in all`,
+      )
+      .default([]),
+  }),
+).openapi('DraftInput');
+
+/** The facts of a draft: the council always, the rest as they become known. */
+export type DraftFacts = Pick<LetterFacts, 'templateId' | 'authority'> & Partial<Omit<LetterFacts, 'templateId' | 'authority'>>;
+
+/** The facts a draft still lacks (or holds wrongly) before it can be submitted, as dotted paths. */
+export function missingFacts(facts: DraftFacts): string[] {
+  const parsed = z.object(LetterFactsShape).safeParse(facts);
+  return parsed.success ? [] : [...new Set(parsed.error.issues.map((i) => i.path.join('.')))];
+}
+
 /** A PATCH replaces whole top-level fields; the merged letter is checked again by the use case. */
 export const LetterPatch = z
   .strictObject({
@@ -312,6 +368,7 @@ export const AddressFixInput = z
 export type LetterFacts = z.infer<typeof LetterFacts>;
 export type LetterInput = z.infer<typeof LetterInput>;
 export type LetterBody = z.infer<typeof LetterBody>;
+export type DraftInput = z.infer<typeof DraftInput>;
 export type LetterPatch = z.infer<typeof LetterPatch>;
 export type FindingInput = z.infer<typeof FindingInput>;
 export type RecipientsInput = z.infer<typeof RecipientsInput>;

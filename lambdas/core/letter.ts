@@ -1,8 +1,9 @@
 import type { ChainHead } from './record';
-import type { FindingCategory, LetterFacts, RecipientRole } from './letter-schema';
 import type { ActorRecord } from './actor';
 import type { CouncilChange } from './council';
 import type { AddressDifference, RecipientOverride } from './recipients';
+import { ValidationError } from './errors';
+import { type DraftFacts, type FindingCategory, type LetterFacts, missingFacts, type RecipientRole } from './letter-schema';
 
 export const LETTER_STATUSES = ['draft', 'submitted', 'approved', 'rendered', 'distributed', 'superseded', 'withdrawn'] as const;
 export type LetterStatus = (typeof LETTER_STATUSES)[number];
@@ -194,9 +195,18 @@ export function placesAfterMove(findings: Finding[], moving: Finding, before: st
   return Object.fromEntries(siblings.map((f, i) => [f.id, i]));
 }
 
+/** The facts of a letter that has them all; a draft that lacks some is refused, naming them. */
+export function completeFacts(letter: Pick<Letter, 'facts'>): LetterFacts {
+  const missing = missingFacts(letter.facts);
+  if (missing.length) throw new ValidationError(missing.map((field) => ({ field, message: 'is required before the letter is submitted, previewed or sent' })));
+  return letter.facts as LetterFacts;
+}
+
+/** What the letter says, as it is rendered: only a letter with all its facts has any. */
 export function contentOf(letter: Letter): LetterContent & { findings: Finding[] } {
+  completeFacts(letter);
   return {
-    ...letter.facts,
+    ...(letter.facts as LetterFacts),
     findings: orderedFindings(letter.findings).map(({ order: _order, ...finding }) => finding),
     ...(letter.supersedes ? { replaces: letter.supersedes } : {}),
   };

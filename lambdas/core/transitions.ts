@@ -2,7 +2,7 @@ import type { CouncilEntry } from './council';
 import { type AppError, ConflictError, ForbiddenError, PreconditionFailedError, ValidationError } from './errors';
 import { fourEyesRefusal } from './four-eyes';
 import { type Actor, contentOf, type Delivery, LETTER_STATUSES, type Letter, type LetterStatus, PROBLEM_STATES, type Role } from './letter';
-import { LIMITS, RECIPIENT_ROLES, type RecipientRole } from './letter-schema';
+import { LIMITS, missingFacts, RECIPIENT_ROLES, type RecipientRole } from './letter-schema';
 import { estimatePages } from './page-estimate';
 
 /** Rendered or later: the letter has its PDF in the archive (rendered, distributed, superseded, withdrawn). */
@@ -58,7 +58,8 @@ const hasFindings: Requirement = {
 
 /** A letter that would print more pages than the limit is refused before anyone can approve it. */
 const withinPageLimit: Requirement = {
-  holds: (letter) => estimatePages(contentOf(letter)) <= LIMITS.pages,
+  // A letter still missing facts has no pages to count yet: the missing facts are said instead.
+  holds: (letter) => missingFacts(letter.facts).length > 0 || estimatePages(contentOf(letter)) <= LIMITS.pages,
   problem: (letter) =>
     new ValidationError([
       {
@@ -66,6 +67,11 @@ const withinPageLimit: Requirement = {
         message: `would print about ${estimatePages(contentOf(letter))} pages; a letter may have at most ${LIMITS.pages}: shorten the findings or the summary`,
       },
     ]),
+};
+
+const hasEveryFact: Requirement = {
+  holds: (letter) => missingFacts(letter.facts).length === 0,
+  problem: (letter) => new ValidationError(missingFacts(letter.facts).map((field) => ({ field, message: 'is required before the letter is submitted' }))),
 };
 
 /**
@@ -121,7 +127,7 @@ export const ACTIONS = {
   create: { who: STAFF, done: 'created' },
   read: { who: EVERYONE, from: LETTER_STATUSES, done: 'read' },
   edit: { who: STAFF, from: ['draft'], done: 'edited', requires: [ownDraft], authors: true },
-  submit: { who: STAFF, from: ['draft'], to: 'submitted', done: 'submitted', requires: [ownDraft, hasFindings, withinPageLimit], authors: true },
+  submit: { who: STAFF, from: ['draft'], to: 'submitted', done: 'submitted', requires: [ownDraft, hasEveryFact, hasFindings, withinPageLimit], authors: true },
   // Any manager may return a letter, its authors included: returning changes nothing in it.
   return: { who: MANAGERS, from: ['submitted'], to: 'draft', done: 'returned' },
   approve: { who: MANAGERS, from: ['submitted'], to: 'approved', done: 'approved', requires: [fourEyes, withinPageLimit] },
@@ -178,9 +184,12 @@ export const allowedFrom = (action: LetterAction, status: LetterStatus) => rule(
 export function check(letter: Letter, action: LetterAction, expectedVersion?: number, asking: Asking = {}): void {
   if (!allowedFrom(action, letter.status)) throw wrongStatus(action, letter.status);
   if (expectedVersion !== undefined && letter.version !== expectedVersion) throw new PreconditionFailedError(letter.version);
-  for (const requirement of rule(action).requires ?? []) {
-    if (!requirement.holds(letter, asking)) throw requirement.problem(letter, asking);
+  // Every unmet requirement at once: a letter short of several things says all of them.
+  const problems = (rule(action).requires ?? []).filter((r) => !r.holds(letter, asking)).map((r) => r.problem(letter, asking));
+  if (problems.length > 1 && problems.every((p) => p instanceof ValidationError)) {
+    throw new ValidationError(problems.flatMap((p) => (p as ValidationError).fields));
   }
+  if (problems[0]) throw problems[0];
 }
 
 /** Why the table refuses this person the action on the letter as read, or undefined: for pages deciding what to offer. */

@@ -133,6 +133,81 @@ describe('drafts', () => {
   });
 });
 
+describe('part-finished drafts, several findings, and their order', () => {
+  it('saves a draft with only its council, and names each missing field at submit', async () => {
+    const created = await inspector.post('/api/letters', { authority: { name: 'Partway Borough Council' }, summary: 'Known so far.\r\n\r\nA second paragraph.' });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ status: 'draft', authority: { name: 'Partway Borough Council' }, summary: 'Known so far.\n\nA second paragraph.' });
+    expect(created.body.recipients).toBeUndefined();
+    const id = created.body.id;
+
+    const refused = await inspector.post(`/api/letters/${id}/submit`);
+    expect(refused.status).toBe(422);
+    expect(refused.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(
+      ['findings', 'inspection', 'inspector', 'letterDate', 'recipients', 'sender'].sort(),
+    );
+    // A preview needs the whole letter too, and says what is missing rather than failing.
+    expect((await inspector.get(`/api/letters/${id}/preview`)).status).toBe(422);
+
+    const { findings: _f, authority: _a, summary: _s, templateId: _t, ...rest } = exampleLetter();
+    const patched = await inspector.patch(`/api/letters/${id}`, rest, { 'If-Match': '"1"' });
+    expect(patched.status).toBe(200);
+    const added = await inspector.post(`/api/letters/${id}/findings`, [{ category: 'strength', text: 'One.' }]);
+    expect(added.status).toBe(201);
+    expect((await inspector.post(`/api/letters/${id}/submit`)).status).toBe(200);
+  });
+
+  it('adds several findings in one request, in order, all or none', async () => {
+    const letter = await inspector.createLetter({ findings: [] });
+    const several = [
+      { category: 'areaForDevelopment', text: 'First.\r\nWith a second line.' },
+      { category: 'areaForDevelopment', text: 'Second.' },
+      { category: 'strength', text: 'Third.' },
+    ];
+    const added = await inspector.post(`/api/letters/${letter.id}/findings`, several);
+    expect(added.status).toBe(201);
+    expect(added.headers.get('location')).toBe(`/api/letters/${letter.id}`);
+    expect(added.body.findings.map((f: any) => f.text)).toEqual(['First.\nWith a second line.', 'Second.', 'Third.']);
+    expect(added.body.version).toBe(2);
+
+    const bad = await inspector.post(`/api/letters/${letter.id}/findings`, [{ category: 'strength', text: 'Fine.' }, { category: 'strength', text: 'x'.repeat(3_001) }]);
+    expect(bad.status).toBe(422);
+    expect(bad.body.errors).toEqual([expect.objectContaining({ field: '[1].text' })]);
+    expect((await inspector.post(`/api/letters/${letter.id}/findings`, [])).status).toBe(422);
+    expect((await inspector.get(`/api/letters/${letter.id}`)).body.findings).toHaveLength(3);
+  });
+
+  it('moves a finding within its category at the version read, and keeps that order', async () => {
+    const letter = await inspector.createLetter();
+    const areas = () => inspector.get(`/api/letters/${letter.id}`).then((r) => r.body.findings.filter((f: any) => f.category === 'areaForDevelopment').map((f: any) => f.id));
+    const [a, b, c] = await areas();
+    const path = `/api/letters/${letter.id}/findings/${c}/move`;
+
+    expect((await inspector.post(path, { before: a })).status).toBe(428);
+    expect((await inspector.post(path, { before: a }, { 'If-Match': '"7"' })).status).toBe(412);
+    const strength = (await inspector.get(`/api/letters/${letter.id}`)).body.findings.find((f: any) => f.category === 'strength').id;
+    const wrongCategory = await inspector.post(path, { before: strength }, { 'If-Match': '"1"' });
+    expect(wrongCategory.status).toBe(422);
+    expect(wrongCategory.body.errors).toEqual([expect.objectContaining({ field: 'before' })]);
+
+    const moved = await inspector.post(path, { before: a }, { 'If-Match': '"1"' });
+    expect(moved.status).toBe(200);
+    expect(moved.headers.get('etag')).toBe('"2"');
+    expect(await areas()).toEqual([c, a, b]);
+    expect((await inspector.post(`/api/letters/${letter.id}/findings/${c}/move`, { before: null }, { 'If-Match': '"2"' })).status).toBe(200);
+    expect(await areas()).toEqual([a, b, c]);
+    // A finding added after a move goes to the end of its category.
+    const added = await inspector.post(`/api/letters/${letter.id}/findings`, { category: 'areaForDevelopment', text: 'Added last.' });
+    expect(await areas()).toEqual([a, b, c, added.body.id]);
+  });
+
+  it('refuses a line break where the letter prints one line, in words', async () => {
+    const refused = await inspector.post('/api/letters', { authority: { name: 'Two\nLines Council' } });
+    expect(refused.status).toBe(422);
+    expect(refused.body.errors).toEqual([{ field: 'authority.name', message: 'must be on one line, without line breaks' }]);
+  });
+});
+
 describe('workflow', () => {
   it('goes draft → submitted → returned with a comment → submitted → approved', async () => {
     const letter = await inspector.createLetter();
@@ -320,6 +395,7 @@ describe('the OpenAPI document', () => {
         '/api/letters/{id}',
         '/api/letters/{id}/findings',
         '/api/letters/{id}/findings/{findingId}',
+        '/api/letters/{id}/findings/{findingId}/move',
         '/api/letters/{id}/submit',
         '/api/letters/{id}/return',
         '/api/letters/{id}/approve',

@@ -22,8 +22,9 @@ export async function searchLetters(client: DynamoDBDocumentClient, tableName: s
     keyCondition += ' AND #sk BETWEEN :from AND :to';
     Object.assign(values, { ':from': query.from, ':to': `${query.to}~` });
   } else if (query.from) {
-    keyCondition += ' AND #sk >= :from';
-    values[':from'] = query.from;
+    // Dated letters only: an undated draft's key sorts after every date.
+    keyCondition += ' AND #sk BETWEEN :from AND :to';
+    Object.assign(values, { ':from': query.from, ':to': '9999-12-31~' });
   } else if (query.to) {
     keyCondition += ' AND #sk <= :to';
     values[':to'] = `${query.to}~`;

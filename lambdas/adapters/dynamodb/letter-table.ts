@@ -43,6 +43,9 @@ export const LIST_PARTITION = 'LETTER';
 /** Council names are matched as the directory matches them: NFKC, ignoring case and spacing. */
 export const authorityKey = (name: string) => councilNameKey(name);
 
+/** A draft not yet dated sorts before every date, newest first, and within no date range. */
+export const UNDATED = '~';
+
 /** Newest first by letter date; the id, which sorts by creation time, breaks ties and makes the key unique. */
 export const listSortKey = (letterDate: string, id: string) => `${letterDate}#${id}`;
 
@@ -67,7 +70,7 @@ export interface LetterItem extends Omit<Letter, 'findings' | 'history' | 'histo
 export function listingKeys(letter: Pick<Letter, 'id' | 'facts'>) {
   return {
     listPk: LIST_PARTITION,
-    listSk: listSortKey(letter.facts.letterDate, letter.id),
+    listSk: listSortKey(letter.facts.letterDate ?? UNDATED, letter.id),
     authorityKey: authorityKey(letter.facts.authority.name),
   };
 }

@@ -1,6 +1,6 @@
 import { letterFileName } from '../covering-email';
 import { ForbiddenError } from '../errors';
-import { type AccessEntry, type Actor, LETTER_STATUSES, type Letter, type LetterStatus } from '../letter';
+import { type AccessEntry, type Actor, completeFacts, LETTER_STATUSES, type Letter, type LetterStatus } from '../letter';
 import type { LetterPage } from '../ports';
 import { check, isArchived, isCurrent, RENDERED_OR_LATER } from '../transitions';
 import { type ArchiveContext, authorise, type LetterContext, loadLetter } from './context';
@@ -81,5 +81,5 @@ export async function retrievePdf(
   check(letter, 'retrieve');
   const pdf = letter.pdf!;
   await ctx.letters.recordAccess(id, access(ctx, actor, 'pdf-retrieved'));
-  return ctx.archive.presignedGetUrl(pdf.key, ctx.presignExpiresSeconds, letterFileName(letter.facts));
+  return ctx.archive.presignedGetUrl(pdf.key, ctx.presignExpiresSeconds, letterFileName(completeFacts(letter)));
 }

@@ -1,11 +1,12 @@
 import { type Context, Hono } from 'hono';
-import { AddressFixInput, ApproveInput, FindingInput, FindingPatch, LetterBody, LetterPatch, ReturnInput, WithdrawInput } from '../../core/letter-schema';
+import { AddressFixInput, ApproveInput, FindingInput, FindingList, FindingPatch, LetterBody, LetterPatch, MoveInput, ReturnInput, WithdrawInput } from '../../core/letter-schema';
 import { NotFoundError } from '../../core/errors';
 import { correctLetter, fixDeliveryAddress } from '../../core/use-cases/correct-letter';
 import { withdrawLetter } from '../../core/use-cases/withdraw-letter';
 import type { Letter } from '../../core/letter';
 import { RECIPIENT_ROLES, type RecipientRole } from '../../core/letter-schema';
-import { addFinding, createLetter, removeFinding, updateFinding, updateLetter } from '../../core/use-cases/draft-letters';
+import { z } from 'zod';
+import { addFinding, addFindings, createLetter, moveFinding, removeFinding, updateFinding, updateLetter } from '../../core/use-cases/draft-letters';
 import { getLetter, listLetters, retrievePdf } from '../../core/use-cases/read-letters';
 import { approveLetter, returnLetter, submitLetter } from '../../core/use-cases/review-letters';
 import { redistributeLetter } from '../../core/use-cases/distribute-letter';
@@ -14,7 +15,7 @@ import type { ApiDependencies, ApiEnv } from './api-context';
 import { letterResponse, letterSummaryResponse, readerLetterResponse } from './letter-view';
 import { EmptyBody, ListQuery, PreviewQuery } from './openapi';
 import { previewPolicy } from './preview-policy';
-import { idParam, ifMatch, jsonBody, queryParams, versionFromBodyOrIfMatch } from './request';
+import { checkBody, idParam, ifMatch, jsonBody, queryParams, versionFromBodyOrIfMatch } from './request';
 
 
 function sendLetter(c: Context<ApiEnv>, letter: Letter, status: 200 | 201 | 202 = 200) {
@@ -48,10 +49,24 @@ export function letterRoutes(deps: ApiDependencies) {
 
   api.post('/letters/:id/findings', async (c) => {
     const id = idParam(c, 'id');
-    const { letter, finding } = await addFinding(deps, c.get('actor'), id, await jsonBody(c, FindingInput));
+    // One finding, or an array of them: each checked by its own schema, so problems name fields.
+    const body = await jsonBody(c, z.unknown());
+    if (Array.isArray(body)) {
+      // Several at once, all or none, in the order given: the letter with them.
+      const { letter } = await addFindings(deps, c.get('actor'), id, checkBody(FindingList, body));
+      c.header('Location', `/api/letters/${id}`);
+      return sendLetter(c, letter, 201);
+    }
+    const { letter, finding } = await addFinding(deps, c.get('actor'), id, checkBody(FindingInput, body));
     c.header('Location', `/api/letters/${id}/findings/${finding.id}`);
-    c.header('ETag', `"${letter.version}"`);
-    return c.json(finding, 201);
+    return sendLetter(c, letter, 201);
+  });
+
+  api.post('/letters/:id/findings/:findingId/move', async (c) => {
+    const [id, findingId] = [idParam(c, 'id'), idParam(c, 'findingId')];
+    const version = ifMatch(c, true);
+    const { before } = await jsonBody(c, MoveInput);
+    return sendLetter(c, await moveFinding(deps, c.get('actor'), id, findingId, version, before));
   });
 
   api.patch('/letters/:id/findings/:findingId', async (c) => {

@@ -23,6 +23,15 @@ export function idParam(c: Context, name: 'id' | 'findingId'): string {
   return value;
 }
 
+/**
+ * Line breaks are normalised at the edge (CR LF, from Windows, forms and pasted text, to LF), so
+ * limits count what the letter prints and no text is refused for its line endings. In JSON a
+ * line break inside a string is always an escape (`\r`, `\u000d`); they are rewritten in the
+ * text before parsing, which needs no walk over a body however deeply it nests.
+ */
+const ESCAPED_CR = /(?<!\\)((?:\\\\)*)\\(?:r|u000[dD])(?:\\(?:n|u000[aA]))?/g;
+export const normaliseEscapedLineBreaks = (json: string) => json.replace(ESCAPED_CR, '$1\\n');
+
 /** Reads a JSON body: right media type, within the size limit, well formed, and valid for the schema. */
 export async function jsonBody<S extends z.ZodType>(c: Context, schema: S, options: { optional?: boolean } = {}): Promise<z.infer<S>> {
   const raw = await c.req.text();
@@ -32,12 +41,15 @@ export async function jsonBody<S extends z.ZodType>(c: Context, schema: S, optio
   if (Buffer.byteLength(raw, 'utf8') > LIMITS.body) throw new PayloadTooLargeError(LIMITS.body);
   let data: unknown;
   try {
-    // Line breaks are normalised at the edge (CR LF from Windows, forms and pasted text to LF),
-    // so limits count what the letter prints and no text is refused for its line endings.
-    data = JSON.parse(raw, (_key, value) => (typeof value === 'string' ? value.replace(/\r\n?/g, '\n') : value));
+    data = JSON.parse(normaliseEscapedLineBreaks(raw));
   } catch (error) {
     throw new MalformedRequestError(`The body is not valid JSON: ${(error as Error).message}`, [{ field: 'body', message: 'is not valid JSON' }]);
   }
+  return checkBody(schema, data);
+}
+
+/** Checks a body already read against a schema: 422 naming each field at fault. */
+export function checkBody<S extends z.ZodType>(schema: S, data: unknown): z.infer<S> {
   // With the input on each issue, a wrong value is told apart from a missing one.
   const parsed = schema.safeParse(data, { reportInput: true });
   if (!parsed.success) throw new ValidationError(fieldProblems(parsed.error));

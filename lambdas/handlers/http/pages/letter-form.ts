@@ -1,4 +1,4 @@
-import { dateRuleIssues, LetterInput, type LetterFacts, LIMITS, TEMPLATE_IDS } from '../../../core/letter-schema';
+import { dateRuleIssues, type DraftFacts, DraftInput, type LetterFacts, LIMITS, TEMPLATE_IDS } from '../../../core/letter-schema';
 import { dateValues, readDate } from './date-fields';
 import { addIssues, capital, type FieldDef, field as f, fieldHref, FormErrors, type FormValues, idOfPath, type SectionDef } from './form-fields';
 
@@ -104,37 +104,58 @@ export function setPath(target: Record<string, unknown>, path: string[], value: 
   node[path.at(-1)!] = value;
 }
 
-/** The form's fields filled from a letter, for editing it. */
-export function formFromFacts(facts: LetterFacts): FormValues {
-  const prev = facts.inspection.previousInspection;
-  return {
+/** The form's fields filled from a letter, for editing it: what it has so far. */
+export function formFromFacts(facts: DraftFacts): FormValues {
+  const inspection = facts.inspection;
+  const prev = inspection?.previousInspection;
+  const r = facts.recipients;
+  const values: Record<string, string | undefined> = {
     templateId: facts.templateId,
     'authority-name': facts.authority.name,
-    ...dateValues('inspection-startDate', facts.inspection.startDate, true),
-    ...dateValues('inspection-endDate', facts.inspection.endDate, true),
-    previousInspection: prev ? 'yes' : 'no',
+    ...dateValues('inspection-startDate', inspection?.startDate, true),
+    ...dateValues('inspection-endDate', inspection?.endDate, true),
+    previousInspection: inspection ? (prev ? 'yes' : 'no') : undefined,
     ...dateValues('inspection-previousInspection-month', prev?.month, false),
-    ...(prev ? { 'inspection-previousInspection-developmentAreasAddressed': prev.developmentAreasAddressed ? 'yes' : 'no' } : {}),
+    'inspection-previousInspection-developmentAreasAddressed': prev ? (prev.developmentAreasAddressed ? 'yes' : 'no') : undefined,
     ...dateValues('letterDate', facts.letterDate, true),
     summary: facts.summary,
-    'inspector-name': facts.inspector.name,
-    'inspector-jobTitle': facts.inspector.jobTitle,
-    'sender-directPhone': facts.sender.directPhone,
-    'sender-directEmail': facts.sender.directEmail,
-    'recipients-director-honorific': facts.recipients.director.honorific,
-    'recipients-director-name': facts.recipients.director.name,
-    'recipients-director-jobTitle': facts.recipients.director.jobTitle,
-    'recipients-director-organisation': facts.recipients.director.organisation,
-    'recipients-director-address': facts.recipients.director.address.join('\n'),
-    'recipients-director-email': facts.recipients.director.email,
-    'recipients-chiefExecutive-name': facts.recipients.chiefExecutive.name,
-    'recipients-chiefExecutive-jobTitle': facts.recipients.chiefExecutive.jobTitle,
-    'recipients-chiefExecutive-organisation': facts.recipients.chiefExecutive.organisation,
-    'recipients-chiefExecutive-email': facts.recipients.chiefExecutive.email,
-    'recipients-dfe-name': facts.recipients.dfe.name,
-    'recipients-dfe-organisation': facts.recipients.dfe.organisation,
-    'recipients-dfe-email': facts.recipients.dfe.email,
+    'inspector-name': facts.inspector?.name,
+    'inspector-jobTitle': facts.inspector?.jobTitle,
+    'sender-directPhone': facts.sender?.directPhone,
+    'sender-directEmail': facts.sender?.directEmail,
+    'recipients-director-honorific': r?.director.honorific,
+    'recipients-director-name': r?.director.name,
+    'recipients-director-jobTitle': r?.director.jobTitle,
+    'recipients-director-organisation': r?.director.organisation,
+    'recipients-director-address': r?.director.address.join('\n'),
+    'recipients-director-email': r?.director.email,
+    'recipients-chiefExecutive-name': r?.chiefExecutive.name,
+    'recipients-chiefExecutive-jobTitle': r?.chiefExecutive.jobTitle,
+    'recipients-chiefExecutive-organisation': r?.chiefExecutive.organisation,
+    'recipients-chiefExecutive-email': r?.chiefExecutive.email,
+    'recipients-dfe-name': r?.dfe.name,
+    'recipients-dfe-organisation': r?.dfe.organisation,
+    'recipients-dfe-email': r?.dfe.email,
   };
+  return Object.fromEntries(Object.entries(values).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+/** The top-level fact each field belongs to: a fact left wholly blank is saved as not yet known. */
+const factOf = (id: string) => (id === 'previousInspection' ? 'inspection' : id.split('-')[0]!);
+
+function isBlank(values: FormValues, def: FieldDef): boolean {
+  if (def.kind === 'date' || def.kind === 'month') {
+    return (def.kind === 'date' ? ['day', 'month', 'year'] : ['month', 'year']).every((p) => !(values[`${def.id}-${p}`] ?? '').trim());
+  }
+  return !(values[def.id] ?? '').trim();
+}
+
+/** Facts with nothing typed in any of their fields: left out of a part-finished draft. */
+function blankFacts(values: FormValues): Set<string> {
+  const facts = new Set(LETTER_FIELDS.map((d) => factOf(d.id)));
+  for (const def of LETTER_FIELDS) if (!isBlank(values, def)) facts.delete(factOf(def.id));
+  facts.delete('authority'); // the council is needed from the start
+  return facts;
 }
 
 /** The dates each rule between dates compares: a rule is only judged when both could be read. */
@@ -148,13 +169,15 @@ const DATE_RULE_INPUTS: Record<string, string[]> = {
  * Reads the letter form into the letter's facts, checked by the same schema as the API's
  * `POST /api/letters` (so the same rules, limits and date checks apply), or into errors.
  */
-export function parseLetterForm(values: FormValues): { facts?: LetterFacts; errors: FormErrors } {
+export function parseLetterForm(values: FormValues): { facts?: DraftFacts; errors: FormErrors } {
   const errors = new FormErrors();
   const candidate: Record<string, unknown> = {
     templateId: TEMPLATE_IDS.includes(values.templateId as never) ? values.templateId : TEMPLATE_IDS[0],
   };
   const previous = values.previousInspection;
+  const blank = blankFacts(values);
   for (const def of LETTER_FIELDS) {
+    if (blank.has(factOf(def.id))) continue;
     const path = def.id.split('-');
     const raw = values[def.id] ?? '';
     if (def.id === 'previousInspection') {
@@ -183,9 +206,9 @@ export function parseLetterForm(values: FormValues): { facts?: LetterFacts; erro
       setPath(candidate, path, raw.trim());
     }
   }
-  if (previous !== 'yes') delete (candidate.inspection as Record<string, unknown>).previousInspection;
+  if (previous !== 'yes' && candidate.inspection) delete (candidate.inspection as Record<string, unknown>).previousInspection;
 
-  const parsed = LetterInput.safeParse(candidate);
+  const parsed = DraftInput.safeParse(candidate);
   if (!parsed.success) {
     // Rules between dates are judged below, only where both dates could be read.
     const own = parsed.error.issues.filter((i) => !(i.code === 'custom' && DATE_RULE_INPUTS[idOfPath(i.path).id]));
@@ -207,10 +230,10 @@ export function parseLetterForm(values: FormValues): { facts?: LetterFacts; erro
 }
 
 /** The fields of `next` that differ from `current`: what an edit changes, and nothing else. */
-export function changedFacts(current: LetterFacts, next: LetterFacts): Partial<LetterFacts> {
+export function changedFacts(current: DraftFacts, next: DraftFacts): Partial<LetterFacts> {
   const patch: Record<string, unknown> = {};
-  for (const key of Object.keys(next) as (keyof LetterFacts)[]) {
-    if (JSON.stringify(current[key]) !== JSON.stringify(next[key])) patch[key] = next[key];
+  for (const key of Object.keys(next) as (keyof DraftFacts)[]) {
+    if (next[key] !== undefined && JSON.stringify(current[key]) !== JSON.stringify(next[key])) patch[key] = next[key];
   }
   return patch as Partial<LetterFacts>;
 }

@@ -1,6 +1,6 @@
 import { coveringEmail } from '../../../core/covering-email';
 import { type Actor, contentOf, type DeliveryState, hasDeliveryProblem, type HistoryEntry, type Letter, type LetterStatus, orderedFindings } from '../../../core/letter';
-import { FINDING_CATEGORIES, LetterFacts, RECIPIENT_ROLES } from '../../../core/letter-schema';
+import { FINDING_CATEGORIES, LetterFacts, missingFacts, RECIPIENT_ROLES } from '../../../core/letter-schema';
 import { FIXABLE_STATES, isArchived, rolesToResend } from '../../../core/transitions';
 import { can } from '../../../core/roles';
 import { refusal } from '../../../core/transitions';
@@ -114,10 +114,11 @@ const TASKS: { id: string; title: string; hint?: string; section: string; paths:
   { id: 'recipients', title: 'Recipients', hint: 'The director, the chief executive and the Department for Education', section: 'director', paths: ['recipients'] },
 ];
 
-/** Fields of the facts that are missing or not yet right, as dotted paths. */
-export function missingFacts(facts: unknown): string[] {
-  const parsed = LetterFacts.safeParse(facts);
-  return parsed.success ? [] : parsed.error.issues.map((i) => i.path.join('.'));
+/** The task a missing fact belongs to, as a person names it: "the recipients". */
+export function unfinishedPart(field: string): string {
+  const top = field.split('.')[0]!;
+  const task = TASKS.find((t) => t.paths.includes(top));
+  return task ? `the ${task.title.charAt(0).toLowerCase()}${task.title.slice(1)}` : `the ${top}`;
 }
 
 function taskList(letter: Letter, missing: string[]) {

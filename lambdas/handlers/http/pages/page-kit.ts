@@ -6,8 +6,8 @@ import { LIMITS } from '../../../core/letter-schema';
 import { getLetter, listLetters } from '../../../core/use-cases/read-letters';
 import type { ApiDependencies, ApiEnv } from '../api-context';
 import { type AssetStore, loadAssets } from './assets';
-import { FormErrors, type FormValues, formValues } from './form-fields';
-import { letterPageView, outgoingEmails } from './letter-page';
+import { capital, FormErrors, type FormValues, formValues } from './form-fields';
+import { letterPageView, outgoingEmails, unfinishedPart } from './letter-page';
 import type { CognitoSettings } from './session';
 import { peekPostedForm, whatWasPosted } from './resume';
 import { secondsToExpiry, sessionToken } from './session';
@@ -173,8 +173,8 @@ export function createPageKit(deps: PageDependencies): PageKit {
       const errors = new FormErrors();
       if (error instanceof ValidationError && error.fields.length) {
         for (const p of error.fields) {
-          const anchor = p.field === 'findings' ? 'findings' : 'actions';
-          errors.add(anchor, p.field === 'findings' ? 'Add at least one finding before submitting the letter' : `${p.field} ${p.message}`);
+          if (p.field === 'findings') errors.add('findings', 'Add at least one finding before submitting the letter');
+          else errors.add(`task-${p.field.split('.')[0]}`, `${capital(unfinishedPart(p.field))} is not finished: complete it before submitting the letter`, '#actions');
         }
       } else if (error instanceof PreconditionFailedError) {
         errors.add('actions', 'The letter has changed since you opened it. Read it again before you act on it.');
