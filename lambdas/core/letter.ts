@@ -56,6 +56,8 @@ export interface HistoryEntry {
   seq?: number;
   /** Its hash in the chain, once sealed. */
   hash?: string;
+  /** A changed finding: which it was (its number within its category) and its text before and after. */
+  change?: { category: FindingCategory; number: number; before: string; after: string };
 }
 
 /** A retrieval of an archived letter: kept beside the letter, outside its chained record. */

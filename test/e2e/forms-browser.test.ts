@@ -568,9 +568,9 @@ describe('a manager approves it and it is sent', () => {
   it('shows the three emails in the local outbox', async () => {
     const { page } = manager;
     await page.goto(`${stack.url}/dev/outbox.html`);
-    const rows = await texts(page, 'tbody tr');
+    const rows = (await texts(page, 'tbody tr')).filter((r) => r.includes('Durham County Council'));
     expect(rows).toHaveLength(3);
-    const to = await texts(page, 'tbody tr td:nth-child(2)');
+    const to = rows.map((r) => r.split('\t')[1]);
     expect(to.sort()).toEqual(['andrew.spencer@education.example', 'david.williams@durham.example', 'george.garlick@durham.example']);
     for (const row of rows) expect(row).toMatch(/\.pdf \(application\/pdf, \d+ KB\)/);
     await expectAccessible(page);
@@ -596,6 +596,24 @@ describe('a manager approves it and it is sent', () => {
     expect(await text(inspector.page, 'main .govuk-tag')).toBe('Returned');
     expect(await inspector.page.$$('.govuk-notification-banner')).toHaveLength(0);
     expect((await stack.deps.letters.get(letter.id))!.returnComment).toBe('Please say more about <the> audit systems.\nAnd the second line.');
+
+    // The inspector changes a finding and submits again; the manager sees what changed.
+    const before = await text(inspector.page, '#areaForDevelopment + ol > li:nth-child(2) .app-finding');
+    await clickAndWait(inspector.page, '#areaForDevelopment + ol > li:nth-child(2) a[href$="/edit"]');
+    await fill(inspector.page, 'text', 'Audit systems are now described in full.');
+    await clickAndWait(inspector.page, 'form button.govuk-button');
+    expect((await (await stack.as('inspector', 'Simon Rushall')).post(`/api/letters/${letter.id}/submit`)).status).toBe(200);
+
+    await page.goto(`${stack.url}/letters/${letter.id}`);
+    const changed = await page.$$eval('#history tbody tr', (rows) =>
+      rows.map((r) => ({
+        what: r.querySelector('td:nth-child(3)')!.firstChild!.textContent!.trim(),
+        before: r.querySelector('.app-change__before')?.textContent,
+        after: r.querySelector('.app-change__after')?.textContent,
+      })).filter((r) => r.before !== undefined),
+    );
+    expect(changed).toEqual([{ what: 'Changed area for development 2', before, after: 'Audit systems are now described in full.' }]);
+    await expectAccessible(page);
   });
 
   it('tells a manager who approved a letter, and when, when they approve it again from an old page', async () => {

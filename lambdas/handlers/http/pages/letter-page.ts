@@ -43,6 +43,7 @@ const HISTORY_ACTIONS: Record<string, string> = {
   'finding-added': 'Added a finding',
   'finding-edited': 'Changed a finding',
   'finding-removed': 'Removed a finding',
+  'finding-moved': 'Moved a finding',
   submitted: 'Submitted for approval',
   returned: 'Returned to the inspectors',
   approved: 'Approved',
@@ -105,7 +106,7 @@ export function listRowView(letter: Letter, showStage = true) {
   };
 }
 
-type TaskStatus = { text: string } | { tag: Tag };
+type TaskStatus = { text: string; classes?: string } | { tag: Tag };
 
 /** Where each part of a draft stands, for the task list: which fields it holds, and which are still missing. */
 const TASKS: { id: string; title: string; hint?: string; section: string; paths: string[] }[] = [
@@ -147,7 +148,7 @@ function taskList(letter: Letter, missing: string[]) {
     title: { text: 'Check and submit' },
     hint: undefined,
     href: ready ? `/letters/${letter.id}/check` : (undefined as unknown as string),
-    status: ready ? { tag: { text: 'Not yet started', classes: 'govuk-tag--blue' } } : { text: 'Cannot start yet' },
+    status: ready ? { tag: { text: 'Not yet started', classes: 'govuk-tag--blue' } } : { text: 'Cannot start yet', classes: 'govuk-task-list__status--cannot-start-yet' },
   });
   return { items, ready, completed: items.filter((i) => 'text' in i.status && i.status.text === 'Completed').length + (findings ? 1 : 0) };
 }
@@ -295,6 +296,18 @@ export function letterPageView(letter: Letter, actor: Actor) {
 /** History, newest first, in words: "Changed area for development 2", with the text before and after. */
 export function historyView(letter: Letter) {
   return [...letter.history]
-    .map((h) => ({ ...h, when: dateTime(h.at), what: HISTORY_ACTIONS[h.action] ?? h.action }))
+    .map((h) => {
+      const base = { ...h, when: dateTime(h.at), what: HISTORY_ACTIONS[h.action] ?? h.action };
+      if (h.action === 'finding-edited' && h.change) {
+        const which = `${CATEGORY_LABELS[h.change.category].one.toLowerCase()} ${h.change.number}`;
+        return { ...base, what: `Changed ${which}`, detail: undefined, change: h.change };
+      }
+      if (h.action.startsWith('finding-')) {
+        // Ids mean nothing to a person; several added at once are counted.
+        const count = h.action === 'finding-added' ? (h.detail ?? '').split(', ').filter(Boolean).length : 1;
+        return { ...base, what: count > 1 ? `Added ${count} findings` : base.what, detail: undefined };
+      }
+      return base;
+    })
     .reverse();
 }
