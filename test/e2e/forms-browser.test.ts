@@ -630,11 +630,14 @@ describe('a manager approves it and it is sent', () => {
     const { page } = manager;
     await submittedLetter(await stack.as('inspector', 'Simon Rushall'), { authority: { name: 'Waiting Borough Council' } });
     await page.goto(`${stack.url}/letters`);
-    expect(await texts(page, '#waiting tbody tr td:first-child a')).toEqual(['9 March 2011 letter, Waiting Borough Council']);
+    expect(await texts(page, '#waiting tbody tr td:first-child a')).toEqual([
+      '9 March 2011 letter, Waiting Borough Council',
+      '9 March 2011 letter, Testshire County Council',
+    ]);
     const rows = await page.$$eval('#found tbody tr', (trs) => trs.map((tr) => [tr.querySelector('a')!.textContent!.trim(), tr.querySelector('.govuk-tag')!.textContent!.trim()]));
     expect(rows).toEqual(expect.arrayContaining([
       ['9 March 2011 letter, Durham County Council', 'Distributed'],
-      ['9 March 2011 letter, Testshire County Council', 'Returned'],
+      ['9 March 2011 letter, Testshire County Council', 'Submitted'],
     ]));
     await expectAccessible(page);
     await screenshot(page, '12-letters');
