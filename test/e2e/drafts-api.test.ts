@@ -81,20 +81,23 @@ describe('drafts', () => {
     const letter = await inspector.createLetter({ findings: [] });
     const added = await inspector.post(`/api/letters/${letter.id}/findings`, { category: 'strength', text: 'Strong leadership.' });
     expect(added.status).toBe(201);
-    expect(added.body).toMatchObject({ category: 'strength', text: 'Strong leadership.' });
+    // The letter with its new finding; Location names the finding.
+    const findingId = added.headers.get('location')!.split('/').pop()!;
+    expect(added.headers.get('location')).toBe(`/api/letters/${letter.id}/findings/${findingId}`);
+    expect(added.body.findings).toEqual([{ id: findingId, category: 'strength', text: 'Strong leadership.' }]);
     expect(added.headers.get('etag')).toBe('"2"');
 
-    const edited = await inspector.patch(`/api/letters/${letter.id}/findings/${added.body.id}`, { text: 'Very strong leadership.' }, { 'If-Match': '"2"' });
+    const edited = await inspector.patch(`/api/letters/${letter.id}/findings/${findingId}`, { text: 'Very strong leadership.' }, { 'If-Match': '"2"' });
     expect(edited.status).toBe(200);
-    expect(edited.body.findings).toEqual([{ id: added.body.id, category: 'strength', text: 'Very strong leadership.' }]);
+    expect(edited.body.findings).toEqual([{ id: findingId, category: 'strength', text: 'Very strong leadership.' }]);
 
-    const removed = await inspector.delete(`/api/letters/${letter.id}/findings/${added.body.id}`, { 'If-Match': edited.headers.get('etag')! });
+    const removed = await inspector.delete(`/api/letters/${letter.id}/findings/${findingId}`, { 'If-Match': edited.headers.get('etag')! });
     expect(removed.status).toBe(200);
     expect(removed.body.findings).toEqual([]);
     const history = (await inspector.get(`/api/letters/${letter.id}`)).body.history;
     expect(history.map((h: any) => h.action)).toEqual(['finding-removed', 'finding-edited', 'finding-added', 'created']);
 
-    const gone = await inspector.delete(`/api/letters/${letter.id}/findings/${added.body.id}`, { 'If-Match': removed.headers.get('etag')! });
+    const gone = await inspector.delete(`/api/letters/${letter.id}/findings/${findingId}`, { 'If-Match': removed.headers.get('etag')! });
     expect(gone.status).toBe(404);
   });
 
@@ -198,7 +201,7 @@ describe('part-finished drafts, several findings, and their order', () => {
     expect(await areas()).toEqual([a, b, c]);
     // A finding added after a move goes to the end of its category.
     const added = await inspector.post(`/api/letters/${letter.id}/findings`, { category: 'areaForDevelopment', text: 'Added last.' });
-    expect(await areas()).toEqual([a, b, c, added.body.id]);
+    expect(await areas()).toEqual([a, b, c, added.headers.get('location')!.split('/').pop()]);
   });
 
   it('refuses a line break where the letter prints one line, in words', async () => {

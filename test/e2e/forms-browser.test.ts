@@ -295,10 +295,15 @@ describe('an inspector drafts the example letter', () => {
     const stored = (await stack.deps.letters.get(letter.id))!;
     expect(stored.findings.find((f) => f.id === secondId)!.text).toBe('The second area, first line.\nIts second line.\n\nA second paragraph.');
 
-    // Change it: back at that finding, not at the top of the page.
+    // Change it: back at that finding, not at the top of the page. Someone adds a finding while
+    // the form is open: the save is held back and says so, keeping the text, then goes through.
     await clickAndWait(page, `#finding-${secondId} a[href$="/edit"]`);
     expect(await text(page, 'h1')).toBe('Change area for development');
     await fill(page, 'text', 'Changed: <script>alert(1)</script> is text.');
+    await (await stack.as('inspector', 'Simon Rushall')).post(`/api/letters/${letter.id}/findings`, { category: 'strength', text: 'Added meanwhile.' });
+    await clickAndWait(page, 'form button.govuk-button');
+    expect(await texts(page, '.govuk-error-summary__list a')).toEqual([expect.stringContaining('The letter changed while you were editing this finding.')]);
+    expect(await valueOf(page, 'text')).toBe('Changed: <script>alert(1)</script> is text.');
     await clickAndWait(page, 'form button.govuk-button');
     expect(new URL(page.url()).hash).toBe(`#finding-${secondId}`);
     expect(await text(page, `#finding-${secondId} .app-finding`)).toBe('Changed: <script>alert(1)</script> is text.');
