@@ -98,7 +98,7 @@ export const HistoryEventView = z
     by: ActorView.openapi({ description: 'Who acted: a person, or the service.' }),
     role: z.enum(['inspector', 'manager', 'reader', 'system']),
     action: z.string().openapi({
-      description: 'What happened: created, edited, finding-added, finding-edited, finding-removed, submitted, returned, approved, rendered, delivery-sent, delivery-failed, delivery-deferred, redistributed, distributed, and delivery events reported by the mail service.',
+      description: 'What happened: created, edited, finding-added, finding-edited, finding-removed, finding-moved, submitted, returned, approved, rendered, delivery-sent, delivery-failed, delivery-deferred, redistributed, distributed, and delivery events reported by the mail service.',
       example: 'submitted',
     }),
     detail: z.string().optional(),
