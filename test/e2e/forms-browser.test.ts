@@ -995,14 +995,35 @@ describe('the pages’ HTTP surface', () => {
     const { createHash } = await import('node:crypto');
     expect(createHash('sha256').update(exchange!.body.get('code_verifier')!).digest('base64url')).toBe(authorize.searchParams.get('code_challenge'));
 
-    // The session never refreshes, so the refresh token is revoked as soon as it arrives.
-    const revoke = calls.find((call) => call.url === 'https://letters.auth.example/oauth2/revoke');
-    expect(Object.fromEntries(revoke!.body)).toEqual({ token: 'r3fresh', client_id: 'client-1' });
+    // The refresh token is kept only for "Stay signed in": sent to that one path, never to a page.
+    const refresh = callback.headers.getSetCookie().find((c) => c.startsWith('letters_refresh='))!;
+    expect(refresh).toMatch(/HttpOnly/);
+    expect(refresh).toMatch(/Secure/);
+    expect(refresh).toMatch(/Path=\/letters\/session(;|$)/);
+    expect(calls.some((call) => call.url.endsWith('/oauth2/revoke'))).toBe(false);
 
     const sessionCookie = session.split(';')[0];
     const list = await app.request('https://letters.example/letters', { headers: { Cookie: sessionCookie } });
     expect(list.status).toBe(200);
-    expect(await list.text()).toContain('Cora Cognito (manager)');
+    const listPage = await list.text();
+    expect(listPage).toContain('Cora Cognito (manager)');
+
+    // Stay signed in: the refresh token buys a new ID token, without leaving the page.
+    const pageToken = /name="csrfToken" value="([^"]+)"/.exec(listPage)![1]!;
+    const stay = await app.request('https://letters.example/letters/session', {
+      method: 'POST',
+      body: `csrfToken=${encodeURIComponent(pageToken)}`,
+      headers: {
+        Cookie: `${sessionCookie}; ${refresh.split(';')[0]}`,
+        Origin: 'https://letters.example',
+        Accept: 'application/json',
+        'Content-Type': 'application/x-www-form-urlencoded',
+      },
+    });
+    expect(stay.status).toBe(200);
+    expect(await stay.json()).toMatchObject({ extended: true });
+    expect(calls.at(-1)!.body.get('grant_type')).toBe('refresh_token');
+    expect(calls.at(-1)!.body.get('refresh_token')).toBe('r3fresh');
 
     // Signing out: a GET only shows the form; a post without the session's CSRF token is refused.
     const signOutPage = await app.request('https://letters.example/sign-out', { headers: { Cookie: sessionCookie } });
@@ -1019,8 +1040,15 @@ describe('the pages’ HTTP surface', () => {
     expect(forgedSignOut.status).toBe(403);
     expect(forgedSignOut.headers.getSetCookie()).toEqual([]);
     expect((await app.request('https://letters.example/letters', { headers: { Cookie: sessionCookie } })).status).toBe(200);
-    const signedOut = await postSignOut(`csrfToken=${encodeURIComponent(csrfToken)}`);
+    const signedOut = await app.request('https://letters.example/sign-out', {
+      method: 'POST',
+      body: `csrfToken=${encodeURIComponent(csrfToken)}`,
+      headers: { Cookie: `${sessionCookie}; ${refresh.split(';')[0]}`, Origin: 'https://letters.example', 'Content-Type': 'application/x-www-form-urlencoded' },
+    });
     expect(signedOut.status).toBe(303);
+    // Signing out revokes the refresh token: it outlives no session.
+    const revoke = calls.find((call) => call.url === 'https://letters.auth.example/oauth2/revoke');
+    expect(Object.fromEntries(revoke!.body)).toEqual({ token: 'r3fresh', client_id: 'client-1' });
     const logout = new URL(signedOut.headers.get('location')!);
     expect(logout.origin + logout.pathname).toBe('https://letters.auth.example/logout');
     expect(logout.searchParams.get('logout_uri')).toBe('https://letters.example/signed-out');
