@@ -132,6 +132,8 @@ describe('a correction and a withdrawal', () => {
     expect(await text(page, '.govuk-inset-text')).toContain('This letter corrects the letter of 9 March 2011');
     expect(await text(page, 'main .govuk-tag')).toBe('Draft');
     await expectAccessible(page);
+    // Check and submit: the letter and its emails, then the button.
+    await clickAndWait(page, 'a[href$="/check"]');
     await clickAndWait(page, 'form[action$="/submit"] button');
     expect(await text(page, '.govuk-notification-banner')).toContain('submitted for approval');
   });
