@@ -312,14 +312,7 @@ export const DraftInput = withDateRules(
   z.strictObject({
     ...DraftFactsShape,
     templateId: LetterFactsShape.templateId.default(TEMPLATE_IDS[0]),
-    findings: z
-      .array(FindingInput)
-      .max(LIMITS.findings, `must have at most ${LIMITS.findings} findings`)
-      .refine(
-        (findings) => findings.reduce((n, f) => n + f.text.length, 0) <= LIMITS.findingsTotalText,
-        `must have at most ${LIMITS.findingsTotalText} characters of findings in all`,
-      )
-      .default([]),
+    findings: Findings,
   }),
 ).openapi('DraftInput');
 

@@ -49,7 +49,7 @@ try {
   // The typed client generated from the API's OpenAPI document (npm run generate:client).
   const inspector = lettersApi(baseUrl, await token('inspector', 'Simon Rushall'));
   const manager = lettersApi(baseUrl, await token('manager', 'Demo Manager'));
-  const example = JSON.parse(readFileSync(exampleFile, 'utf8')) as components['schemas']['DraftInput'];
+  const example = JSON.parse(readFileSync(exampleFile, 'utf8')) as components['schemas']['LetterInput'];
   const letter = ok('create', await inspector.POST('/api/letters', { body: example }));
   const path = { params: { path: { id: letter.id } } };
   console.log(`1. Created draft ${letter.id} (${letter.findings.length} findings)`);

@@ -175,7 +175,7 @@ export function flashMessage(flash: Flash | undefined, letter: Letter): string |
     case 'withdrawn': return 'Letter withdrawn. Each recipient is being sent a notice.';
     case 'already-approved':
       return letter.approval
-        ? `${letter.approval.byName} approved this letter on ${dateTime(letter.approval.at)}. There is nothing more to approve.`
+        ? `${letter.approval.by.name} approved this letter on ${dateTime(letter.approval.at)}. There is nothing more to approve.`
         : undefined;
     default: return undefined;
   }
@@ -187,7 +187,7 @@ export function outgoingEmails(letter: Letter, pages: number | undefined) {
   if (missing.some((m) => m.startsWith('recipients') || m.startsWith('authority') || m.startsWith('inspection') || m === 'letterDate' || m.startsWith('inspector'))) return [];
   const content = contentOf(letter);
   return RECIPIENT_ROLES.map((role) => {
-    const email = coveringEmail(content, role, { pages: pages ?? 0 });
+    const email = coveringEmail(content, role, { pages: pages ?? 0, sha256: letter.pdf?.sha256 ?? '' });
     const recipient = content.recipients[role];
     return {
       role,
