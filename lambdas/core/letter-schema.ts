@@ -159,6 +159,7 @@ const Sender = z.strictObject({ directPhone: line(40), directEmail: email }).ope
 /** A council's name, NFKC with its spacing collapsed; invisible characters and mixed alphabets refused. */
 export const councilName = line()
   .superRefine((name, ctx) => {
+    if (name.includes('\n')) return; // said once already, in words
     const problem = councilNameProblem(name);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   })
@@ -281,43 +282,32 @@ const Findings = z
 /** A whole letter, recipients included: a letter file rendered without the stack, or the forms' fields. */
 export const LetterInput = withDateRules(z.strictObject({ ...LetterFactsShape, findings: Findings }));
 
-/**
- * The body that creates a draft: a letter whose recipients may be left out (the council
- * directory and the configured DfE address fill them in) or repeated.
- */
-export const LetterBody = withDateRules(
-  z.strictObject({ ...LetterFactsShape, recipients: RecipientsInput.optional(), findings: Findings }),
-).openapi('LetterInput', {
-  description: `A new draft, shaped like the example letter; its council must be in the council directory. ${DATE_RULES} Unknown fields are refused.`,
-});
-
-/**
- * The body that creates a draft, which may be part-finished: every fact but the council may be
- * left out until the letter is submitted (submit names each one still missing). Whatever is
- * given is checked at once, whole: a recipients block, say, is complete or absent.
- */
 /** The facts of a draft: the council from the start, the rest as they become known. */
 export const DraftFactsShape = {
-  templateId: LetterFactsShape.templateId,
+  templateId: LetterFactsShape.templateId.default(TEMPLATE_IDS[0]),
   authority: Authority,
   letterDate: LetterFactsShape.letterDate.optional(),
   sender: Sender.optional(),
   inspection: Inspection.optional(),
-  recipients: Recipients.optional(),
   inspector: Inspector.optional(),
   summary: LetterFactsShape.summary.optional(),
 };
 
-export const DraftInput = withDateRules(
-  z.strictObject({
-    ...DraftFactsShape,
-    templateId: LetterFactsShape.templateId.default(TEMPLATE_IDS[0]),
-    findings: Findings,
-  }),
-).openapi('DraftInput');
+/**
+ * The body that creates a draft, which may be part-finished: every fact but the council may be
+ * left out until the letter is submitted (submit names each one still missing). Whatever is
+ * given is checked at once, whole. Recipients may be left out (the council directory and the
+ * configured DfE address fill them in) or repeated.
+ */
+export const LetterBody = withDateRules(
+  z.strictObject({ ...DraftFactsShape, recipients: RecipientsInput.optional(), findings: Findings }),
+).openapi('LetterInput', {
+  description: `A new draft, shaped like the example letter; its council must be in the council directory. Every fact but the council may be left out until the letter is submitted. ${DATE_RULES} Unknown fields are refused.`,
+});
 
-/** The facts of a draft: the council always, the rest as they become known. */
-export type DraftFacts = Pick<LetterFacts, 'templateId' | 'authority'> & Partial<Omit<LetterFacts, 'templateId' | 'authority'>>;
+/** The facts of a draft: the council and its recipients always, the rest as they become known. */
+export type DraftFacts = Pick<LetterFacts, 'templateId' | 'authority' | 'recipients'> &
+  Partial<Omit<LetterFacts, 'templateId' | 'authority' | 'recipients'>>;
 
 /** The facts a draft still lacks (or holds wrongly) before it can be submitted, as dotted paths. */
 export function missingFacts(facts: DraftFacts): string[] {
@@ -361,7 +351,6 @@ export const AddressFixInput = z
 export type LetterFacts = z.infer<typeof LetterFacts>;
 export type LetterInput = z.infer<typeof LetterInput>;
 export type LetterBody = z.infer<typeof LetterBody>;
-export type DraftInput = z.infer<typeof DraftInput>;
 export type LetterPatch = z.infer<typeof LetterPatch>;
 export type FindingInput = z.infer<typeof FindingInput>;
 export type RecipientsInput = z.infer<typeof RecipientsInput>;

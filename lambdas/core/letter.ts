@@ -144,7 +144,8 @@ export interface Letter {
    * creator first: none of them may approve it (four eyes).
    */
   contributors: string[];
-  facts: LetterFacts;
+  /** Every fact but the council may be missing from a draft; submit requires them all. */
+  facts: DraftFacts;
   findings: Finding[];
   returnComment?: string;
   /** A manager's recipients that differ from the council directory, with the reason. */

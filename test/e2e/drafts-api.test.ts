@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { addCouncil } from '../support/pipeline-helpers';
+import { addCouncil, recipientsFor } from '../support/pipeline-helpers';
 import { type ApiClient, exampleLetter, startTestStack, submittedLetter, type TestStack } from '../support/stack';
 
 let stack: TestStack;
@@ -138,21 +138,24 @@ describe('drafts', () => {
 
 describe('part-finished drafts, several findings, and their order', () => {
   it('saves a draft with only its council, and names each missing field at submit', async () => {
+    const recipients = recipientsFor('partway');
+    await addCouncil(manager, 'Partway Borough Council', recipients);
     const created = await inspector.post('/api/letters', { authority: { name: 'Partway Borough Council' }, summary: 'Known so far.\r\n\r\nA second paragraph.' });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ status: 'draft', authority: { name: 'Partway Borough Council' }, summary: 'Known so far.\n\nA second paragraph.' });
-    expect(created.body.recipients).toBeUndefined();
+    // The recipients are known from the start: the council directory holds them.
+    expect(created.body.recipients.director.email).toBe(recipients.director.email);
+    expect(created.body.letterDate).toBeUndefined();
     const id = created.body.id;
 
     const refused = await inspector.post(`/api/letters/${id}/submit`);
     expect(refused.status).toBe(422);
-    expect(refused.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(
-      ['findings', 'inspection', 'inspector', 'letterDate', 'recipients', 'sender'].sort(),
-    );
+    expect(refused.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['findings', 'inspection', 'inspector', 'letterDate', 'sender'].sort());
+    expect((await inspector.get(`/api/letters/${id}`)).body.status).toBe('draft');
     // A preview needs the whole letter too, and says what is missing rather than failing.
     expect((await inspector.get(`/api/letters/${id}/preview`)).status).toBe(422);
 
-    const { findings: _f, authority: _a, summary: _s, templateId: _t, ...rest } = exampleLetter();
+    const { findings: _f, authority: _a, summary: _s, templateId: _t, recipients: _r, ...rest } = exampleLetter();
     const patched = await inspector.patch(`/api/letters/${id}`, rest, { 'If-Match': '"1"' });
     expect(patched.status).toBe(200);
     const added = await inspector.post(`/api/letters/${id}/findings`, [{ category: 'strength', text: 'One.' }]);
@@ -409,7 +412,8 @@ describe('the OpenAPI document', () => {
     );
     const input = response.body.components.schemas.LetterInput;
     expect(input.additionalProperties).toBe(false);
-    expect(input.required).toEqual(expect.arrayContaining(['letterDate', 'authority', 'inspector']));
+    // A draft may be saved part-finished: only its council is needed from the start.
+    expect(input.required).toEqual(['authority']);
     // Recipients come from the council directory and configuration when a body leaves them out.
     expect(input.required).not.toContain('recipients');
   });

@@ -79,19 +79,6 @@ function exampleFormValues(): Record<string, string> {
     'inspector-jobTitle': l.inspector.jobTitle,
     'sender-directPhone': l.sender.directPhone,
     'sender-directEmail': l.sender.directEmail,
-    'recipients-director-honorific': d.honorific,
-    'recipients-director-name': d.name,
-    'recipients-director-jobTitle': d.jobTitle,
-    'recipients-director-organisation': d.organisation,
-    'recipients-director-address': d.address.join('\n'),
-    'recipients-director-email': d.email,
-    'recipients-chiefExecutive-name': l.recipients.chiefExecutive.name,
-    'recipients-chiefExecutive-jobTitle': l.recipients.chiefExecutive.jobTitle,
-    'recipients-chiefExecutive-organisation': l.recipients.chiefExecutive.organisation,
-    'recipients-chiefExecutive-email': l.recipients.chiefExecutive.email,
-    'recipients-dfe-name': l.recipients.dfe.name,
-    'recipients-dfe-organisation': l.recipients.dfe.organisation,
-    'recipients-dfe-email': l.recipients.dfe.email,
   };
 }
 
@@ -224,8 +211,8 @@ describe('an inspector drafts the example letter', () => {
       'inspection-startDate-month': '', // a date without its month
       'letterDate-day': '1', // before the inspection ended
       'letterDate-month': '1',
-      'recipients-director-email': 'david.williams-at-durham',
-      'recipients-dfe-name': 'x'.repeat(201),
+      'sender-directEmail': 'simon.rushall-at-ofsted',
+      'inspector-name': 'x'.repeat(201),
     });
     await clickAndWait(page, 'form button.govuk-button');
 
@@ -237,8 +224,8 @@ describe('an inspector drafts the example letter', () => {
       { text: 'Enter the council', href: '#authority-name' },
       { text: 'The first day of the inspection must include a month', href: '#inspection-startDate-month' },
       { text: 'The date of the letter must be the same as or after the last day of the inspection', href: '#letterDate-day' },
-      { text: 'Enter the director’s email address in the correct format, like name@example.com', href: '#recipients-director-email' },
-      { text: 'The full name of the contact at the Department for Education must be 200 characters or fewer', href: '#recipients-dfe-name' },
+      { text: 'The inspector’s name must be 200 characters or fewer', href: '#inspector-name' },
+      { text: 'Enter the contact email address in the correct format, like name@example.com', href: '#sender-directEmail' },
     ]);
     // Each message also sits by its field, and every link leads to a field that exists.
     for (const { href } of summary) expect(await page.$(href!)).not.toBeNull();
@@ -246,17 +233,18 @@ describe('an inspector drafts the example letter', () => {
     expect(await page.$eval('#inspection-startDate-month', (el) => el.className)).toContain('govuk-input--error');
     expect(await page.$eval('#inspection-startDate-day', (el) => el.className)).not.toContain('govuk-input--error');
     // What the person typed is still there, mistakes included.
-    expect(await valueOf(page, 'recipients-director-email')).toBe('david.williams-at-durham');
-    expect(await valueOf(page, 'recipients-director-name')).toBe('David Williams');
-    expect(await valueOf(page, 'recipients-director-address')).toBe('County Hall\nDurham\nDH1 5UL');
+    expect(await valueOf(page, 'sender-directEmail')).toBe('simon.rushall-at-ofsted');
+    expect(await valueOf(page, 'inspector-jobTitle')).toBe(exampleLetter().inspector.jobTitle);
     expect(await valueOf(page, 'letterDate-day')).toBe('1');
     expect(await page.$eval('#previousInspection', (el) => (el as HTMLInputElement).checked)).toBe(true);
 
     // govuk-frontend's script moves focus to the summary, and its links to the fields.
     expect(await page.evaluate(() => document.activeElement?.className)).toContain('govuk-error-summary');
     await screenshot(page, '2-error-summary', 1200);
-    await page.click('.govuk-error-summary__list a[href="#recipients-director-email"]');
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('recipients-director-email');
+    await page.click('.govuk-error-summary__list a[href="#sender-directEmail"]');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('sender-directEmail');
+    // The form asks nothing the council directory knows: no recipients' fields.
+    expect(await page.$('[name^="recipients-"]')).toBeNull();
     await expectAccessible(page);
 
     // "No" to a previous inspection with its month typed, and a day no year has: both said in words.
@@ -302,7 +290,7 @@ describe('an inspector drafts the example letter', () => {
     await fill(page, 'text', 'Changed: <script>alert(1)</script> is text.');
     await (await stack.as('inspector', 'Simon Rushall')).post(`/api/letters/${letter.id}/findings`, { category: 'strength', text: 'Added meanwhile.' });
     await clickAndWait(page, 'form button.govuk-button');
-    expect(await texts(page, '.govuk-error-summary__list a')).toEqual([expect.stringContaining('The letter changed while you were editing this finding.')]);
+    expect(await texts(page, '.govuk-error-summary__list a')).toEqual([expect.stringContaining('Someone else changed this letter while you were changing this finding. Nothing has been saved yet.')]);
     expect(await valueOf(page, 'text')).toBe('Changed: <script>alert(1)</script> is text.');
     await clickAndWait(page, 'form button.govuk-button');
     expect(new URL(page.url()).hash).toBe(`#finding-${secondId}`);
@@ -357,7 +345,7 @@ describe('an inspector drafts the example letter', () => {
     const { page } = inspector;
     await page.goto(`${stack.url}/letters/${letter.id}`);
     await clickAndWait(page, 'a[href$="/edit#summary"]');
-    expect(await valueOf(page, 'recipients-director-address')).toBe('County Hall\nDurham\nDH1 5UL');
+    expect(await valueOf(page, 'inspector-name')).toBe(exampleLetter().inspector.name);
     await fill(page, 'summary', `${exampleLetter().summary} `);
     await clickAndWait(page, 'form button.govuk-button');
     expect(await text(page, '.govuk-notification-banner')).toContain('Nothing was changed');

@@ -1,5 +1,5 @@
 import { ConflictError, ValidationError } from '../errors';
-import { type Actor, type Finding, findingBytes, type Letter, placesAfterMove } from '../letter';
+import { type Actor, type Finding, findingBytes, type Letter, orderedFindings, placesAfterMove } from '../letter';
 import { chainEvents, EMPTY_CHAIN } from '../record';
 import { dateRuleIssues, type FindingInput, type FindingPatch, LIMITS, type LetterBody, type LetterPatch } from '../letter-schema';
 import { check } from '../transitions';
@@ -177,7 +177,10 @@ export async function updateFinding(
   const finding = { ...previous, ...patch };
   const fits = withinBudget(findingBytes(finding) - findingBytes(previous));
   fits(letter);
-  const edited = entry(ctx, actor, 'finding-edited', findingId);
+  // The record says which finding changed, as the letter numbers it, and what it said before.
+  const number = orderedFindings(letter.findings).filter((f) => f.category === previous.category).findIndex((f) => f.id === findingId) + 1;
+  const change = { category: previous.category, number, before: previous.text, after: finding.text };
+  const edited = { ...entry(ctx, actor, 'finding-edited', findingId), change };
   return writeOrExplain(ctx, id, 'edit', { version, findingId, actor, holds: fits }, (guard) =>
     ctx.letters.replaceFinding(id, guard, finding, previous, LIMITS_OF_FINDINGS, edited),
   );

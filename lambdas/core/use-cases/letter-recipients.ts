@@ -2,7 +2,7 @@ import type { ActorRecord } from '../actor';
 import type { CouncilDirectory, CouncilEntry } from '../council';
 import { councilCode } from '../council-name';
 import type { Actor, Letter } from '../letter';
-import type { DfeRecipient, LetterFacts, RecipientsInput } from '../letter-schema';
+import type { DfeRecipient, DraftFacts, RecipientsInput } from '../letter-schema';
 import { addressDifferences, checkRecipients, currentRecipients, type RecipientOverride } from '../recipients';
 import { councilOfName } from './council-directory';
 
@@ -31,10 +31,10 @@ export async function addressedFacts(
   actor: Actor,
   by: ActorRecord,
   at: string,
-  facts: Omit<LetterFacts, 'recipients'>,
+  facts: Omit<DraftFacts, 'recipients'>,
   given: RecipientsInput | undefined,
   current?: RecipientOverride,
-): Promise<{ facts: LetterFacts; recipientOverride: RecipientOverride | undefined; entry: CouncilEntry }> {
+): Promise<{ facts: DraftFacts; recipientOverride: RecipientOverride | undefined; entry: CouncilEntry }> {
   const entry = await councilOfName(ctx, facts.authority.name);
   const recipientOverride = checkRecipients({ given, entry, dfe: ctx.dfe, actor, by, at, current });
   return {

@@ -1,5 +1,5 @@
 import { NotFoundError, TooManyRequestsError } from '../errors';
-import type { AccessEntry, Actor, HistoryEntry, LetterStatus } from '../letter';
+import { type AccessEntry, type Actor, completeFacts, type HistoryEntry, type LetterStatus } from '../letter';
 import type { ArchiveStore, Page, PageRequest, RateLimiter } from '../ports';
 import { type ChainHead, type IntegrityReport, verifyChain } from '../record';
 import { check, isArchived } from '../transitions';
@@ -93,7 +93,7 @@ export async function verifyPdf(ctx: VerifyContext, client: string, sha256: stri
   return {
     letterId: letter.id,
     council: letter.facts.authority.name,
-    letterDate: letter.facts.letterDate,
+    letterDate: completeFacts(letter).letterDate,
     approvedBy: letter.approval.by.name,
     approvedAt: letter.approval.at,
     status: letter.status,

@@ -106,6 +106,10 @@ export const HistoryEventView = z
     covers: z.record(z.string(), sha256Hex).optional().openapi({
       description: 'SHA-256 digests the event vouches for: `snapshotSha256` on approval, `pdfSha256` and `htmlSha256` on render.',
     }),
+    change: z
+      .strictObject({ category: z.enum(FINDING_CATEGORIES), number: z.number().int().positive(), before: z.string(), after: z.string() })
+      .optional()
+      .openapi({ description: 'On finding-edited: the finding as the letter numbers it within its category, and its text before and after.' }),
     hash: sha256Hex.openapi({ description: "SHA-256 of the previous event's hash followed by this event's canonical JSON (RFC 8785)." }),
   })
   .openapi('HistoryEvent', { description: "One lifecycle or delivery event, chained into the letter's record." });
@@ -167,6 +171,7 @@ export function eventResponse(event: HistoryEntry): HistoryEventView {
     ...(event.detail !== undefined ? { detail: event.detail } : {}),
     ...(event.version !== undefined ? { version: event.version } : {}),
     ...(event.covers ? { covers: event.covers } : {}),
+    ...(event.change ? { change: event.change } : {}),
     hash: event.hash!,
   };
 }
@@ -185,6 +190,12 @@ export const LetterView = z
     updatedAt: timestamp,
     createdBy: ActorView.openapi({ description: 'Who created the draft.' }),
     ...LetterFactsShape,
+    // A part-finished draft may lack any fact but its council and recipients until it is submitted.
+    letterDate: LetterFactsShape.letterDate.optional(),
+    sender: LetterFactsShape.sender.optional(),
+    inspection: LetterFactsShape.inspection.optional(),
+    inspector: LetterFactsShape.inspector.optional(),
+    summary: LetterFactsShape.summary.optional(),
     findings: z.array(FindingView).openapi({ description: 'The findings in order.' }),
     returnComment: z.string().optional().openapi({ description: "The manager's comment when the letter was last returned; cleared on submit." }),
     addressDifferences: z.array(AddressDifferenceView).openapi({

@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
 import { ForbiddenError, NotFoundError, PreconditionFailedError, ValidationError } from '../../../core/errors';
 import type { Letter } from '../../../core/letter';
-import { type LetterBody, LIMITS } from '../../../core/letter-schema';
+import { LIMITS } from '../../../core/letter-schema';
 import { can } from '../../../core/roles';
 import { addFinding, addFindings, createLetter, moveFinding, removeFinding, updateFinding, updateLetter } from '../../../core/use-cases/draft-letters';
 import { getLetter } from '../../../core/use-cases/read-letters';
@@ -41,7 +41,7 @@ export function draftingPages(pages: Hono<PageEnv>, kit: PageKit) {
     const { facts, errors } = parseLetterForm(values);
     if (!facts) return letterForm(c, { values, errors }, 422);
     try {
-      const letter = await createLetter(deps, c.get('actor'), { ...(facts as unknown as LetterBody), findings: [] });
+      const letter = await createLetter(deps, c.get('actor'), { ...facts, findings: [] });
       setFlash(c, 'created');
       return c.redirect(`/letters/${letter.id}`, 303);
     } catch (error) {

@@ -1,10 +1,13 @@
-import { dateRuleIssues, type DraftFacts, DraftInput, type LetterFacts, LIMITS, TEMPLATE_IDS } from '../../../core/letter-schema';
+import { dateRuleIssues, type DraftFacts, LetterBody, type LetterPatch, LIMITS, TEMPLATE_IDS } from '../../../core/letter-schema';
 import { dateValues, readDate } from './date-fields';
 import { addIssues, capital, type FieldDef, field as f, fieldHref, FormErrors, type FormValues, idOfPath, type SectionDef } from './form-fields';
 
 const FULL = 'govuk-!-width-two-thirds';
 
-/** The letter's facts, in the order the form asks for them. */
+/**
+ * The letter's facts, in the order the form asks for them. Not its recipients: the council
+ * directory and configuration give those (a manager's different address goes through the API).
+ */
 export const LETTER_SECTIONS: SectionDef[] = [
   {
     id: 'inspection',
@@ -57,42 +60,6 @@ export const LETTER_SECTIONS: SectionDef[] = [
       f('sender-directEmail', 'email', 'Email address', 'the contact email address', { classes: FULL }),
     ],
   },
-  {
-    id: 'director',
-    title: 'Director of children’s services',
-    hint: 'The letter is addressed to them',
-    fields: [
-      f('recipients-director-honorific', 'text', 'Title', 'the director’s title', { hint: 'For example, Mr, Ms or Dr', classes: 'govuk-input--width-5' }),
-      f('recipients-director-name', 'text', 'Full name', 'the director’s full name', { classes: FULL }),
-      f('recipients-director-jobTitle', 'text', 'Job title', 'the director’s job title', { classes: FULL }),
-      f('recipients-director-organisation', 'text', 'Organisation', 'the director’s organisation', { classes: FULL }),
-      f('recipients-director-address', 'lines', 'Postal address', 'the director’s postal address', {
-        hint: `One line of the address on each line, at most ${LIMITS.addressLines} lines`,
-      }),
-      f('recipients-director-email', 'email', 'Email address', 'the director’s email address', { classes: FULL }),
-    ],
-  },
-  {
-    id: 'chiefExecutive',
-    title: 'Chief executive',
-    hint: 'Receives a copy',
-    fields: [
-      f('recipients-chiefExecutive-name', 'text', 'Full name', 'the chief executive’s full name', { classes: FULL }),
-      f('recipients-chiefExecutive-jobTitle', 'text', 'Job title', 'the chief executive’s job title', { classes: FULL }),
-      f('recipients-chiefExecutive-organisation', 'text', 'Organisation', 'the chief executive’s organisation', { classes: FULL }),
-      f('recipients-chiefExecutive-email', 'email', 'Email address', 'the chief executive’s email address', { classes: FULL }),
-    ],
-  },
-  {
-    id: 'dfe',
-    title: 'Department for Education',
-    hint: 'Receives a copy',
-    fields: [
-      f('recipients-dfe-name', 'text', 'Full name', 'the full name of the contact at the Department for Education', { classes: FULL }),
-      f('recipients-dfe-organisation', 'text', 'Organisation', 'the Department for Education’s organisation name', { classes: FULL }),
-      f('recipients-dfe-email', 'email', 'Email address', 'the email address at the Department for Education', { classes: FULL }),
-    ],
-  },
 ];
 
 export const LETTER_FIELDS: FieldDef[] = LETTER_SECTIONS.flatMap((s) => s.fields);
@@ -108,7 +75,6 @@ export function setPath(target: Record<string, unknown>, path: string[], value: 
 export function formFromFacts(facts: DraftFacts): FormValues {
   const inspection = facts.inspection;
   const prev = inspection?.previousInspection;
-  const r = facts.recipients;
   const values: Record<string, string | undefined> = {
     templateId: facts.templateId,
     'authority-name': facts.authority.name,
@@ -123,19 +89,6 @@ export function formFromFacts(facts: DraftFacts): FormValues {
     'inspector-jobTitle': facts.inspector?.jobTitle,
     'sender-directPhone': facts.sender?.directPhone,
     'sender-directEmail': facts.sender?.directEmail,
-    'recipients-director-honorific': r?.director.honorific,
-    'recipients-director-name': r?.director.name,
-    'recipients-director-jobTitle': r?.director.jobTitle,
-    'recipients-director-organisation': r?.director.organisation,
-    'recipients-director-address': r?.director.address.join('\n'),
-    'recipients-director-email': r?.director.email,
-    'recipients-chiefExecutive-name': r?.chiefExecutive.name,
-    'recipients-chiefExecutive-jobTitle': r?.chiefExecutive.jobTitle,
-    'recipients-chiefExecutive-organisation': r?.chiefExecutive.organisation,
-    'recipients-chiefExecutive-email': r?.chiefExecutive.email,
-    'recipients-dfe-name': r?.dfe.name,
-    'recipients-dfe-organisation': r?.dfe.organisation,
-    'recipients-dfe-email': r?.dfe.email,
   };
   return Object.fromEntries(Object.entries(values).filter((e): e is [string, string] => e[1] !== undefined));
 }
@@ -169,7 +122,7 @@ const DATE_RULE_INPUTS: Record<string, string[]> = {
  * Reads the letter form into the letter's facts, checked by the same schema as the API's
  * `POST /api/letters` (so the same rules, limits and date checks apply), or into errors.
  */
-export function parseLetterForm(values: FormValues): { facts?: DraftFacts; errors: FormErrors } {
+export function parseLetterForm(values: FormValues): { facts?: Omit<LetterBody, 'findings'>; errors: FormErrors } {
   const errors = new FormErrors();
   const candidate: Record<string, unknown> = {
     templateId: TEMPLATE_IDS.includes(values.templateId as never) ? values.templateId : TEMPLATE_IDS[0],
@@ -208,7 +161,7 @@ export function parseLetterForm(values: FormValues): { facts?: DraftFacts; error
   }
   if (previous !== 'yes' && candidate.inspection) delete (candidate.inspection as Record<string, unknown>).previousInspection;
 
-  const parsed = DraftInput.safeParse(candidate);
+  const parsed = LetterBody.safeParse(candidate);
   if (!parsed.success) {
     // Rules between dates are judged below, only where both dates could be read.
     const own = parsed.error.issues.filter((i) => !(i.code === 'custom' && DATE_RULE_INPUTS[idOfPath(i.path).id]));
@@ -230,10 +183,10 @@ export function parseLetterForm(values: FormValues): { facts?: DraftFacts; error
 }
 
 /** The fields of `next` that differ from `current`: what an edit changes, and nothing else. */
-export function changedFacts(current: DraftFacts, next: DraftFacts): Partial<LetterFacts> {
+export function changedFacts(current: DraftFacts, next: Omit<LetterBody, 'findings'>): LetterPatch {
   const patch: Record<string, unknown> = {};
-  for (const key of Object.keys(next) as (keyof DraftFacts)[]) {
+  for (const key of Object.keys(next) as (keyof typeof next)[]) {
     if (next[key] !== undefined && JSON.stringify(current[key]) !== JSON.stringify(next[key])) patch[key] = next[key];
   }
-  return patch as Partial<LetterFacts>;
+  return patch as LetterPatch;
 }

@@ -70,7 +70,20 @@ const HISTORY_ACTIONS: Record<string, string> = {
 };
 
 /** One event as the pages show it. */
-export const historyRow = (h: HistoryEntry) => ({ ...h, when: dateTime(h.at), what: HISTORY_ACTIONS[h.action] ?? h.action });
+/** One event in words: "Changed area for development 2", with the text before and after. */
+export function historyRow(h: HistoryEntry) {
+  const base = { ...h, when: dateTime(h.at), what: HISTORY_ACTIONS[h.action] ?? h.action };
+  if (h.action === 'finding-edited' && h.change) {
+    const which = `${CATEGORY_LABELS[h.change.category].one.toLowerCase()} ${h.change.number}`;
+    return { ...base, what: `Changed ${which}`, detail: undefined, change: h.change };
+  }
+  if (h.action.startsWith('finding-')) {
+    // Ids mean nothing to a person; several added at once are counted.
+    const count = h.action === 'finding-added' ? (h.detail ?? '').split(', ').filter(Boolean).length : 1;
+    return { ...base, what: count > 1 ? `Added ${count} findings` : base.what, detail: undefined };
+  }
+  return base;
+}
 
 const ADDRESS_LABELS: Record<string, string> = {
   'recipients.director.honorific': 'Director’s title',
@@ -112,7 +125,6 @@ type TaskStatus = { text: string; classes?: string } | { tag: Tag };
 const TASKS: { id: string; title: string; hint?: string; section: string; paths: string[] }[] = [
   { id: 'inspection', title: 'Inspection details', hint: 'Council, dates, previous inspection, summary', section: 'inspection', paths: ['authority', 'inspection', 'letterDate', 'summary'] },
   { id: 'inspector', title: 'Lead inspector and contact details', section: 'inspector', paths: ['inspector', 'sender'] },
-  { id: 'recipients', title: 'Recipients', hint: 'The director, the chief executive and the Department for Education', section: 'director', paths: ['recipients'] },
 ];
 
 /** The task a missing fact belongs to, as a person names it: "the recipients". */
@@ -136,6 +148,13 @@ function taskList(letter: Letter, missing: string[]) {
     href: `/letters/${letter.id}/edit#section-${t.section}`,
     status: status(t.paths),
   }));
+  // The recipients come from the council directory and configuration: nothing to fill in.
+  items.push({
+    title: { text: 'Recipients' },
+    hint: { text: `From the council directory: ${letter.facts.recipients.director.name}, ${letter.facts.recipients.chiefExecutive.name} and the Department for Education` },
+    href: '#recipients-source',
+    status: { text: 'Completed' },
+  });
   const findings = letter.findings.length;
   items.push({
     title: { text: 'Findings' },
@@ -293,21 +312,3 @@ export function letterPageView(letter: Letter, actor: Actor) {
   };
 }
 
-/** History, newest first, in words: "Changed area for development 2", with the text before and after. */
-export function historyView(letter: Letter) {
-  return [...letter.history]
-    .map((h) => {
-      const base = { ...h, when: dateTime(h.at), what: HISTORY_ACTIONS[h.action] ?? h.action };
-      if (h.action === 'finding-edited' && h.change) {
-        const which = `${CATEGORY_LABELS[h.change.category].one.toLowerCase()} ${h.change.number}`;
-        return { ...base, what: `Changed ${which}`, detail: undefined, change: h.change };
-      }
-      if (h.action.startsWith('finding-')) {
-        // Ids mean nothing to a person; several added at once are counted.
-        const count = h.action === 'finding-added' ? (h.detail ?? '').split(', ').filter(Boolean).length : 1;
-        return { ...base, what: count > 1 ? `Added ${count} findings` : base.what, detail: undefined };
-      }
-      return base;
-    })
-    .reverse();
-}
