@@ -1,5 +1,5 @@
-import type { ChainHead } from './record';
-import type { ActorRecord } from './actor';
+import { type ChainHead, firstRecord } from './record';
+import { type ActorRecord, actorRecord } from './actor';
 import type { CouncilChange } from './council';
 import type { AddressDifference, RecipientOverride } from './recipients';
 import { ValidationError } from './errors';
@@ -217,3 +217,38 @@ export function contentOf(letter: Letter): LetterContent & { findings: Finding[]
 
 /** What a finding costs in the letter's byte budget: DynamoDB counts item sizes in UTF-8. */
 export const findingBytes = (finding: Pick<Finding, 'text'>) => Buffer.byteLength(finding.text, 'utf8');
+
+/** What a new draft is made of: its creator, its first event, its facts and findings, and what it replaces. */
+export interface DraftSeed {
+  id: string;
+  actor: Actor;
+  /** The event that creates it: version 1 of the letter. */
+  created: HistoryEntry;
+  facts: DraftFacts;
+  findings: { category: FindingCategory; text: string }[];
+  /** Gives each finding its id, in order, so they keep the order given. */
+  findingId: () => string;
+  recipientOverride?: RecipientOverride;
+  supersedes?: Replaced;
+}
+
+/** A new draft at version 1, whether created or started as a correction: one shape for both. */
+export function newDraft(seed: DraftSeed): Letter {
+  const { id, actor, created, facts, findingId, recipientOverride, supersedes } = seed;
+  const findings = seed.findings.map((f) => ({ id: findingId(), category: f.category, text: f.text }));
+  return {
+    id,
+    status: 'draft',
+    version: 1,
+    createdAt: created.at,
+    updatedAt: created.at,
+    createdBy: actorRecord(actor),
+    contributors: [actor.sub],
+    facts,
+    findings,
+    findingsBytes: findings.reduce((n, f) => n + findingBytes(f), 0),
+    ...(recipientOverride ? { recipientOverride } : {}),
+    ...(supersedes ? { supersedes } : {}),
+    ...firstRecord({ ...created, version: 1 }),
+  };
+}

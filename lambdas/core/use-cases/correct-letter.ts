@@ -1,7 +1,5 @@
-import { actorRecord } from '../actor';
 import { ConflictError, ValidationError } from '../errors';
-import { type Actor, type AddressFix, findingBytes, type Letter } from '../letter';
-import { firstRecord } from '../record';
+import { type Actor, type AddressFix, type Letter, newDraft } from '../letter';
 import type { RecipientRole } from '../letter-schema';
 import { check, FIXABLE_STATES } from '../transitions';
 import { authorise, entry, type LetterContext, loadLetter, writeOrExplain } from './context';
@@ -23,20 +21,15 @@ export async function correctLetter(ctx: LetterContext, actor: Actor, id: string
     ctx.letters.transition(id, guard, { entry: entry(ctx, actor, 'corrected', `correction ${correctionId} drafted`) }),
   );
   const created = entry(ctx, actor, 'created', `correction of ${id}`);
-  const letter: Letter = {
+  const letter = newDraft({
     id: correctionId,
-    status: 'draft',
-    version: 1,
-    createdAt: created.at,
-    updatedAt: created.at,
-    createdBy: actorRecord(actor),
-    contributors: [actor.sub],
+    actor,
+    created,
     facts,
-    findings: findings.map((f) => ({ id: ctx.ids.next(), category: f.category, text: f.text })),
-    findingsBytes: findings.reduce((n, f) => n + findingBytes(f), 0),
+    findings,
+    findingId: () => ctx.ids.next(),
     supersedes: { id, letterDate: facts.letterDate },
-    ...firstRecord({ ...created, version: 1 }),
-  };
+  });
   await ctx.letters.create(letter);
   return letter;
 }

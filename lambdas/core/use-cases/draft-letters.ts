@@ -1,6 +1,5 @@
 import { ConflictError, ValidationError } from '../errors';
-import { type Actor, type Finding, findingBytes, type Letter, orderedFindings, placesAfterMove } from '../letter';
-import { chainEvents, EMPTY_CHAIN } from '../record';
+import { type Actor, type Finding, findingBytes, type Letter, newDraft, orderedFindings, placesAfterMove } from '../letter';
 import { dateRuleIssues, type FindingInput, type FindingPatch, LIMITS, type LetterBody, type LetterPatch } from '../letter-schema';
 import { check } from '../transitions';
 import { actorRecord } from '../actor';
@@ -19,23 +18,8 @@ export async function createLetter(ctx: LetterContext & RecipientsContext, actor
   const { findings, recipients: given, ...rest } = input;
   const at = ctx.clock.now().toISOString();
   const { facts, recipientOverride, entry: council } = await addressedFacts(ctx, actor, actorRecord(actor), at, rest, given);
-  const created = { ...entry(ctx, actor, 'created', overrideNote(undefined, recipientOverride, council)), version: 1 };
-  const [first] = chainEvents(EMPTY_CHAIN, [created]);
-  const letter: Letter = {
-    id: ctx.ids.next(),
-    status: 'draft',
-    version: 1,
-    createdAt: created.at,
-    updatedAt: created.at,
-    createdBy: actorRecord(actor),
-    contributors: [actor.sub],
-    facts,
-    findings: findings.map((f) => ({ id: ctx.ids.next(), ...f })),
-    findingsBytes: findings.reduce((n, f) => n + findingBytes(f), 0),
-    ...(recipientOverride ? { recipientOverride } : {}),
-    history: [{ ...created, seq: first.seq, hash: first.hash }],
-    head: { seq: first.seq, hash: first.hash },
-  };
+  const created = entry(ctx, actor, 'created', overrideNote(undefined, recipientOverride, council));
+  const letter = newDraft({ id: ctx.ids.next(), actor, created, facts, findings, findingId: () => ctx.ids.next(), recipientOverride });
   await ctx.letters.create(letter);
   return withRecipients(ctx, letter);
 }
