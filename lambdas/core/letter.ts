@@ -157,6 +157,11 @@ export interface Letter {
   supersedes?: Replaced;
   /** The correction that replaced this letter, once it was distributed. */
   supersededBy?: { id: string };
+  /**
+   * The correction started of this letter: one at a time. It stays open until it is distributed
+   * and supersedes this letter; a further correction is then a correction of the correction.
+   */
+  correction?: { id: string };
   withdrawal?: Withdrawal;
   /** The withdrawal notices, one per recipient, sent exactly once like the letter. */
   notices?: Partial<Record<RecipientRole, Delivery>>;

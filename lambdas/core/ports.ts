@@ -37,6 +37,7 @@ export interface LetterChange {
   pdf?: PdfRecord;
   deliveries?: Letter['deliveries'];
   supersededBy?: Letter['supersededBy'];
+  correction?: Letter['correction'] | null;
   withdrawal?: Letter['withdrawal'];
   notices?: Letter['notices'];
 }

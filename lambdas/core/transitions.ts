@@ -99,6 +99,16 @@ const anotherManagerSendsToAFixedAddress: Requirement = {
     new ForbiddenError('You changed the address of a copy to be sent again. Another manager must redistribute it: nobody both chooses where a letter goes and sends it.'),
 };
 
+/** One correction of a letter at a time: a second would leave two drafts each claiming to replace it. */
+const noOpenCorrection: Requirement = {
+  holds: (letter) => !letter.correction,
+  problem: (letter) =>
+    new ConflictError(
+      `This letter already has a correction open: ${letter.correction!.id}. Change that one; once it is sent it replaces this letter, and a further change is a correction of it.`,
+    ),
+  inWrite: () => ({ correction: null }),
+};
+
 /** Only the copies that did not arrive can have their address fixed. */
 export const FIXABLE_STATES = PROBLEM_STATES;
 
@@ -142,7 +152,7 @@ export const ACTIONS = {
   },
   fixAddress: { who: MANAGERS, from: ['rendered', 'distributed'], done: 'given a new address', refusal: 'fix the addresses of letters' },
   retrieve: { who: EVERYONE, from: RENDERED_OR_LATER, done: 'retrieved' },
-  correct: { who: STAFF, from: ['distributed'], done: 'corrected' },
+  correct: { who: STAFF, from: ['distributed'], done: 'corrected', requires: [noOpenCorrection] },
   supersede: { who: 'system', from: ['distributed'], to: 'superseded', done: 'superseded' },
   withdraw: { who: MANAGERS, from: ['distributed'], to: 'withdrawn', done: 'withdrawn' },
   /** The withdrawal notices go out after the letter is withdrawn. */
@@ -213,6 +223,8 @@ export interface WriteGuard {
   notAuthor?: string;
   /** The write adds this subject id to the letter's contributors. */
   contributor?: string;
+  /** The correction the letter has open: none (null), or the one with this id. */
+  correction?: string | null;
 }
 
 export function guard(action: LetterAction, expectedVersion?: number, actor?: Actor): WriteGuard {

@@ -132,6 +132,12 @@ describe('a correction and a withdrawal', () => {
     expect(await text(page, '.govuk-inset-text')).toContain('This letter corrects the letter of 9 March 2011');
     expect(await text(page, 'main .govuk-tag')).toBe('Draft');
     await expectAccessible(page);
+    // The original offers the open correction, not another one.
+    await page.goto(`${stack.url}/letters/${original}`);
+    expect(await page.$eval('#open-correction a', (a) => a.getAttribute('href'))).toBe(`/letters/${correction}`);
+    expect(await page.$('form[action$="/correction"]')).toBeNull();
+    await expectAccessible(page);
+    await page.goto(`${stack.url}/letters/${correction}`);
     // Check and submit: the letter and its emails, then the button.
     await clickAndWait(page, 'a[href$="/check"]');
     await clickAndWait(page, 'form[action$="/submit"] button');

@@ -53,10 +53,22 @@ describe('a correction of a distributed letter', () => {
     outboxBefore = await stack.outbox();
   });
 
-  it('starts as a draft with the same content that names the letter it supersedes', async () => {
-    const created = await inspector.post(`/api/letters/${original.id}/correction`);
-    expect(created.status).toBe(201);
+  it('starts as a draft with the same content that names the letter it supersedes: one at a time', async () => {
+    // Two requests at once (a double click): the write's condition lets exactly one through.
+    const start = () => inspector.post(`/api/letters/${original.id}/correction`);
+    const both = await Promise.all([start(), start()]);
+    expect(both.map((r) => r.status).sort()).toEqual([201, 409]);
+    const created = both.find((r) => r.status === 201)!;
+    const refused = both.find((r) => r.status === 409)!;
     correction = created.body;
+    expect(refused.headers.get('content-type')).toContain('application/problem+json');
+    expect(refused.body.detail).toContain(`already has a correction open: ${correction.id}`);
+    // Later too, until that correction is sent; no second draft was made.
+    const again = await inspector.post(`/api/letters/${original.id}/correction`);
+    expect(again.status).toBe(409);
+    expect(again.body.detail).toContain(correction.id);
+    const drafts = (await mary.get('/api/letters?authority=Corrected%20Council&status=draft')).body.items.map((i: any) => i.id);
+    expect(drafts).toEqual([correction.id]);
     expect(created.headers.get('location')).toBe(`/api/letters/${correction.id}`);
     expect(correction).toMatchObject({ status: 'draft', supersedes: { id: original.id, letterDate: '2011-03-09' }, summary: original.summary });
     expect(correction.findings.map((f: any) => f.text)).toEqual(original.findings.map((f: any) => f.text));
@@ -114,6 +126,15 @@ describe('a correction of a distributed letter', () => {
     expect(superseded[0].supersededBy).toEqual({ id: correction.id });
     expect((await reader.get('/api/letters?status=superseded')).body.items.map((i: any) => i.id)).toContain(original.id);
     expect((await reader.get('/api/letters')).body.items.map((i: any) => i.id)).not.toContain(original.id);
+  });
+
+  it('corrects a sent correction, not the letter it replaced', async () => {
+    const ofOriginal = await inspector.post(`/api/letters/${original.id}/correction`);
+    expect(ofOriginal.status).toBe(409);
+    expect(ofOriginal.body.detail).toContain('superseded');
+    const ofCorrection = await inspector.post(`/api/letters/${correction.id}/correction`);
+    expect(ofCorrection.status).toBe(201);
+    expect(ofCorrection.body.supersedes).toMatchObject({ id: correction.id });
   });
 });
 

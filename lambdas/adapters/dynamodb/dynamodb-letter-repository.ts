@@ -138,6 +138,8 @@ export class DynamoDbLetterRepository implements LetterRepository {
     if (change.pdf) u.set(['pdf'], change.pdf);
     if (change.deliveries) u.set(['deliveries'], change.deliveries);
     if (change.supersededBy) u.set(['supersededBy'], change.supersededBy);
+    if (change.correction === null) u.remove(['correction']);
+    else if (change.correction) u.set(['correction'], change.correction);
     if (change.withdrawal) u.set(['withdrawal'], change.withdrawal);
     if (change.notices) u.set(['notices'], change.notices);
     return this.apply(id, u.change(change.entry));

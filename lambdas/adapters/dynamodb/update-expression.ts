@@ -68,6 +68,8 @@ export class Update {
       const sub = this.value(guard.notAuthor);
       this.when(`NOT (${this.name('createdBy', 'sub')} = ${sub})`).when(`NOT contains(${this.name('contributors')}, ${sub})`);
     }
+    if (guard.correction === null) this.when(`attribute_not_exists(${this.name('correction')})`);
+    else if (guard.correction !== undefined) this.when(`${this.name('correction', 'id')} = ${this.value(guard.correction)}`);
     if (guard.contributor !== undefined) this.add(['contributors'], new Set([guard.contributor]));
     return this;
   }

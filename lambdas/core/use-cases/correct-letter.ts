@@ -2,14 +2,16 @@ import { ConflictError, ValidationError } from '../errors';
 import { type Actor, type AddressFix, type Letter, newDraft } from '../letter';
 import type { RecipientRole } from '../letter-schema';
 import { check, FIXABLE_STATES } from '../transitions';
-import { authorise, entry, type LetterContext, loadLetter, writeOrExplain } from './context';
+import { authorise, entry, type LetterContext, loadLetter, writeIfFirst, writeOrExplain } from './context';
 
 /**
- * Starts the correction of a distributed letter.
- * 1. Check the role and that the letter is distributed.
- * 2. Record on the letter that a correction was started, in a write held to its status.
+ * Starts the correction of a distributed letter: one at a time.
+ * 1. Check the role, that the letter is distributed and that no correction of it is open.
+ * 2. Record on the letter that this correction was started, in a write held to its status and to
+ *    its having no correction open, so of two requests at once only one starts one.
  * 3. Create a draft with the letter's content as approved and `supersedes` naming it. The draft
  *    goes through the same review; once it is distributed the letter it corrects is superseded.
+ *    Should the draft not be stored, the letter is released again, so it can still be corrected.
  */
 export async function correctLetter(ctx: LetterContext, actor: Actor, id: string): Promise<Letter> {
   authorise(actor, 'correct');
@@ -17,8 +19,8 @@ export async function correctLetter(ctx: LetterContext, actor: Actor, id: string
   check(original, 'correct');
   const { findings, replaces: _replaces, ...facts } = original.approval!.snapshot;
   const correctionId = ctx.ids.next();
-  await writeOrExplain(ctx, id, 'correct', {}, (guard) =>
-    ctx.letters.transition(id, guard, { entry: entry(ctx, actor, 'corrected', `correction ${correctionId} drafted`) }),
+  await writeOrExplain(ctx, id, 'correct', { actor }, (guard) =>
+    ctx.letters.transition(id, guard, { entry: entry(ctx, actor, 'corrected', `correction ${correctionId} drafted`), correction: { id: correctionId } }),
   );
   const created = entry(ctx, actor, 'created', `correction of ${id}`);
   const letter = newDraft({
@@ -30,7 +32,15 @@ export async function correctLetter(ctx: LetterContext, actor: Actor, id: string
     findingId: () => ctx.ids.next(),
     supersedes: { id, letterDate: facts.letterDate },
   });
-  await ctx.letters.create(letter);
+  try {
+    await ctx.letters.create(letter);
+  } catch (error) {
+    const released = entry(ctx, actor, 'correction-abandoned', `correction ${correctionId} could not be stored`);
+    await writeIfFirst('correct', (guard) =>
+      ctx.letters.transition(id, { ...guard, correction: correctionId }, { entry: released, correction: null }),
+    ).catch(() => false);
+    throw error;
+  }
   return letter;
 }
 

@@ -367,7 +367,7 @@ export const OPERATIONS: ApiOperation[] = [
     method: 'post', path: '/api/letters/{id}/correction', operationId: 'correctLetter', tag: 'Archive',
     summary: 'Start the correction of a distributed letter',
     description:
-      'Inspectors and managers, on a distributed letter (409 otherwise). Creates a draft with the letter\'s content as approved and `supersedes` naming it. It goes through the same review; once it is distributed the original becomes `superseded` with `supersededBy`, the corrected PDF says in the letter which letter it replaces, and its covering email says it is a correction. The body, if any, is `{}`.',
+      'Inspectors and managers, on a distributed letter (409 otherwise), one correction at a time: while a correction of the letter is open (not yet distributed), starting another answers 409 naming it; once it is distributed, a further change is a correction of the correction. Creates a draft with the letter\'s content as approved and `supersedes` naming it. It goes through the same review; once it is distributed the original becomes `superseded` with `supersededBy`, the corrected PDF says in the letter which letter it replaces, and its covering email says it is a correction. The body, if any, is `{}`.',
     request: { ...letterPath, ...jsonBody(EmptyBody, 'Nothing, or `{}`.', false) },
     responses: { 201: letterResponse('The correction, a draft at version 1.', { Location: ref('headers', 'Location') }) },
     problems: [400, 403, 404, 409, 413, 415, 422],

@@ -58,6 +58,7 @@ const HISTORY_ACTIONS: Record<string, string> = {
   'delivery-complained': 'Heard a recipient complained about an email',
   'address-fixed': 'Changed where a copy goes',
   corrected: 'Started a correction',
+  'correction-abandoned': 'Could not start a correction',
   superseded: 'Replaced by a correction',
   withdrawn: 'Withdrew the letter',
   'notice-sent': 'Sent a withdrawal notice',
@@ -281,7 +282,9 @@ export function letterPageView(letter: Letter, actor: Actor) {
     canReview: submitted && can(actor.role, 'approve'),
     canRedistribute: can(actor.role, 'redistribute') && ['rendered', 'distributed'].includes(letter.status) && rolesToResend(letter).length > 0,
     deliveryProblem: hasDeliveryProblem(letter),
-    canCorrect: letter.status === 'distributed' && can(actor.role, 'correct'),
+    canCorrect: letter.status === 'distributed' && !letter.correction && can(actor.role, 'correct'),
+    /** One correction at a time: the open one is where a change goes. */
+    openCorrection: letter.status === 'distributed' && letter.correction && can(actor.role, 'correct') ? letter.correction : undefined,
     canWithdraw: letter.status === 'distributed' && can(actor.role, 'withdraw'),
     withdrawal: letter.withdrawal ? { reason: letter.withdrawal.reason, byName: letter.withdrawal.byName, at: dateTime(letter.withdrawal.at) } : undefined,
     notices: RECIPIENT_ROLES.flatMap((role) => {
