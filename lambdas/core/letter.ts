@@ -63,7 +63,7 @@ export interface HistoryEntry {
 /** A retrieval of an archived letter: kept beside the letter, outside its chained record. */
 export interface AccessEntry {
   at: string;
-  by: string;
+  by: ActorRecord;
   role: Role;
   action: 'read' | 'pdf-retrieved' | 'html-retrieved';
 }
@@ -98,16 +98,14 @@ export interface AddressFix {
   from: string;
   email: string;
   reason: string;
-  /** Subject id and name of the manager who changed it: another manager sends to it. */
-  by: string;
-  byName: string;
+  /** The manager who changed it: another manager sends to it. */
+  by: ActorRecord;
   at: string;
 }
 
 export interface Withdrawal {
   reason: string;
-  by: string;
-  byName: string;
+  by: ActorRecord;
   at: string;
 }
 

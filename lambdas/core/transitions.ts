@@ -94,7 +94,7 @@ const someCopyToResend: Requirement = {
 
 /** Four eyes: the manager who changed where a copy goes does not also send it there. */
 const anotherManagerSendsToAFixedAddress: Requirement = {
-  holds: (letter, { actor }) => !actor || rolesToResend(letter).every((r) => letter.deliveries?.[r]?.addressFix?.by !== actor.sub),
+  holds: (letter, { actor }) => !actor || rolesToResend(letter).every((r) => letter.deliveries?.[r]?.addressFix?.by.sub !== actor.sub),
   problem: () =>
     new ForbiddenError('You changed the address of a copy to be sent again. Another manager must redistribute it: nobody both chooses where a letter goes and sends it.'),
 };

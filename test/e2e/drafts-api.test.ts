@@ -268,7 +268,7 @@ describe('workflow', () => {
 
     const log = await manager.get(`/api/letters/${letter.id}/access`);
     expect(log.status).toBe(200);
-    expect(log.body.items.map((a: any) => `${a.action}:${a.by}`)).toEqual(['read:Rita Records']);
+    expect(log.body.items.map((a: any) => `${a.action}:${a.by.name}`)).toEqual(['read:Rita Records']);
     // Readers see the archived letter, not its history or who else read it.
     const asReader = await reader.get(`/api/letters/${letter.id}`);
     expect(asReader.body.history).toBeUndefined();

@@ -84,7 +84,7 @@ describe('reading a letter', () => {
     }
     const log = await manager.get(`/api/letters/${archived.id}/access?limit=100`);
     expect(log.body.items).toHaveLength(100);
-    expect(log.body.items.every((a: any) => a.action === 'read' && a.by === 'Rita Records')).toBe(true);
+    expect(log.body.items.every((a: any) => a.action === 'read' && a.by.name === 'Rita Records' && typeof a.by.sub === 'string')).toBe(true);
     expect(log.body.nextCursor).toEqual(expect.any(String));
     const older = await manager.get(`/api/letters/${archived.id}/access?limit=100&cursor=${encodeURIComponent(log.body.nextCursor)}`);
     expect(older.body.items).toHaveLength(100);
@@ -328,7 +328,7 @@ describe('the HTML twin', () => {
     expect(response.text).toContain('Durham');
 
     const log = (await manager.get(`/api/letters/${archived.id}/access?limit=1`)).body.items;
-    expect(log).toEqual([expect.objectContaining({ action: 'html-retrieved', by: 'Rita Records', role: 'reader' })]);
+    expect(log).toEqual([expect.objectContaining({ action: 'html-retrieved', by: expect.objectContaining({ name: 'Rita Records' }), role: 'reader' })]);
     const draft = await inspector.createLetter();
     expect((await inspector.get(`/api/letters/${draft.id}/html`)).status).toBe(409);
   });

@@ -200,7 +200,7 @@ const WRITES: Partial<Record<LetterAction, (repo: LetterRepository, l: Letter) =
   distribute: (repo, l) => repo.transition(l.id, guard('distribute'), { entry: entry() }),
   redistribute: (repo, l) => repo.requeueDeliveries(l.id, guard('redistribute'), [{ role: 'dfe', state: 'failed', email: 'dfe@example.org' }], entry()),
   fixAddress: (repo, l) =>
-    repo.fixAddress(l.id, guard('fixAddress'), 'director', 'bounced', { from: 'director@example.org', email: 'd@example.org', reason: 'Bounced.', by: 'x', byName: 'X', at: new Date().toISOString() }, entry()),
+    repo.fixAddress(l.id, guard('fixAddress'), 'director', 'bounced', { from: 'director@example.org', email: 'd@example.org', reason: 'Bounced.', by: { sub: 'x', name: 'X' }, at: new Date().toISOString() }, entry()),
   correct: (repo, l) => repo.transition(l.id, guard('correct'), { entry: entry() }),
   supersede: (repo, l) => repo.transition(l.id, guard('supersede'), { supersededBy: { id: ids.next() }, entry: entry() }),
   withdraw: (repo, l) => repo.transition(l.id, guard('withdraw'), { entry: entry() }),

@@ -76,6 +76,6 @@ export async function fixDeliveryAddress(
     throw new ValidationError([{ field: 'email', message: `is the address the copy already went to; give the new one` }]);
   }
   const fixed = entry(ctx, actor, 'address-fixed', `${role}: ${delivery.email} → ${change.email}: ${change.reason}`);
-  const fix: AddressFix = { from: delivery.email, email: change.email, reason: change.reason, by: actor.sub, byName: actor.name, at: fixed.at };
+  const fix: AddressFix = { from: delivery.email, email: change.email, reason: change.reason, by: actorRecord(actor), at: fixed.at };
   return writeOrExplain(ctx, id, 'fixAddress', { holds: fixable }, (guard) => ctx.letters.fixAddress(id, guard, role, delivery.state, fix, fixed));
 }

@@ -1,3 +1,4 @@
+import { actorRecord } from '../actor';
 import { letterFileName } from '../covering-email';
 import { ForbiddenError } from '../errors';
 import { type AccessEntry, type Actor, completeFacts, LETTER_STATUSES, type Letter, type LetterStatus } from '../letter';
@@ -8,7 +9,7 @@ import { type RecipientsContext, withRecipients } from './letter-recipients';
 
 /** A retrieval for the access log: who, when, what. */
 export function access(ctx: Pick<LetterContext, 'clock'>, actor: Actor, action: AccessEntry['action']): AccessEntry {
-  return { at: ctx.clock.now().toISOString(), by: actor.name, role: actor.role, action };
+  return { at: ctx.clock.now().toISOString(), by: actorRecord(actor), role: actor.role, action };
 }
 
 /**

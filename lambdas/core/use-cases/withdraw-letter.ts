@@ -1,3 +1,4 @@
+import { actorRecord } from '../actor';
 import { withdrawalNotice } from '../covering-email';
 import type { Actor, Delivery, Letter, Withdrawal } from '../letter';
 import { RECIPIENT_ROLES, type RecipientRole } from '../letter-schema';
@@ -17,7 +18,7 @@ export async function withdrawLetter(ctx: LetterContext, actor: Actor, id: strin
   const letter = await loadLetter(ctx, id);
   check(letter, 'withdraw');
   const withdrawn = entry(ctx, actor, 'withdrawn', reason);
-  const withdrawal: Withdrawal = { reason, by: actor.sub, byName: actor.name, at: withdrawn.at };
+  const withdrawal: Withdrawal = { reason, by: actorRecord(actor), at: withdrawn.at };
   const notices = Object.fromEntries(
     RECIPIENT_ROLES.map((role): [RecipientRole, Delivery] => [
       role,

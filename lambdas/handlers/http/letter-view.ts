@@ -77,7 +77,7 @@ export const DeliveryView = z
         from: z.string().openapi({ description: 'The address the copy went to before.' }),
         email: z.string().openapi({ description: 'The new address; a redistribution sends to it.' }),
         reason: z.string(),
-        by: z.string().openapi({ description: 'The name of the manager who changed it; another manager sends to it.' }),
+        by: ActorView.openapi({ description: 'The manager who changed it; another manager sends to it.' }),
         at: timestamp,
       })
       .optional()
@@ -124,7 +124,7 @@ export const HistoryPage = z
 export const AccessEventView = z
   .strictObject({
     at: timestamp,
-    by: z.string().openapi({ description: 'The name of who retrieved the letter.' }),
+    by: ActorView.openapi({ description: 'Who retrieved the letter.' }),
     role: z.enum(['inspector', 'manager', 'reader']),
     action: z.enum(['read', 'pdf-retrieved', 'html-retrieved']),
   })
@@ -213,7 +213,7 @@ export const LetterView = z
     supersedes: ReplacedView.nullable().openapi({ description: 'On a correction: the letter it replaces once distributed.' }),
     supersededBy: LetterLink.nullable().openapi({ description: 'On a superseded letter: the correction that replaced it.' }),
     withdrawal: z
-      .strictObject({ reason: z.string(), by: z.string().openapi({ description: 'The name of the manager who withdrew it.' }), at: timestamp })
+      .strictObject({ reason: z.string(), by: ActorView.openapi({ description: 'The manager who withdrew it.' }), at: timestamp })
       .optional()
       .openapi({ description: 'Present once the letter is withdrawn.' }),
     notices: DeliveriesView.optional().openapi({ description: 'The withdrawal notices, one per recipient; present once the letter is withdrawn.' }),
@@ -273,7 +273,7 @@ function copiesResponse(copies: Letter['deliveries']): z.infer<typeof Deliveries
         updatedAt: d!.updatedAt,
         eventAt: d!.eventAt ?? null,
         ...(d!.addressFix
-          ? { addressFix: { from: d!.addressFix.from, email: d!.addressFix.email, reason: d!.addressFix.reason, by: d!.addressFix.byName, at: d!.addressFix.at } }
+          ? { addressFix: { from: d!.addressFix.from, email: d!.addressFix.email, reason: d!.addressFix.reason, by: d!.addressFix.by, at: d!.addressFix.at } }
           : {}),
       },
     ]),
@@ -314,7 +314,7 @@ export function letterResponse(letter: Letter, options: { withHistory?: boolean 
     supersedes: letter.supersedes ?? null,
     supersededBy: letter.supersededBy ?? null,
     ...(letter.withdrawal
-      ? { withdrawal: { reason: letter.withdrawal.reason, by: letter.withdrawal.byName, at: letter.withdrawal.at }, notices: copiesResponse(letter.notices) }
+      ? { withdrawal: { reason: letter.withdrawal.reason, by: letter.withdrawal.by, at: letter.withdrawal.at }, notices: copiesResponse(letter.notices) }
       : {}),
     ...(withHistory ? { history: letter.history.map(eventResponse), historyNext: letter.historyNext ?? null } : {}),
   };

@@ -241,7 +241,7 @@ export function letterPageView(letter: Letter, actor: Actor) {
         lastError: d.lastError,
         updatedAt: dateTime(d.updatedAt),
         // A fix waiting to be sent: the copy still reads as it went, the new address beside it.
-        fix: fix && fix.email !== d.email ? { email: fix.email, reason: fix.reason, byName: fix.byName, at: dateTime(fix.at) } : undefined,
+        fix: fix && fix.email !== d.email ? { email: fix.email, reason: fix.reason, byName: fix.by.name, at: dateTime(fix.at) } : undefined,
         canFix: role !== 'dfe' && FIXABLE_STATES.includes(d.state) && can(actor.role, 'fixAddress') && ['rendered', 'distributed'].includes(letter.status),
       },
     ];
@@ -286,7 +286,7 @@ export function letterPageView(letter: Letter, actor: Actor) {
     /** One correction at a time: the open one is where a change goes. */
     openCorrection: letter.status === 'distributed' && letter.correction && can(actor.role, 'correct') ? letter.correction : undefined,
     canWithdraw: letter.status === 'distributed' && can(actor.role, 'withdraw'),
-    withdrawal: letter.withdrawal ? { reason: letter.withdrawal.reason, byName: letter.withdrawal.byName, at: dateTime(letter.withdrawal.at) } : undefined,
+    withdrawal: letter.withdrawal ? { reason: letter.withdrawal.reason, byName: letter.withdrawal.by.name, at: dateTime(letter.withdrawal.at) } : undefined,
     notices: RECIPIENT_ROLES.flatMap((role) => {
       const n = letter.notices?.[role];
       return n ? [{ role, label: RECIPIENT_LABELS[role], email: n.email, state: DELIVERY_TAGS[n.state], lastError: n.lastError }] : [];

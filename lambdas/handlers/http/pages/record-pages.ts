@@ -46,7 +46,7 @@ export function recordPages(pages: Hono<PageEnv>, kit: PageKit) {
       title: 'Who has opened the letter',
       letter,
       caption: 'Retrievals, newest first',
-      rows: page.items.map((a) => ({ when: dateTime(a.at), by: a.by, role: a.role, what: ACCESS_ACTIONS[a.action] ?? a.action })),
+      rows: page.items.map((a) => ({ when: dateTime(a.at), by: a.by.name, role: a.role, what: ACCESS_ACTIONS[a.action] ?? a.action })),
       next: page.nextCursor ? `/letters/${id}/access?cursor=${encodeURIComponent(page.nextCursor)}` : undefined,
     });
   });
