@@ -218,6 +218,20 @@ export function contentOf(letter: Letter): LetterContent & { findings: Finding[]
   };
 }
 
+/** The history action of a render that refused the letter for its length. */
+export const RENDER_REFUSED = 'render-refused';
+
+/**
+ * Whether the render stage refused the letter as last approved: a refusal newer than the latest
+ * approval. A refusal is final for that approval (no later job prints it); a return to its
+ * authors and a new approval start again.
+ */
+export function refusedAtRender(letter: Pick<Letter, 'history'>): boolean {
+  // History is newest first and holds at least the latest events, the approval and any refusal among them.
+  const latest = letter.history.find((h) => h.action === 'approved' || h.action === RENDER_REFUSED);
+  return latest?.action === RENDER_REFUSED;
+}
+
 /** What a finding costs in the letter's byte budget: DynamoDB counts item sizes in UTF-8. */
 export const findingBytes = (finding: Pick<Finding, 'text'>) => Buffer.byteLength(finding.text, 'utf8');
 

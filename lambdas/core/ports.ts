@@ -32,7 +32,8 @@ export interface LetterPage {
 /** What a write sets besides the status and version its guard gives. */
 export interface LetterChange {
   entry: HistoryEntry;
-  approval?: Letter['approval'];
+  /** null removes it: a letter refused at render goes back to its authors unapproved. */
+  approval?: Letter['approval'] | null;
   returnComment?: string | null;
   pdf?: PdfRecord;
   deliveries?: Letter['deliveries'];

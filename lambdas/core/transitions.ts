@@ -1,7 +1,7 @@
 import type { CouncilEntry } from './council';
 import { type AppError, ConflictError, ForbiddenError, PreconditionFailedError, ValidationError } from './errors';
 import { fourEyesRefusal } from './four-eyes';
-import { type Actor, contentOf, type Delivery, LETTER_STATUSES, type Letter, type LetterStatus, PROBLEM_STATES, type Role } from './letter';
+import { type Actor, contentOf, type Delivery, LETTER_STATUSES, type Letter, type LetterStatus, PROBLEM_STATES, refusedAtRender, type Role } from './letter';
 import { LIMITS, missingFacts, RECIPIENT_ROLES, type RecipientRole } from './letter-schema';
 import { estimatePages } from './page-estimate';
 
@@ -67,6 +67,15 @@ const withinPageLimit: Requirement = {
         message: `would print about ${estimatePages(contentOf(letter))} pages; a letter may have at most ${LIMITS.pages}: shorten the findings or the summary`,
       },
     ]),
+};
+
+/**
+ * An approved letter goes back to its authors only once the render stage refused it for its
+ * length (final for that approval), so that nothing is returned while it is being printed.
+ */
+const submittedOrRefusedAtRender: Requirement = {
+  holds: (letter) => letter.status !== 'approved' || refusedAtRender(letter),
+  problem: () => new ConflictError('The letter is approved and being made into a PDF; only a submitted letter, or an approved one the render refused for its length, can be returned.'),
 };
 
 const hasEveryFact: Requirement = {
@@ -139,7 +148,7 @@ export const ACTIONS = {
   edit: { who: STAFF, from: ['draft'], done: 'edited', requires: [ownDraft], authors: true },
   submit: { who: STAFF, from: ['draft'], to: 'submitted', done: 'submitted', requires: [ownDraft, hasEveryFact, hasFindings, withinPageLimit], authors: true },
   // Any manager may return a letter, its authors included: returning changes nothing in it.
-  return: { who: MANAGERS, from: ['submitted'], to: 'draft', done: 'returned' },
+  return: { who: MANAGERS, from: ['submitted', 'approved'], to: 'draft', done: 'returned', requires: [submittedOrRefusedAtRender] },
   approve: { who: MANAGERS, from: ['submitted'], to: 'approved', done: 'approved', requires: [fourEyes, withinPageLimit] },
   preview: { who: STAFF, from: BEFORE_APPROVAL, done: 'previewed' },
   render: { who: 'system', from: ['approved'], to: 'rendered', done: 'rendered' },

@@ -693,6 +693,27 @@ describe('four eyes on the approval page', () => {
     }
   });
 
+  it('offers the way on for a letter the render refused for its length: back to its authors', async () => {
+    // Capital Ws are twice as wide as the page estimate's average letter: the render refuses it.
+    const wide = Array.from({ length: 10 }, () => ({ category: 'strength', text: 'WWWWWWW '.repeat(375).trim() }));
+    const letter = await submittedLetter(await stack.as('inspector', 'Simon Rushall'), { authority: { name: 'Plain Borough Council' }, findings: wide });
+    await approve(await stack.as('manager', 'Mary Manager'), letter);
+    await stack.queue.idle();
+
+    const { page } = manager;
+    await page.goto(`${stack.url}/letters/${letter.id}`);
+    expect(await text(page, '#refused-at-render')).toContain('prints more than 20 pages, so it was not made into a PDF and nobody was sent it');
+    await expectAccessible(page);
+    await clickAndWait(page, `#refused-at-render a[href="/letters/${letter.id}/return"]`);
+    await fill(page, 'comment', 'It prints too many pages: shorten the strengths.');
+    await clickAndWait(page, 'form button.govuk-button');
+    expect(await text(page, '.govuk-notification-banner')).toContain('Letter returned');
+    expect(await text(page, 'main .govuk-tag')).toBe('Returned');
+    const stored = (await stack.deps.letters.get(letter.id))!;
+    expect(stored.status).toBe('draft');
+    expect(stored.approval).toBeUndefined();
+  });
+
   it("lists every difference between a letter's recipients and the council directory, with the reason", async () => {
     const draft = await (await stack.as('inspector', 'Simon Rushall')).createLetter({ authority: { name: 'Four Eyes Borough Council' } });
     const director = { ...exampleLetter().recipients.director, email: 'director.office@four-eyes.example', address: ['Room 1', 'Town Hall', 'FE1 1AA'] };

@@ -64,5 +64,38 @@ describe('a letter over the page limit', () => {
     expect(again.status).toBe('approved');
     expect(again.history.filter((h: { action: string }) => h.action === 'render-refused')).toHaveLength(1);
     expect((await stack.outbox()).length).toBe(outboxBefore);
+
+    // The way on: a manager returns it to its authors, who shorten it; approved again, it is sent.
+    const returned = await manager.post(`/api/letters/${letter.id}/return`, { comment: 'It prints too many pages: shorten the strengths.' });
+    expect(returned.status).toBe(200);
+    expect(returned.body).toMatchObject({ status: 'draft', returnComment: 'It prints too many pages: shorten the strengths.' });
+    expect(returned.body.approval).toBeUndefined();
+    let version = returned.body.version;
+    for (const finding of returned.body.findings.slice(1)) {
+      const removed = await inspector.delete(`/api/letters/${letter.id}/findings/${finding.id}`, { 'If-Match': `"${version}"` });
+      expect(removed.status).toBe(200);
+      version = removed.body.version;
+    }
+    const resubmitted = await inspector.post(`/api/letters/${letter.id}/submit`);
+    expect(resubmitted.status).toBe(200);
+    expect((await manager.post(`/api/letters/${letter.id}/approve`, { version: resubmitted.body.version })).status).toBe(202);
+    await stack.queue.idle();
+    const sent = (await manager.get(`/api/letters/${letter.id}`)).body;
+    expect(['rendered', 'distributed']).toContain(sent.status);
+    expect(sent.pdf.pages).toBeLessThanOrEqual(LIMITS.pages);
+    expect((await stack.outbox()).length).toBe(outboxBefore + 3);
+  });
+
+  it('is returned from approved only once the render refused it, never while it is being printed', async () => {
+    const letter = await inspector.createLetter();
+    const submitted = await inspector.post(`/api/letters/${letter.id}/submit`);
+    const approved = await manager.post(`/api/letters/${letter.id}/approve`, { version: submitted.body.version });
+    expect(approved.status).toBe(202);
+    const returned = await manager.post(`/api/letters/${letter.id}/return`, { comment: 'Too late.' });
+    expect(returned.status).toBe(409);
+    await stack.queue.idle();
+    const after = (await manager.get(`/api/letters/${letter.id}`)).body;
+    expect(after.status).not.toBe('draft');
+    expect(after.approval.by.name).toBe('Mary Manager');
   });
 });

@@ -17,7 +17,7 @@ import { letterTableDefinition } from '../../lambdas/adapters/dynamodb/letter-ta
 import { UlidGenerator } from '../../lambdas/adapters/ids';
 import { S3ArchiveStore } from '../../lambdas/adapters/s3/s3-archive-store';
 import { NunjucksLetterTemplate } from '../../lambdas/adapters/templates/nunjucks-letter-template';
-import { type Actor, contentOf, LETTER_STATUSES, type Letter, type LetterStatus } from '../../lambdas/core/letter';
+import { type Actor, contentOf, LETTER_STATUSES, type Letter, type LetterStatus, RENDER_REFUSED } from '../../lambdas/core/letter';
 import { LetterInput, RECIPIENT_ROLES } from '../../lambdas/core/letter-schema';
 import type { HistoryEntry } from '../../lambdas/core/letter';
 import type { LetterRepository } from '../../lambdas/core/ports';
@@ -128,7 +128,13 @@ const USE_CASES: Partial<Record<LetterAction, Record<string, (c: ArchiveContext 
     removeFinding: (c, l) => removeFinding(c, manager, l.id, l.findings[0].id, l.version),
   },
   submit: { submitLetter: (c, l) => submitLetter(c, manager, l.id, l.version) },
-  return: { returnLetter: (c, l) => returnLetter(c, manager, l.id, 'Please look again.', l.version) },
+  return: {
+    // An approved letter is returned only once the render refused it: the walk stores that refusal first.
+    returnLetter: async (c, l) => {
+      if (l.status === 'approved') await letters.recordEvent(l.id, { ...entry(), action: RENDER_REFUSED });
+      return returnLetter(c, manager, l.id, 'Please look again.', (await letters.get(l.id))!.version);
+    },
+  },
   approve: { approveLetter: (c, l) => approveLetter(c, manager, l.id, l.version) },
   preview: { previewHtml: (c, l) => previewHtml(c, manager, l.id) },
   redistribute: { redistributeLetter: (c, l) => redistributeLetter(c, manager, l.id) },
@@ -177,6 +183,17 @@ describe('every action in every status, through the use cases', () => {
       expect(after.version).toBe(letter.version);
       expect(after.status).toBe(status);
     }
+  });
+
+  it('refuses to return an approved letter the render has not refused, changing nothing', async () => {
+    const letter = await storedLetter('approved');
+    await expect(returnLetter(ctx, manager, letter.id, 'Too late.', letter.version)).rejects.toMatchObject({
+      status: 409,
+      message: expect.stringContaining('only a submitted letter, or an approved one the render refused for its length, can be returned'),
+    });
+    const after = (await letters.get(letter.id))!;
+    expect(after).toMatchObject({ status: 'approved', version: letter.version });
+    expect(after.approval).toBeDefined();
   });
 
   it.each(LETTER_STATUSES)('shows a reader a %s letter, and its PDF, only when it is archived', async (status) => {

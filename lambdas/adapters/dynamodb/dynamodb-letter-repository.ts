@@ -132,7 +132,8 @@ export class DynamoDbLetterRepository implements LetterRepository {
 
   transition(id: string, guard: WriteGuard, change: LetterChange): Promise<Letter> {
     const u = new Update().guard(guard);
-    if (change.approval) u.set(['approval'], change.approval);
+    if (change.approval === null) u.remove(['approval']);
+    else if (change.approval) u.set(['approval'], change.approval);
     if (change.returnComment === null) u.remove(['returnComment']);
     else if (change.returnComment !== undefined) u.set(['returnComment'], change.returnComment);
     if (change.pdf) u.set(['pdf'], change.pdf);

@@ -1,6 +1,6 @@
 import { archiveKeys } from '../archive-keys';
 import { TooManyRequestsError, ValidationError } from '../errors';
-import { type Actor, contentOf, type Delivery } from '../letter';
+import { type Actor, contentOf, type Delivery, refusedAtRender, RENDER_REFUSED } from '../letter';
 import { LIMITS, RECIPIENT_ROLES } from '../letter-schema';
 import { estimatePages } from '../page-estimate';
 import { allowedFrom, check, isArchived } from '../transitions';
@@ -9,7 +9,6 @@ import { type ArchiveContext, authorise, entry, loadLetter, type PreviewContext,
 
 export type RenderOutcome = 'rendered' | 'already-rendered' | 'not-approved' | 'over-page-limit';
 
-const RENDER_REFUSED = 'render-refused';
 
 const overPageLimit = () =>
   new ValidationError([{ field: 'pages', message: `prints more than ${LIMITS.pages} pages; a letter may have at most ${LIMITS.pages}` }]);
@@ -33,8 +32,8 @@ export async function renderLetter(ctx: ArchiveContext, letterId: string): Promi
     return 'already-rendered';
   }
   if (!allowedFrom('render', letter.status) || !letter.approval) return 'not-approved';
-  // Refused once for its length, it is refused for good: the sweeper's later jobs print nothing.
-  if (letter.history.some((h) => h.action === RENDER_REFUSED)) return 'over-page-limit';
+  // Refused once for its length, this approval is refused for good: the sweeper's later jobs print nothing.
+  if (refusedAtRender(letter)) return 'over-page-limit';
 
   const snapshot = letter.approval.snapshot;
   const html = ctx.template.render(snapshot);

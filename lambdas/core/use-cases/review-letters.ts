@@ -26,10 +26,12 @@ export async function submitLetter(ctx: LetterContext, actor: Actor, id: string,
  */
 export async function returnLetter(ctx: LetterContext, actor: Actor, id: string, comment: string, version?: number): Promise<Letter> {
   authorise(actor, 'return');
-  check(await loadLetter(ctx, id), 'return', version);
+  const letter = await loadLetter(ctx, id);
+  check(letter, 'return', version);
   const returned = entry(ctx, actor, 'returned', comment);
-  return writeOrExplain(ctx, id, 'return', { version }, (guard) =>
-    ctx.letters.transition(id, guard, { returnComment: comment, entry: returned }),
+  // Held to the version read, so that a letter approved meanwhile is not returned from under its render.
+  return writeOrExplain(ctx, id, 'return', { version: version ?? letter.version }, (guard) =>
+    ctx.letters.transition(id, guard, { returnComment: comment, entry: returned, ...(letter.approval ? { approval: null } : {}) }),
   );
 }
 

@@ -276,7 +276,7 @@ export const OPERATIONS: ApiOperation[] = [
   {
     method: 'post', path: '/api/letters/{id}/return', operationId: 'returnLetter', tag: 'Review',
     summary: 'Return a submitted letter with a comment',
-    description: 'Any manager, its authors included: submitted → draft, with a comment for its authors.',
+    description: `Any manager, its authors included: submitted → draft, with a comment for its authors. An approved letter the render stage refused for printing more than ${LIMITS.pages} pages (history \`render-refused\`) is returned the same way, its approval removed, so that its authors can shorten it; any other approved letter is a 409.`,
     request: { ...letterPath, headers: z.object({ 'If-Match': ifMatchOptional }), ...jsonBody(ReturnInput) },
     responses: { 200: letterResponse('The letter, a draft again.') },
     problems: [400, 403, 404, 409, 412, 413, 415, 422],

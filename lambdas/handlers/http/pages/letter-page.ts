@@ -1,6 +1,6 @@
 import { coveringEmail } from '../../../core/covering-email';
-import { type Actor, contentOf, type DeliveryState, hasDeliveryProblem, type HistoryEntry, type Letter, type LetterStatus, orderedFindings } from '../../../core/letter';
-import { FINDING_CATEGORIES, LetterFacts, missingFacts, RECIPIENT_ROLES } from '../../../core/letter-schema';
+import { type Actor, contentOf, type DeliveryState, hasDeliveryProblem, type HistoryEntry, type Letter, type LetterStatus, orderedFindings, refusedAtRender } from '../../../core/letter';
+import { FINDING_CATEGORIES, LetterFacts, LIMITS, missingFacts, RECIPIENT_ROLES } from '../../../core/letter-schema';
 import { FIXABLE_STATES, isArchived, rolesToResend } from '../../../core/transitions';
 import { can } from '../../../core/roles';
 import { refusal } from '../../../core/transitions';
@@ -280,6 +280,10 @@ export function letterPageView(letter: Letter, actor: Actor) {
       : undefined,
     canPreview: (draft || submitted) && can(actor.role, 'preview'),
     canReview: submitted && can(actor.role, 'approve'),
+    /** Approved, then refused by the render stage for its length: nothing was sent; a manager can return it. */
+    refusedAtRender: letter.status === 'approved' && refusedAtRender(letter),
+    maxPages: LIMITS.pages,
+    canReturnRefused: letter.status === 'approved' && refusedAtRender(letter) && can(actor.role, 'return'),
     canRedistribute: can(actor.role, 'redistribute') && ['rendered', 'distributed'].includes(letter.status) && rolesToResend(letter).length > 0,
     deliveryProblem: hasDeliveryProblem(letter),
     canCorrect: letter.status === 'distributed' && !letter.correction && can(actor.role, 'correct'),

@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
 import { AppError, ValidationError } from '../../../core/errors';
-import type { Letter } from '../../../core/letter';
+import { type Letter, refusedAtRender } from '../../../core/letter';
 import { LIMITS, ReturnInput } from '../../../core/letter-schema';
 import { can } from '../../../core/roles';
 import { getLetter } from '../../../core/use-cases/read-letters';
@@ -61,7 +61,8 @@ export function reviewPages(pages: Hono<PageEnv>, kit: PageKit) {
 
   pages.get('/letters/:id/return', async (c) => {
     const letter = await getLetter(deps, c.get('actor'), idParam(c, 'id'));
-    if (letter.status !== 'submitted' || !can(c.get('actor').role, 'return')) return c.redirect(`/letters/${letter.id}`, 303);
+    const returnable = letter.status === 'submitted' || (letter.status === 'approved' && refusedAtRender(letter));
+    if (!returnable || !can(c.get('actor').role, 'return')) return c.redirect(`/letters/${letter.id}`, 303);
     return returnForm(c, letter, { version: String(letter.version) });
   });
 
