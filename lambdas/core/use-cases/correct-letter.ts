@@ -1,3 +1,4 @@
+import { actorRecord } from '../actor';
 import { ConflictError, ValidationError } from '../errors';
 import { type Actor, type AddressFix, type Letter, newDraft } from '../letter';
 import type { RecipientRole } from '../letter-schema';
