@@ -1,7 +1,8 @@
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { axeViolations, clickAndWait, fill, launchBrowser, openPage, signIn, type TestPage, text, texts } from '../support/browser';
-import { approve, eventually, recipientsFor, sentTo } from '../support/pipeline-helpers';
+import { messagesTo } from '../support/outbox';
+import { approve, eventually, recipientsFor } from '../support/pipeline-helpers';
 import { type ApiClient, startTestStack, submittedLetter, type TestStack } from '../support/stack';
 
 /**
@@ -98,7 +99,7 @@ describe('a copy that bounced', () => {
     await eventually(async () => ((await read(id)).deliveries.director.state === 'delivered' ? true : undefined), 'the fixed copy to be delivered');
     const added = (await stack.outbox()).slice(before.length);
     expect(added.map((m) => m.to)).toEqual([[fixed]]);
-    expect(sentTo(await stack.outbox(), 'bounce@simulator.amazonses.com')).toHaveLength(1);
+    expect(messagesTo(await stack.outbox(), 'bounce@simulator.amazonses.com')).toHaveLength(1);
 
     await page.goto(`${stack.url}/letters/${id}`);
     expect(await page.$('.govuk-warning-text')).toBeNull();

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { addCouncil, addressesOf, approve, recipientsFor, sentTo } from '../support/pipeline-helpers';
+import { messagesTo } from '../support/outbox';
+import { addCouncil, addressesOf, approve, recipientsFor } from '../support/pipeline-helpers';
 import { type ApiClient, startTestStack, submittedLetter, type TestStack } from '../support/stack';
 
 let stack: TestStack;
@@ -94,7 +95,7 @@ describe('many managers on one letter', () => {
 
     const outbox = await stack.outbox();
     for (const address of addressesOf(recipients, authority.name)) {
-      const messages = sentTo(outbox, address);
+      const messages = messagesTo(outbox, address);
       expect(messages).toHaveLength(1);
       expect(messages[0].attachments.map((a) => a.sha256)).toEqual([after.pdf.sha256]);
     }
@@ -119,10 +120,10 @@ describe('many letters at once', () => {
 
     const outbox = await stack.outbox();
     const batchAddresses = batch.flatMap(({ council, recipients }) => addressesOf(recipients, council));
-    expect(outbox.filter((m) => batchAddresses.some((a) => sentTo([m], a).length))).toHaveLength(150);
+    expect(outbox.filter((m) => batchAddresses.some((a) => messagesTo([m], a).length))).toHaveLength(150);
     letters.forEach((letter, i) => {
       for (const address of addressesOf(batch[i].recipients, batch[i].council)) {
-        const messages = sentTo(outbox, address);
+        const messages = messagesTo(outbox, address);
         expect(messages).toHaveLength(1);
         // Each recipient got this letter's archived bytes, not a neighbour's.
         expect(messages[0].attachments.map((a) => a.sha256)).toEqual([letter.pdf.sha256]);

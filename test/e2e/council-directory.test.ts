@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { approve, CONFIGURED_DFE, sentTo } from '../support/pipeline-helpers';
+import { messagesTo } from '../support/outbox';
+import { approve, CONFIGURED_DFE } from '../support/pipeline-helpers';
 import { type ApiClient, exampleLetter, startTestStack, type TestStack } from '../support/stack';
 
 /**
@@ -223,6 +224,6 @@ describe('a letter and its council', () => {
     expect(done.status).toBe('distributed');
     expect(done.deliveries.director.email).toBe('david.williams.office@durham.example');
     expect(done.addressDifferences).toHaveLength(2);
-    expect(sentTo(await stack.outbox(), 'david.williams.office@durham.example')).toHaveLength(1);
+    expect(messagesTo(await stack.outbox(), 'david.williams.office@durham.example')).toHaveLength(1);
   });
 });

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ChromiumPdfRenderer } from '../../lambdas/adapters/chromium/chromium-pdf-renderer';
 import type { Mailer, OutgoingEmail, PdfRenderer } from '../../lambdas/core/ports';
 import type { OutboxMessage } from '../../lambdas/local/local-stack';
-import { type Address, addCouncil, addressesOf, approve, archivedObject, eventually, recipientsFor, sentTo, sha256 } from '../support/pipeline-helpers';
+import { type Address, messagesTo } from '../support/outbox';
+import { addCouncil, addressesOf, approve, archivedObject, eventually, recipientsFor, sha256 } from '../support/pipeline-helpers';
 import { type ApiClient, exampleLetter, startTestStack, submittedLetter, type TestStack } from '../support/stack';
 import { startProcess } from '../support/start-process';
 
@@ -134,7 +135,7 @@ describe('faults on the local stack', () => {
   async function expectOneEmailEach(addresses: Address[], pdfSha: string) {
     const outbox = await stack.outbox();
     for (const address of addresses) {
-      const messages = sentTo(outbox, address);
+      const messages = messagesTo(outbox, address);
       expect(messages).toHaveLength(1);
       expect(messages[0].attachments.map((a) => a.sha256)).toEqual([pdfSha]);
     }
@@ -209,7 +210,7 @@ describe('faults on the local stack', () => {
     expect(failed.deliveries.dfe.lastError).toContain('not verified');
     expect(failed.deliveries.director.state).toBe('sent');
     expect(failed.deliveries.chiefExecutive.state).toBe('sent');
-    expect(sentTo(await stack.outbox(), { email: rejected, council })).toHaveLength(0);
+    expect(messagesTo(await stack.outbox(), { email: rejected, council })).toHaveLength(0);
 
     // A redelivered job leaves a failed recipient failed: only a person sends again.
     await stack.queue.enqueue('distribute', { letterId: letter.id });
@@ -266,7 +267,7 @@ describe('faults on the local stack', () => {
 
     // Every attempt found the bytes changed; none emailed anyone.
     expect(await stack.outbox()).toHaveLength(outboxBefore);
-    expect(sentTo(await stack.outbox(), { email: rejected, council })).toHaveLength(0);
+    expect(messagesTo(await stack.outbox(), { email: rejected, council })).toHaveLength(0);
     const after = await read(letter.id);
     expect(after.status).toBe('rendered');
     expect(after.pdf).toEqual(failed.pdf);
@@ -275,7 +276,7 @@ describe('faults on the local stack', () => {
     expect(countOf(actions(after), 'delivery-deferred')).toBeGreaterThanOrEqual(1);
     expect(stack.queue.deadLetters.length).toBe(deadLettersBefore);
     // The other two recipients kept their one copy, sent before the archive changed.
-    for (const address of kept) expect(sentTo(await stack.outbox(), address)).toHaveLength(1);
+    for (const address of kept) expect(messagesTo(await stack.outbox(), address)).toHaveLength(1);
   });
 
   it('renders after Chromium is killed mid-render', async () => {
@@ -354,7 +355,7 @@ describe('faults on the local stack', () => {
           ? l
           : undefined;
       }, 'the other two recipients to be sent');
-      expect(sentTo(await stack.outbox(), recipients.chiefExecutive.email)).toHaveLength(1);
+      expect(messagesTo(await stack.outbox(), recipients.chiefExecutive.email)).toHaveLength(1);
 
       // A redelivery finds the claim well inside the stale window (5 minutes by default); it
       // waits, and on its last receive gives the recipient up as failed rather than leave it stuck.
@@ -365,7 +366,7 @@ describe('faults on the local stack', () => {
       }, 'the vanished send to be given up', 15_000);
       expect(failed.deliveries.chiefExecutive.lastError).toMatch(/^Outcome unknown/);
       expect(failed.status).toBe('rendered');
-      expect(sentTo(await stack.outbox(), recipients.chiefExecutive.email)).toHaveLength(1);
+      expect(messagesTo(await stack.outbox(), recipients.chiefExecutive.email)).toHaveLength(1);
     } finally {
       // The vanished worker is let go, so the queue can drain and the stack stop.
       release();
@@ -378,9 +379,9 @@ describe('faults on the local stack', () => {
     await stack.queue.idle();
     const after = await read(letter.id);
     expect(after.status).toBe('distributed');
-    expect(sentTo(await stack.outbox(), recipients.chiefExecutive.email)).toHaveLength(2);
-    expect(sentTo(await stack.outbox(), recipients.director.email)).toHaveLength(1);
-    expect(sentTo(await stack.outbox(), { email: recipients.dfe.email, council })).toHaveLength(1);
+    expect(messagesTo(await stack.outbox(), recipients.chiefExecutive.email)).toHaveLength(2);
+    expect(messagesTo(await stack.outbox(), recipients.director.email)).toHaveLength(1);
+    expect(messagesTo(await stack.outbox(), { email: recipients.dfe.email, council })).toHaveLength(1);
   });
 });
 
@@ -432,7 +433,7 @@ describe('a worker that dies between sending and recording', () => {
         const l = (await manager.get(`/api/letters/${letter.id}`)).body;
         return l.deliveries.dfe?.state === 'delivered' && l.status === 'distributed' ? l : undefined;
       }, 'the delivery event to settle the unrecorded send');
-      const sent = sentTo(await stack.outbox(), dfe);
+      const sent = messagesTo(await stack.outbox(), dfe);
       expect(sent).toHaveLength(1);
       expect(delivered.deliveries.dfe.messageId).toBe(sent[0].messageId);
       expect(sent[0].tags).toMatchObject({ 'letter-id': letter.id, recipient: 'dfe', copy: 'letter' });
@@ -449,7 +450,7 @@ describe('a worker that dies between sending and recording', () => {
     expect(after.status).toBe('distributed');
     expect(after.deliveries.dfe).toMatchObject({ state: 'delivered', lastError: null });
     expect(actions(after)).not.toContain('delivery-failed');
-    for (const address of addressesOf(recipients, authority.name)) expect(sentTo(await stack.outbox(), address)).toHaveLength(1);
+    for (const address of addressesOf(recipients, authority.name)) expect(messagesTo(await stack.outbox(), address)).toHaveLength(1);
   });
 });
 
@@ -581,7 +582,7 @@ describe('the local stack killed with SIGKILL while letters are in flight', () =
       expect(countOf(actions(l), 'rendered')).toBe(1);
       for (const role of ['director', 'chiefExecutive', 'dfe'] as const) {
         // Exactly one copy each, the one recorded, with the archived bytes.
-        const sent = sentTo(after, { email: letters[i].recipients[role].email, council: letters[i].council });
+        const sent = messagesTo(after, { email: letters[i].recipients[role].email, council: letters[i].council });
         expect(sent).toHaveLength(1);
         expect(sent[0].messageId).toBe(l.deliveries[role].messageId);
         expect(sent[0].attachments.map((a) => a.sha256)).toEqual([l.pdf.sha256]);

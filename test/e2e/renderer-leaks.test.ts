@@ -2,7 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readPdf, words } from '../support/pdf-text';
-import { addCouncil, addressesOf, approve, archivedObject, archivedPdfViaApi, getBytes, recipientsFor, sentTo, sha256 } from '../support/pipeline-helpers';
+import { messagesTo } from '../support/outbox';
+import { addCouncil, addressesOf, approve, archivedObject, archivedPdfViaApi, getBytes, recipientsFor, sha256 } from '../support/pipeline-helpers';
 import { type ApiClient, exampleLetter, startTestStack, type TestStack } from '../support/stack';
 
 /**
@@ -214,7 +215,7 @@ describe('a letter full of markup, scripts and template syntax', () => {
     // The emails: one each, the archived bytes attached, the note escaped.
     const outbox = await stack.outbox();
     for (const address of addressesOf(recipients, hostile.council)) {
-      const messages = sentTo(outbox, address);
+      const messages = messagesTo(outbox, address);
       expect(messages).toHaveLength(1);
       expect(messages[0].subject).toContain(hostile.council);
       expect(messages[0].attachments.map((a) => a.sha256)).toEqual([archived.pdf.sha256]);

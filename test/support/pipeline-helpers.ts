@@ -2,7 +2,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { councilCode } from '../../lambdas/core/council-name';
-import type { OutboxMessage } from '../../lambdas/local/local-stack';
+import type { Address } from './outbox';
 import { type ApiClient, exampleLetter, type TestStack } from './stack';
 
 export const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
@@ -32,20 +32,11 @@ export async function addCouncil(manager: ApiClient, name: string, recipients: R
   return { name };
 }
 
-/** An address to look for in the outbox; the DfE's is every letter's, so its messages are told apart by the council in their subject. */
-export type Address = string | { email: string; council: string };
-
 export const addressesOf = (recipients: ReturnType<typeof recipientsFor>, council: string): Address[] => [
   recipients.director.email,
   recipients.chiefExecutive.email,
   { email: recipients.dfe.email, council },
 ];
-
-/** Messages in the outbox addressed to one address (about one council's letter, if it says which). */
-export const sentTo = (outbox: OutboxMessage[], address: Address) => {
-  const { email, council } = typeof address === 'string' ? { email: address, council: undefined } : address;
-  return outbox.filter((m) => m.to.some((t) => t.includes(email)) && (council === undefined || m.subject.includes(`: ${council}, `)));
-};
 
 /** Polls until `check` returns a value other than undefined, or fails after `timeoutMs`. */
 export async function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 30_000, intervalMs = 50): Promise<T> {
