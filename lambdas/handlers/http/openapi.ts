@@ -104,7 +104,7 @@ export interface ApiOperation {
   open?: boolean;
   request?: RouteConfig['request'];
   responses: Record<number, ResponseConfig>;
-  /** The problems this operation can answer with, besides 500 (and 401 unless open). */
+  /** The problems this operation can answer with, besides those its request implies (see problemsOf). */
   problems: ProblemStatus[];
 }
 
@@ -112,11 +112,18 @@ const ref = (kind: string, name: string) => ({ $ref: `#/components/${kind}/${nam
 const correlated = { 'X-Correlation-Id': ref('headers', 'XCorrelationId') };
 const versioned = { ETag: ref('headers', 'ETag'), ...correlated };
 
-const letterResponse = (description: string, extraHeaders: Record<string, unknown> = {}): ResponseConfig => ({
+/** A JSON answer carrying the correlation id, and any other headers given. */
+const jsonResponse = (description: string, schema: z.ZodType, headers: Record<string, unknown> = correlated): ResponseConfig => ({
   description,
-  headers: { ...versioned, ...extraHeaders } as ResponseConfig['headers'],
-  content: { 'application/json': { schema: LetterView } },
+  headers: headers as ResponseConfig['headers'],
+  content: { 'application/json': { schema } },
 });
+/** A letter or council entry as JSON, its version in ETag. */
+const versionedResponse =
+  (schema: z.ZodType) =>
+  (description: string, extraHeaders: Record<string, unknown> = {}): ResponseConfig =>
+    jsonResponse(description, schema, { ...versioned, ...extraHeaders });
+const letterResponse = versionedResponse(LetterView);
 const jsonBody = (schema: z.ZodType, description?: string, required = true) => ({
   body: { description, required, content: { 'application/json': { schema } } },
 });
@@ -143,11 +150,7 @@ const ifMatchCouncil = z.string().optional().openapi({
   param: { name: 'If-Match', in: 'header', required: false, description: "The entry's version last read, as sent in ETag. Required to change an entry, left out to add one." },
   example: '"1"',
 });
-const councilResponse = (description: string, extraHeaders: Record<string, unknown> = {}): ResponseConfig => ({
-  description,
-  headers: { ...versioned, ...extraHeaders } as ResponseConfig['headers'],
-  content: { 'application/json': { schema: CouncilView } },
-});
+const councilResponse = versionedResponse(CouncilView);
 const findingPath = { params: z.object({ id: letterId, findingId }) };
 
 export const OPERATIONS: ApiOperation[] = [
@@ -155,7 +158,7 @@ export const OPERATIONS: ApiOperation[] = [
     method: 'get', path: '/health', operationId: 'getHealth', tag: 'Service', open: true,
     summary: 'Is the service up',
     description: 'Answers 200 once the service is ready (locally: once the emulators and queues have started).',
-    responses: { 200: { description: 'Ready.', headers: correlated as never, content: { 'application/json': { schema: HealthResponse } } } },
+    responses: { 200: jsonResponse('Ready.', HealthResponse) },
     problems: [503],
   },
   {
@@ -201,15 +204,15 @@ export const OPERATIONS: ApiOperation[] = [
     description: `Inspectors and managers. The body is shaped like the example letter; its council must be in the council directory (422 naming \`authority.name\`), and its recipients may be left out (filled from the directory and configuration) or repeated. An inspector's recipients must be the directory's; a manager's may differ with \`recipients.reason\`; a DfE address other than the configured one is a 422. ${DATE_RULES} Findings may be given here or added later; at most ${LIMITS.findings}, their texts together at most ${LIMITS.findingsBytes} bytes of UTF-8 (422 naming \`findings\` past that); each finding at most ${LIMITS.findingText} characters and ${LIMITS.findingLines} lines, never two blank lines in a row.`,
     request: jsonBody(LetterBody),
     responses: { 201: letterResponse('The draft, at version 1.', { Location: ref('headers', 'Location') }) },
-    problems: [400, 403, 413, 415, 422],
+    problems: [],
   },
   {
     method: 'get', path: '/api/letters', operationId: 'listLetters', tag: 'Letters',
     summary: 'Search letters, newest first',
     description: 'By council, status, letter date and delivery problems, one page at a time. Current letters only, unless `status` names `superseded` or `withdrawn`. Readers see archived letters only (rendered or later; 403 when `status` names another). Unknown query parameters, and a parameter given twice, are refused with 422.',
     request: { query: ListQuery },
-    responses: { 200: { description: 'A page of letters.', headers: correlated as never, content: { 'application/json': { schema: LetterPage } } } },
-    problems: [400, 403, 422],
+    responses: { 200: jsonResponse('A page of letters.', LetterPage) },
+    problems: [400, 422],
   },
   {
     method: 'get', path: '/api/letters/{id}', operationId: 'getLetter', tag: 'Letters',
@@ -223,7 +226,7 @@ export const OPERATIONS: ApiOperation[] = [
         content: { 'application/json': { schema: z.union([LetterView, ArchivedLetterView]) } },
       },
     },
-    problems: [403, 404],
+    problems: [404],
   },
   {
     method: 'patch', path: '/api/letters/{id}', operationId: 'updateLetter', tag: 'Letters',
@@ -231,7 +234,7 @@ export const OPERATIONS: ApiOperation[] = [
     description: `Inspectors on the drafts they created, managers on any draft (403 otherwise); on a draft only (409 otherwise). Each field given replaces that whole field. ${DATE_RULES} The dates are checked on the letter as changed. Recipients may be left out or repeated; an inspector's must be the council directory's, a manager's may differ with \`recipients.reason\`; the DfE copy is always the configured one (422 naming each field otherwise).`,
     request: { ...letterPath, headers: z.object({ 'If-Match': ifMatchRequired }), ...jsonBody(LetterPatch) },
     responses: { 200: letterResponse('The letter as changed, at its new version.') },
-    problems: [400, 403, 404, 409, 412, 413, 415, 422, 428],
+    problems: [404, 409],
   },
   {
     method: 'post', path: '/api/letters/{id}/findings', operationId: 'addFinding', tag: 'Findings',
@@ -239,7 +242,7 @@ export const OPERATIONS: ApiOperation[] = [
     description: `Inspectors on their own drafts, managers on any draft. The body is one finding, or an array of them added in one write, in order, all or none (a problem in one names it: \`[1].text\`). Each goes to the end of its category. Needs no If-Match: findings added at once all land. At most ${LIMITS.findings} findings (409 past that) and ${LIMITS.findingsBytes} bytes of finding text in all, counted in UTF-8 and held in the write's condition (422 naming \`findings\` past that). Answers with the letter; Location names the new finding (or, for several, the letter).`,
     request: { ...letterPath, ...jsonBody(FindingsInput) },
     responses: { 201: letterResponse('The letter with the new findings.', { Location: ref('headers', 'Location') }) },
-    problems: [400, 403, 404, 409, 413, 415, 422],
+    problems: [404, 409],
   },
   {
     method: 'patch', path: '/api/letters/{id}/findings/{findingId}', operationId: 'updateFinding', tag: 'Findings',
@@ -247,7 +250,7 @@ export const OPERATIONS: ApiOperation[] = [
     description: `Inspectors and managers, on a draft, at the version last read (If-Match: 428 without it, 412 when stale). The finding texts together stay within ${LIMITS.findingsBytes} bytes of UTF-8 (422 naming \`findings\`).`,
     request: { ...findingPath, headers: z.object({ 'If-Match': ifMatchRequired }), ...jsonBody(FindingPatch) },
     responses: { 200: letterResponse('The letter with the finding changed.') },
-    problems: [400, 403, 404, 409, 412, 413, 415, 422, 428],
+    problems: [404, 409],
   },
   {
     method: 'delete', path: '/api/letters/{id}/findings/{findingId}', operationId: 'removeFinding', tag: 'Findings',
@@ -255,7 +258,7 @@ export const OPERATIONS: ApiOperation[] = [
     description: 'Inspectors and managers, on a draft, at the version last read (If-Match: 428 without it, 412 when stale).',
     request: { ...findingPath, headers: z.object({ 'If-Match': ifMatchRequired }) },
     responses: { 200: letterResponse('The letter without the finding.') },
-    problems: [400, 403, 404, 409, 412, 428],
+    problems: [404, 409],
   },
   {
     method: 'post', path: '/api/letters/{id}/findings/{findingId}/move', operationId: 'moveFinding', tag: 'Findings',
@@ -263,7 +266,7 @@ export const OPERATIONS: ApiOperation[] = [
     description: 'Inspectors and managers, on a draft. `{"before": findingId}` puts it in front of another finding of its category; `{"before": null}` at the end of it. The letter prints its findings in this order. 422 naming `before` for a finding of another category or of no letter.',
     request: { ...findingPath, headers: z.object({ 'If-Match': ifMatchRequired }), ...jsonBody(MoveInput) },
     responses: { 200: letterResponse('The letter with its findings in their new order.') },
-    problems: [400, 403, 404, 409, 412, 413, 415, 422, 428],
+    problems: [404, 409],
   },
   {
     method: 'post', path: '/api/letters/{id}/submit', operationId: 'submitLetter', tag: 'Review',
@@ -271,7 +274,7 @@ export const OPERATIONS: ApiOperation[] = [
     description: `Inspectors on their own drafts, managers on any (403 otherwise): draft → submitted. The letter needs every fact and at least one finding, and must print at most ${LIMITS.pages} pages: 422 names each thing missing or over (\`letterDate\`, \`recipients\`, \`findings\`, \`pages\`, …). Any earlier return comment is cleared. The body, if any, is \`{}\`.`,
     request: { ...letterPath, headers: z.object({ 'If-Match': ifMatchOptional }), ...jsonBody(EmptyBody, 'Nothing, or `{}`.', false) },
     responses: { 200: letterResponse('The submitted letter.') },
-    problems: [400, 403, 404, 409, 412, 413, 415, 422],
+    problems: [404, 409],
   },
   {
     method: 'post', path: '/api/letters/{id}/return', operationId: 'returnLetter', tag: 'Review',
@@ -279,7 +282,7 @@ export const OPERATIONS: ApiOperation[] = [
     description: `Any manager, its authors included: submitted → draft, with a comment for its authors. An approved letter the render stage refused for printing more than ${LIMITS.pages} pages (history \`render-refused\`) is returned the same way, its approval removed, so that its authors can shorten it; any other approved letter is a 409.`,
     request: { ...letterPath, headers: z.object({ 'If-Match': ifMatchOptional }), ...jsonBody(ReturnInput) },
     responses: { 200: letterResponse('The letter, a draft again.') },
-    problems: [400, 403, 404, 409, 412, 413, 415, 422],
+    problems: [404, 409],
   },
   {
     method: 'post', path: '/api/letters/{id}/approve', operationId: 'approveLetter', tag: 'Review',
@@ -287,7 +290,7 @@ export const OPERATIONS: ApiOperation[] = [
     description: `Managers: submitted → approved, at the version the manager read, given as \`version\` in the body or as If-Match (428 with neither; 412 when they disagree, or when the letter has changed since). Four eyes: the approving manager must not have created the letter, changed its content or addresses, submitted it, or changed its council's directory entry since it was created (403 saying which). A letter that would print more than ${LIMITS.pages} pages is a 422 naming \`pages\`. The recipients are frozen as the directory, any override and the configured DfE address then give them. Freezes a snapshot of the letter and queues its rendering; distribution follows. The same manager repeating the same approval queues the render again and answers 202.`,
     request: { ...letterPath, headers: z.object({ 'If-Match': ifMatchOptional }), ...jsonBody(ApproveInput, '`{"version": n}`; may be left out when If-Match is sent.', false) },
     responses: { 202: letterResponse('Approved; rendering and distribution follow.') },
-    problems: [400, 403, 404, 409, 412, 413, 415, 422, 428],
+    problems: [404, 409, 428],
   },
   {
     method: 'get', path: '/api/letters/{id}/preview', operationId: 'previewLetter', tag: 'Archive',
@@ -305,7 +308,7 @@ export const OPERATIONS: ApiOperation[] = [
         headers: { ...correlated, Location: ref('headers', 'Location') } as never,
       },
     },
-    problems: [403, 404, 409, 422],
+    problems: [404, 409, 422],
   },
   {
     method: 'get', path: '/api/letters/{id}/preview.pdf', operationId: 'previewLetterPdf', tag: 'Archive',
@@ -319,7 +322,7 @@ export const OPERATIONS: ApiOperation[] = [
         content: { 'application/pdf': { schema: { type: 'string', format: 'binary', contentMediaType: 'application/pdf' } } },
       },
     },
-    problems: [403, 404, 409, 422, 429],
+    problems: [404, 409, 422, 429],
   },
   {
     method: 'get', path: '/api/letters/{id}/pdf', operationId: 'retrieveLetterPdf', tag: 'Archive',
@@ -327,17 +330,13 @@ export const OPERATIONS: ApiOperation[] = [
     description: 'Everyone who may read the letter, once it is rendered (409 before; to a reader, 404). Redirects to a presigned S3 URL that expires within 5 minutes, or with `Accept: application/json` answers the URL itself; each retrieval is recorded in the access log.',
     request: { ...letterPath, headers: z.object({ Accept: z.string().optional().openapi({ param: { name: 'Accept', in: 'header', description: '`application/json` for the link as JSON instead of a redirect.' }, example: 'application/json' }) }) },
     responses: {
-      200: {
-        description: 'The link, when asked for as JSON.',
-        headers: correlated as never,
-        content: { 'application/json': { schema: PdfLink } },
-      },
+      200: jsonResponse('The link, when asked for as JSON.', PdfLink),
       302: {
         description: 'Redirect to the PDF.',
         headers: { ...correlated, Location: { description: 'A presigned URL of the PDF, valid for at most 5 minutes.', required: true, schema: { type: 'string', format: 'uri' } } } as never,
       },
     },
-    problems: [403, 404, 409],
+    problems: [404, 409],
   },
   {
     method: 'post', path: '/api/letters/{id}/redistribute', operationId: 'redistributeLetter', tag: 'Archive',
@@ -346,7 +345,7 @@ export const OPERATIONS: ApiOperation[] = [
       'Managers, on a rendered or distributed letter (409 otherwise) with a copy that failed, or that bounced or drew a complaint and has had its address fixed since (409 when there is none): those copies go back to pending at their new address and distribution is queued. Four eyes: a manager who fixed the address of one of them gets 403; another manager sends it. The body, if any, is `{}`.',
     request: { ...letterPath, ...jsonBody(EmptyBody, 'Nothing, or `{}`.', false) },
     responses: { 202: letterResponse('Queued.') },
-    problems: [400, 403, 404, 409, 413, 415, 422],
+    problems: [404, 409],
   },
   {
     method: 'patch', path: '/api/letters/{id}/deliveries/{role}', operationId: 'fixDeliveryAddress', tag: 'Archive',
@@ -361,7 +360,7 @@ export const OPERATIONS: ApiOperation[] = [
       ...jsonBody(AddressFixInput),
     },
     responses: { 200: letterResponse('The letter, its copy carrying the new address.') },
-    problems: [400, 403, 404, 409, 413, 415, 422],
+    problems: [404, 409],
   },
   {
     method: 'post', path: '/api/letters/{id}/correction', operationId: 'correctLetter', tag: 'Archive',
@@ -370,7 +369,7 @@ export const OPERATIONS: ApiOperation[] = [
       'Inspectors and managers, on a distributed letter (409 otherwise), one correction at a time: while a correction of the letter is open (not yet distributed), starting another answers 409 naming it; once it is distributed, a further change is a correction of the correction. Creates a draft with the letter\'s content as approved and `supersedes` naming it. It goes through the same review; once it is distributed the original becomes `superseded` with `supersededBy`, the corrected PDF says in the letter which letter it replaces, and its covering email says it is a correction. The body, if any, is `{}`.',
     request: { ...letterPath, ...jsonBody(EmptyBody, 'Nothing, or `{}`.', false) },
     responses: { 201: letterResponse('The correction, a draft at version 1.', { Location: ref('headers', 'Location') }) },
-    problems: [400, 403, 404, 409, 413, 415, 422],
+    problems: [404, 409],
   },
   {
     method: 'post', path: '/api/letters/{id}/withdraw', operationId: 'withdrawLetter', tag: 'Archive',
@@ -379,7 +378,7 @@ export const OPERATIONS: ApiOperation[] = [
       'Managers, on a distributed letter (409 otherwise), with the reason. The letter becomes `withdrawn` and each recipient is emailed a short notice, exactly once; the archive stays as it was.',
     request: { ...letterPath, ...jsonBody(WithdrawInput) },
     responses: { 202: letterResponse('Withdrawn; the notices are queued.') },
-    problems: [400, 403, 404, 409, 413, 415, 422],
+    problems: [404, 409],
   },
   {
     method: 'get', path: '/api/letters/{id}/html', operationId: 'retrieveLetterHtml', tag: 'Archive',
@@ -387,38 +386,38 @@ export const OPERATIONS: ApiOperation[] = [
     description: 'Everyone who may read the letter, once it is rendered (409 before; to a reader, 404). The HTML twin archived beside the PDF, byte for byte, under a Content-Security-Policy with `sandbox`: it runs no script and loads nothing. Each retrieval is recorded in the access log; HEAD is not.',
     request: letterPath,
     responses: { 200: { description: 'The archived HTML.', headers: correlated as never, content: { 'text/html': { schema: { type: 'string' } } } } },
-    problems: [403, 404, 409],
+    problems: [404, 409],
   },
   {
     method: 'get', path: '/api/letters/{id}/history', operationId: 'getLetterHistory', tag: 'Record',
     summary: "A page of the letter's events, newest first",
     description: "Inspectors and managers. Lifecycle and delivery events, each numbered from 1 and chained: its hash is the SHA-256 of the previous event's hash followed by its canonical JSON (RFC 8785). Start from the letter's `historyNext`, or without a cursor for the newest.",
     request: { ...letterPath, query: PageQuery },
-    responses: { 200: { description: 'A page of events.', headers: correlated as never, content: { 'application/json': { schema: HistoryPage } } } },
-    problems: [400, 403, 404, 422],
+    responses: { 200: jsonResponse('A page of events.', HistoryPage) },
+    problems: [400, 404, 422],
   },
   {
     method: 'get', path: '/api/letters/{id}/access', operationId: 'getLetterAccessLog', tag: 'Record',
     summary: 'Who retrieved the letter, newest first',
     description: "Managers. PDF and HTML retrievals and readers' reads, kept beside the letter and outside its chained record; nothing here makes a read of the letter bigger.",
     request: { ...letterPath, query: PageQuery },
-    responses: { 200: { description: 'A page of retrievals.', headers: correlated as never, content: { 'application/json': { schema: AccessPage } } } },
-    problems: [400, 403, 404, 422],
+    responses: { 200: jsonResponse('A page of retrievals.', AccessPage) },
+    problems: [400, 404, 422],
   },
   {
     method: 'get', path: '/api/letters/{id}/integrity', operationId: 'checkLetterIntegrity', tag: 'Record',
     summary: "Recompute the letter's chained record",
     description: "Managers. Recomputes every event's hash and link from the stored events, and compares the result with the head the letter keeps and, once rendered, the head archived in the manifest beside the PDF. `brokenAt` is the number of the first event that does not hold.",
     request: letterPath,
-    responses: { 200: { description: 'The result of the check.', headers: correlated as never, content: { 'application/json': { schema: IntegrityView } } } },
-    problems: [403, 404],
+    responses: { 200: jsonResponse('The result of the check.', IntegrityView) },
+    problems: [404],
   },
   {
     method: 'get', path: '/api/verify/{sha256}', operationId: 'verifyPdf', tag: 'Record', open: true,
     summary: 'Which archived letter a PDF is, from its SHA-256',
     description: 'Open: anyone holding a copy may check it, without a token. 404 when no archived letter has a PDF with that hash. Each client may check a limited number of hashes per window (429 with Retry-After past it): an HTTP API cannot throttle per client, so the service counts.',
     request: { params: z.object({ sha256: z.string().openapi({ param: { name: 'sha256', in: 'path', description: "The PDF's SHA-256 as 64 hexadecimal digits (400 otherwise)." }, example: 'd7771a02c28d0f82d6b55bbfe9fd134287c3cc37a0f56b89d2a50f02a63dab29' }) }) },
-    responses: { 200: { description: 'The letter.', headers: correlated as never, content: { 'application/json': { schema: VerificationView } } } },
+    responses: { 200: jsonResponse('The letter.', VerificationView) },
     problems: [400, 404, 429],
   },
   {
@@ -426,8 +425,8 @@ export const OPERATIONS: ApiOperation[] = [
     summary: 'The council directory, in code order',
     description: 'Inspectors and managers (readers: 403).',
     request: { query: CouncilListQuery },
-    responses: { 200: { description: 'A page of councils.', headers: correlated as never, content: { 'application/json': { schema: CouncilPageView } } } },
-    problems: [400, 403, 422],
+    responses: { 200: jsonResponse('A page of councils.', CouncilPageView) },
+    problems: [400, 422],
   },
   {
     method: 'get', path: '/api/councils/{code}', operationId: 'getCouncil', tag: 'Councils',
@@ -435,7 +434,7 @@ export const OPERATIONS: ApiOperation[] = [
     description: 'Inspectors and managers. The entry, with who changed it last and when, and every change.',
     request: { params: z.object({ code: councilCode }) },
     responses: { 200: councilResponse('The entry; ETag holds its version.') },
-    problems: [403, 404],
+    problems: [404],
   },
   {
     method: 'put', path: '/api/councils/{code}', operationId: 'putCouncil', tag: 'Councils',
@@ -444,9 +443,27 @@ export const OPERATIONS: ApiOperation[] = [
       "Managers. Without If-Match, adds the entry (201; 428 if it exists already). With If-Match, changes it (200; 412 when stale or when there is no entry). The code must be the one the name gives: its words in lower case, joined by hyphens (422 naming `name` otherwise). Whoever changes an entry may not approve letters of that council created before the change.",
     request: { params: z.object({ code: councilCode }), headers: z.object({ 'If-Match': ifMatchCouncil }), ...jsonBody(CouncilInput) },
     responses: { 200: councilResponse('The entry as changed.'), 201: councilResponse('The entry as added.', { Location: ref('headers', 'Location') }) },
-    problems: [400, 403, 412, 413, 415, 422, 428],
+    problems: [428],
   },
 ];
+
+/**
+ * Every problem an operation can answer with: its own, and those its shape implies, so they are
+ * said once. Any request may carry a body too large to read (413) or meet a failure (500); one
+ * that needs a token may come without it (401) or from a role that may not (403); a JSON body
+ * may be malformed (400), of another type (415) or not valid (422); If-Match may be malformed
+ * (400), stale (412) and, where it is required, missing (428).
+ */
+export function problemsOf(op: ApiOperation): ProblemStatus[] {
+  const implied: ProblemStatus[] = [413, 500];
+  if (!op.open) implied.push(401, 403);
+  if (op.request?.body) implied.push(400, 415, 422);
+  const headers = op.request?.headers;
+  const ifMatch = headers instanceof z.ZodObject ? (headers.shape as Record<string, z.ZodType>)['If-Match'] : undefined;
+  if (ifMatch) implied.push(400, 412);
+  if (ifMatch && !ifMatch.safeParse(undefined).success) implied.push(428);
+  return [...new Set<ProblemStatus>([...op.problems, ...implied])].sort((a, b) => a - b);
+}
 
 /** The OpenAPI document, built from the same schemas that validate requests and type responses. */
 export function openApiDocument() {
@@ -503,9 +520,7 @@ export function openApiDocument() {
   }
 
   for (const op of OPERATIONS) {
-    // Any request may carry a body too large to read, whatever its route.
-    const always: ProblemStatus[] = op.open ? [413, 500] : [401, 413, 500];
-    const problems = [...new Set<ProblemStatus>([...op.problems, ...always])].sort((a, b) => a - b);
+    const problems = problemsOf(op);
     const responses = { ...op.responses, ...Object.fromEntries(problems.map((s) => [s, ref('responses', PROBLEMS[s][0])])) };
     const headers = op.request?.headers;
     const route = {
