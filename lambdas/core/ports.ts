@@ -97,6 +97,22 @@ export interface MailEvent {
 }
 
 /** A copy to send again: where it goes now, and the state it was read in. */
+/** What became of one claimed send, to record. */
+export interface DeliveryRecord {
+  role: RecipientRole;
+  claim: string;
+  outcome: Partial<Delivery>;
+  entry: HistoryEntry;
+}
+
+/** A change of status recorded with outcomes of sends: the letter distributed once its last copies are sent. */
+export interface StatusAfterDelivery {
+  guard: WriteGuard;
+  entry: HistoryEntry;
+  /** The copies not recorded in the same write, and the states each must be in. */
+  others: { role: RecipientRole; states: DeliveryState[] }[];
+}
+
 export interface Resend {
   role: RecipientRole;
   state: DeliveryState;
@@ -155,6 +171,12 @@ export interface LetterRepository {
   claimDeliveries(id: string, roles: RecipientRole[], claim: string, from: DeliveryState[], at: string, kind?: CopyKind): Promise<boolean>;
   /** Records the outcome of a claimed send; refused (ConditionNotMetError) unless `claim` still holds it and it is still sending. */
   recordDelivery(id: string, role: RecipientRole, claim: string, outcome: Partial<Delivery>, entry: HistoryEntry, kind?: CopyKind): Promise<Letter>;
+  /**
+   * Records the outcomes of several claimed sends in one write, each held to its claim as in
+   * recordDelivery, and with them the change of status `then` names (its guard, event, and the
+   * states the other copies must be in); refused (ConditionNotMetError) unless all of it holds.
+   */
+  recordDeliveries(id: string, records: DeliveryRecord[], kind: CopyKind, then?: StatusAfterDelivery): Promise<Letter>;
   /** Puts copies back to pending at their (possibly new) address, on condition each is still as read. */
   requeueDeliveries(id: string, guard: WriteGuard, resends: Resend[], entry: HistoryEntry): Promise<Letter>;
   /** Records a new address for a copy that did not arrive, on condition it is still in the state read. */

@@ -6,6 +6,7 @@ import {
   ConditionNotMetError,
   type CopyKind,
   type CopyTag,
+  type DeliveryRecord,
   type FindingLimits,
   type LetterChange,
   type LetterPage,
@@ -15,6 +16,7 @@ import {
   type Resend,
   type Page,
   type PageRequest,
+  type StatusAfterDelivery,
   type StoredRecord,
 } from '../../core/ports';
 import { DynamoDbLetterRecord } from './letter-record';
@@ -197,16 +199,26 @@ export class DynamoDbLetterRepository implements LetterRepository {
   }
 
   recordDelivery(id: string, role: RecipientRole, claim: string, outcome: Partial<Delivery>, entry: HistoryEntry, kind: CopyKind = 'letter'): Promise<Letter> {
+    return this.recordDeliveries(id, [{ role, claim, outcome, entry }], kind);
+  }
+
+  recordDeliveries(id: string, records: DeliveryRecord[], kind: CopyKind, then?: StatusAfterDelivery): Promise<Letter> {
     const field = copiesField(kind);
     const u = new Update();
-    // Still this worker's, and still sending: an event that came first (by its tags) already told the outcome.
-    u.when(`${u.name(field, role, 'claim')} = ${u.value(claim)}`).when(`${u.name(field, role, 'state')} = ${u.value('sending')}`);
-    for (const [name, value] of Object.entries(outcome)) {
-      if (value === undefined) u.remove([field, role, name]);
-      else u.set([field, role, name], value);
+    if (then) u.guard(then.guard);
+    for (const { role, claim, outcome, entry } of records) {
+      // Still this worker's, and still sending: an event that came first (by its tags) already told the outcome.
+      u.when(`${u.name(field, role, 'claim')} = ${u.value(claim)}`).when(`${u.name(field, role, 'state')} = ${u.value('sending')}`);
+      for (const [name, value] of Object.entries(outcome)) {
+        if (value === undefined) u.remove([field, role, name]);
+        else u.set([field, role, name], value);
+      }
+      u.set([field, role, 'updatedAt'], entry.at);
     }
-    u.set([field, role, 'updatedAt'], entry.at);
-    return this.apply(id, u.change(entry));
+    for (const { role, states } of then?.others ?? []) {
+      u.when(`${u.name(field, role, 'state')} IN (${states.map((s) => u.value(s)).join(', ')})`);
+    }
+    return this.apply(id, u.changes([...records.map((r) => r.entry), ...(then ? [then.entry] : [])]));
   }
 
   requeueDeliveries(id: string, guard: WriteGuard, resends: Resend[], entry: HistoryEntry): Promise<Letter> {

@@ -10,7 +10,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import type { AccessEntry, HistoryEntry } from '../../core/letter';
 import type { Page, PageRequest, StoredRecord } from '../../core/ports';
-import { chainEvents, EMPTY_CHAIN, type SealedEvent } from '../../core/record';
+import { type ChainHead, chainEvents, EMPTY_CHAIN, type SealedEvent } from '../../core/record';
 import { MalformedRequestError } from '../../core/errors';
 import type { CursorSeal } from '../cursors';
 import { ACCESS_FIRST, ACCESS_LAST, eventSk, FIRST_EVENT_SK, keys, LETTER_SK, type LetterItem, toLetter } from './letter-table';
@@ -54,14 +54,39 @@ export class DynamoDbLetterRecord {
     return this.cursors().seal(`history#${id}`, { before });
   }
 
+  /** Seals running in this process, by letter; each resolves to the head it left sealed. */
+  private readonly sealing = new Map<string, Promise<ChainHead | undefined>>();
+
+  /**
+   * Seals the events in `item`'s tail. Writes to one letter made together in this process (say,
+   * mail events arriving at once) seal one after another, each starting from the head the one
+   * before it left, rather than racing each other and reading the letter again to catch up.
+   */
   async seal(id: string, item: LetterItem): Promise<void> {
+    const before = this.sealing.get(id);
+    const run = (async () => this.sealFrom(id, item, await before?.catch(() => undefined)))();
+    this.sealing.set(id, run);
+    try {
+      await run;
+    } finally {
+      if (this.sealing.get(id) === run) this.sealing.delete(id);
+    }
+  }
+
+  private async sealFrom(id: string, item: LetterItem, known: ChainHead | undefined): Promise<ChainHead | undefined> {
     let current: LetterItem | undefined = item;
     const target = (item.head?.seq ?? 0) + (item.tail?.length ?? 0);
+    const itemHead = item.head ?? EMPTY_CHAIN;
+    if (known && known.seq > itemHead.seq) {
+      // Sealed since this item was written: the first of its tail's events are the ones sealed.
+      current = { ...item, head: known, tail: (item.tail ?? []).slice(known.seq - itemHead.seq) };
+    }
     for (let attempt = 0; attempt < SEAL_ATTEMPTS && current; attempt++) {
       const head = current.head ?? EMPTY_CHAIN;
       const tail = current.tail ?? [];
-      if (head.seq >= target || tail.length === 0) return;
+      if (head.seq >= target || tail.length === 0) return head;
       const sealed = chainEvents(head, tail);
+      const sealedHead = { seq: sealed.at(-1)!.seq, hash: sealed.at(-1)!.hash };
       await this.putEvents(id, sealed);
       try {
         await this.client.send(
@@ -73,15 +98,16 @@ export class DynamoDbLetterRecord {
             UpdateExpression: `SET #head = :head REMOVE ${sealed.map((_, i) => `#tail[${i}]`).reverse().join(', ')}`,
             ConditionExpression: head.seq === 0 ? '(attribute_not_exists(#head) OR #head.#seq = :seq)' : '#head.#seq = :seq',
             ExpressionAttributeNames: { '#head': 'head', '#tail': 'tail', '#seq': 'seq' },
-            ExpressionAttributeValues: { ':head': { seq: sealed.at(-1)!.seq, hash: sealed.at(-1)!.hash }, ':seq': head.seq },
+            ExpressionAttributeValues: { ':head': sealedHead, ':seq': head.seq },
           }),
         );
-        return;
+        return sealedHead;
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
       }
       current = await this.letterItem(id);
     }
+    return undefined;
   }
 
   /** The letter and its latest sealed events, newest first, in one Query that starts at `LETTER`. */

@@ -79,11 +79,16 @@ export class Update {
    * the same write, so it can never be lost; it is sealed into the chain right after.
    */
   change(entry: HistoryEntry): this {
+    return this.changes([entry]);
+  }
+
+  /** One change made of several events, in their order: one new version. */
+  changes(entries: HistoryEntry[]): this {
     const version = this.name('version');
     this.setRaw(`${version} = ${version} + ${this.value(1)}`);
-    this.set(['updatedAt'], entry.at);
+    this.set(['updatedAt'], entries.at(-1)!.at);
     const tail = this.name('tail');
-    return this.setRaw(`${tail} = list_append(if_not_exists(${tail}, ${this.value([])}), ${this.value([entry])})`);
+    return this.setRaw(`${tail} = list_append(if_not_exists(${tail}, ${this.value([])}), ${this.value(entries)})`);
   }
 
   /** Records an event that changes nothing else: no new version. */

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { coveringEmail } from '../covering-email';
-import { type Actor, type Letter } from '../letter';
+import { type Actor, type DeliveryState, type Letter } from '../letter';
 import { RECIPIENT_ROLES, type RecipientRole } from '../letter-schema';
 import type { Resend } from '../ports';
-import { allowedFrom, check, rolesToResend } from '../transitions';
+import { allowedFrom, check, guard, rolesToResend } from '../transitions';
 import { authorise, type DistributionContext, entry, type LetterContext, loadLetter, writeIfFirst, writeOrExplain } from './context';
-import { claimPending, type DistributionResult, type Outcome, RetryLaterError, recordOutcome, sendCopy, settleAbandoned } from './send-copies';
+import { claimPending, type DistributionResult, type Outcome, RetryLaterError, recordOutcome, type Sent, sendAndRecord, settleAbandoned } from './send-copies';
 import { sendWithdrawalNotices } from './withdraw-letter';
 
 export { type DistributionResult, RetryLaterError } from './send-copies';
@@ -22,10 +22,11 @@ const everyoneSent = (l: Letter) => allowedFrom('distribute', l.status) && RECIP
  *    `staleClaimSeconds`, or on the job's last attempt, it is marked failed, outcome unknown.
  * 3. Send the archived bytes (checked against their SHA-256) with one message per recipient,
  *    to the address the copy has now (the approved one, or a manager's fix), tagged with the copy.
- * 4. Record each message id, or the failure: permanent ones mark the recipient failed; throttling
- *    and outages release it to pending and the job is retried later.
- * 5. Once every recipient is sent, the letter is distributed; a correction then supersedes the
- *    letter it replaces.
+ * 4. Record each message id, or the failure, as it comes (those that come together in one write):
+ *    permanent failures mark the recipient failed; throttling and outages release it to pending
+ *    and the job is retried later.
+ * 5. Once every recipient is sent, the letter is distributed, by the same write that records the
+ *    last copies when it can; a correction then supersedes the letter it replaces.
  * A withdrawn letter's job sends the withdrawal notices instead.
  */
 export async function distributeLetter(ctx: DistributionContext, letterId: string, options: { finalAttempt: boolean }): Promise<DistributionResult> {
@@ -57,29 +58,32 @@ export async function distributeLetter(ctx: DistributionContext, letterId: strin
       }
     } else {
       const snapshot = letter.approval.snapshot;
-      const sends = await Promise.all(
-        claimed.map((claim) => {
-          const note = coveringEmail(snapshot, claim.role, letter.pdf!);
-          return sendCopy(
-            ctx,
-            claim,
-            {
-              to: letter.deliveries![claim.role]!.email,
-              subject: note.subject,
-              text: note.text,
-              html: note.html,
-              attachment: { filename: note.filename, contentType: 'application/pdf', content: pdf },
-              headers: { 'X-Letter-Id': letter.id, 'X-Letter-Recipient': claim.role, 'X-Letter-Sha256': letter.pdf!.sha256 },
-            },
-            options.finalAttempt,
-          );
-        }),
-      );
-      for (const { role, outcome, after } of sends) settle(role, outcome, after);
+      const copies = claimed.map((claim) => {
+        const note = coveringEmail(snapshot, claim.role, letter.pdf!);
+        const email = {
+          to: letter.deliveries![claim.role]!.email,
+          subject: note.subject,
+          text: note.text,
+          html: note.html,
+          attachment: { filename: note.filename, contentType: 'application/pdf', content: pdf },
+          headers: { 'X-Letter-Id': letter.id, 'X-Letter-Recipient': claim.role, 'X-Letter-Sha256': letter.pdf!.sha256 },
+        };
+        return { claim, email };
+      });
+      // The write that records the last copies sent also moves the letter to distributed, on
+      // condition the copies not sent here are still sent or delivered.
+      const others = RECIPIENT_ROLES.filter((role) => !claimed.some((claim) => claim.role === role));
+      const finish = (sends: Sent[]) =>
+        allowedFrom('distribute', letter.status) &&
+        sends.every((s) => s.outcome === 'sent') &&
+        others.every((role) => DONE.has(letter.deliveries?.[role]?.state ?? ''))
+          ? { guard: guard('distribute'), entry: entry(ctx, 'system', 'distributed'), others: others.map((role) => ({ role, states: [...DONE] as DeliveryState[] })) }
+          : undefined;
+      for (const { role, outcome, after } of await sendAndRecord(ctx, copies, options.finalAttempt, finish)) settle(role, outcome, after);
     }
   }
 
-  const done = seen.find(everyoneSent) ?? (letter.status === 'distributed' ? letter : undefined);
+  const done = seen.find(everyoneSent) ?? seen.find((l) => l.status === 'distributed');
   if (done) await finishDistribution(ctx, done);
   if (result.waiting.length) throw new RetryLaterError(`recipients to try again: ${result.waiting.join(', ')}`);
   return result;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Delivery, Letter } from '../letter';
 import type { RecipientRole } from '../letter-schema';
-import { ConditionNotMetError, type CopyKind, type OutgoingEmail, RetryableSendError } from '../ports';
+import { ConditionNotMetError, type CopyKind, type OutgoingEmail, RetryableSendError, type StatusAfterDelivery } from '../ports';
 import { type DistributionContext, entry, loadLetter } from './context';
 
 /** A worker's hold on one copy: only its holder sends it and records the outcome. */
@@ -73,6 +73,25 @@ export async function settleAbandoned(
   return settled;
 }
 
+/** A claimed copy sent (or not), its outcome not yet recorded. */
+export interface Sent {
+  claim: Claim;
+  outcome: Outcome;
+  record: Partial<Delivery>;
+}
+
+/** Sends one claimed copy; the caller records what became of it. */
+export async function sendClaimed(ctx: DistributionContext, claim: Claim, email: Omit<OutgoingEmail, 'copy' | 'from'>, finalAttempt: boolean): Promise<Sent> {
+  try {
+    const messageId = await ctx.mailer.send({ ...email, from: ctx.mailFrom, copy: claim });
+    return { claim, outcome: 'sent', record: { state: 'sent', messageId, lastError: undefined } };
+  } catch (error) {
+    const lastError = `${(error as Error).name}: ${(error as Error).message}`.slice(0, 500);
+    const retry = error instanceof RetryableSendError && !finalAttempt;
+    return { claim, outcome: retry ? 'waiting' : 'failed', record: { state: retry ? 'pending' : 'failed', lastError } };
+  }
+}
+
 /** Sends one claimed copy and records what became of it. */
 export async function sendCopy(
   ctx: DistributionContext,
@@ -80,18 +99,73 @@ export async function sendCopy(
   email: Omit<OutgoingEmail, 'copy' | 'from'>,
   finalAttempt: boolean,
 ): Promise<{ role: RecipientRole; outcome: Outcome; after: Letter }> {
-  const { role } = claim;
-  let messageId: string;
-  try {
-    messageId = await ctx.mailer.send({ ...email, from: ctx.mailFrom, copy: claim });
-  } catch (error) {
-    const lastError = `${(error as Error).name}: ${(error as Error).message}`.slice(0, 500);
-    const retry = error instanceof RetryableSendError && !finalAttempt;
-    const after = await recordOutcome(ctx, claim, { state: retry ? 'pending' : 'failed', lastError });
-    return { role, outcome: retry ? 'waiting' : 'failed', after };
+  const sent = await sendClaimed(ctx, claim, email, finalAttempt);
+  return { role: claim.role, outcome: sent.outcome, after: await recordOutcome(ctx, claim, sent.record) };
+}
+
+/**
+ * Sends claimed copies side by side and records each outcome as it comes, one write at a time:
+ * outcomes that come while a write is under way go together in the next one, and the write that
+ * records the last of them also makes the change `finish` names for the outcomes (if any).
+ */
+export async function sendAndRecord(
+  ctx: DistributionContext,
+  copies: { claim: Claim; email: Omit<OutgoingEmail, 'copy' | 'from'> }[],
+  finalAttempt: boolean,
+  finish: (sends: Sent[]) => StatusAfterDelivery | undefined,
+): Promise<{ role: RecipientRole; outcome: Outcome; after: Letter }[]> {
+  const recorded: { role: RecipientRole; outcome: Outcome; after: Letter }[] = [];
+  const sends: Sent[] = [];
+  let waiting: Sent[] = [];
+  let writes = Promise.resolve();
+  await Promise.all(
+    copies.map(async ({ claim, email }) => {
+      const sent = await sendClaimed(ctx, claim, email, finalAttempt);
+      sends.push(sent);
+      waiting.push(sent);
+      writes = writes.then(async () => {
+        if (waiting.length === 0) return; // taken by the write before
+        const batch = waiting;
+        waiting = [];
+        const last = sends.length === copies.length;
+        recorded.push(...(await recordOutcomes(ctx, batch, last ? finish(sends) : undefined)));
+      });
+      await writes;
+    }),
+  );
+  return recorded;
+}
+
+/**
+ * Records what became of several sends of one letter in one write, with the change of status
+ * `then` names when given (the letter distributed by the write that records its last copies).
+ * If that write is refused (an event about one of the copies got there first, or the letter
+ * moved on), each outcome is recorded on its own, as its claim still allows.
+ */
+export async function recordOutcomes(
+  ctx: DistributionContext,
+  sends: Sent[],
+  then?: StatusAfterDelivery,
+): Promise<{ role: RecipientRole; outcome: Outcome; after: Letter }[]> {
+  if (sends.length > 1 || (sends.length === 1 && then)) {
+    const { letterId, kind } = sends[0].claim;
+    const records = sends.map(({ claim, record }) => ({ role: claim.role, claim: claim.claim, outcome: record, entry: outcomeEntry(ctx, claim, record) }));
+    try {
+      const after = await ctx.letters.recordDeliveries(letterId, records, kind, then);
+      return sends.map(({ claim, outcome }) => ({ role: claim.role, outcome, after }));
+    } catch (error) {
+      if (!(error instanceof ConditionNotMetError)) throw error;
+    }
   }
-  const after = await recordOutcome(ctx, claim, { state: 'sent', messageId, lastError: undefined });
-  return { role, outcome: 'sent', after };
+  return Promise.all(sends.map(async ({ claim, outcome, record }) => ({ role: claim.role, outcome, after: await recordOutcome(ctx, claim, record) })));
+}
+
+/** The history event of a copy's outcome. */
+function outcomeEntry(ctx: DistributionContext, claim: Claim, outcome: Partial<Delivery>) {
+  const prefix = claim.kind === 'notice' ? 'notice' : 'delivery';
+  const action = `${prefix}-${outcome.state === 'sent' ? 'sent' : outcome.state === 'failed' ? 'failed' : 'deferred'}`;
+  const detail = outcome.state === 'sent' ? `${claim.role}: ${outcome.messageId}` : `${claim.role}: ${outcome.lastError ?? ''}`;
+  return entry(ctx, 'system', action, detail);
 }
 
 /**
@@ -101,11 +175,8 @@ export async function sendCopy(
  */
 export async function recordOutcome(ctx: DistributionContext, claim: Claim, outcome: Partial<Delivery>): Promise<Letter> {
   const { letterId, role, kind } = claim;
-  const prefix = kind === 'notice' ? 'notice' : 'delivery';
-  const action = `${prefix}-${outcome.state === 'sent' ? 'sent' : outcome.state === 'failed' ? 'failed' : 'deferred'}`;
-  const detail = outcome.state === 'sent' ? `${role}: ${outcome.messageId}` : `${role}: ${outcome.lastError ?? ''}`;
   try {
-    return await ctx.letters.recordDelivery(letterId, role, claim.claim, outcome, entry(ctx, 'system', action, detail), kind);
+    return await ctx.letters.recordDelivery(letterId, role, claim.claim, outcome, outcomeEntry(ctx, claim, outcome), kind);
   } catch (error) {
     if (!(error instanceof ConditionNotMetError)) throw error;
     return loadLetter(ctx, letterId);
