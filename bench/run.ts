@@ -298,6 +298,15 @@ function renderTables(report: Report): Map<Section, string> {
         busy.map((x) => [x.component, ms((c.profile.cpuMsPerLetter * x.ms) / busyMs), `${((x.ms / busyMs) * 100).toFixed(0)}%`]),
       ),
     );
+    if (c.profile.breakdown.functions?.length) {
+      out.push('\nThe functions with the most time of their own in that batch:');
+      out.push(
+        table(
+          ['function', 'component', 'ms per letter'],
+          c.profile.breakdown.functions.slice(0, 12).map((f) => [`\`${f.name}\``, f.component, ms((c.profile.cpuMsPerLetter * f.ms) / busyMs)]),
+        ),
+      );
+    }
   }
   section('cost');
   if (report.cost) {
@@ -308,6 +317,26 @@ function renderTables(report: Report): Map<Section, string> {
       `\nMeasured over ${u.letters} letters of the example, each drafted, submitted and approved over HTTP (no polling), rendered, archived, emailed to three recipients, and each message's Send and Delivery events recorded. ` +
         'Durations are medians on this machine, billed per ms rounded up; DynamoDB units are what DynamoDB reported for each request; storage is one month of the archived files. ' +
         'Not included: CloudWatch logs and metrics, KMS requests for the encrypted topic, Cognito, data transfer, and reads of letters after they are sent.',
+    );
+    const stages = ['api', 'render', 'distribute', 'events'].filter((stage) => u.calls?.[stage]);
+    const commands = [...new Set(stages.flatMap((stage) => Object.keys(u.calls[stage])))].sort();
+    out.push(`\nCalls per letter to each service, by the function that makes them (the same ${u.letters} letters; the API's are drafting, submitting and approving):`);
+    out.push(
+      table(
+        ['call', ...stages, 'all'],
+        [
+          ...commands.map((command) => [
+            command,
+            ...stages.map((stage) => (u.calls[stage][command] ? round(u.calls[stage][command], 1).toString() : '')),
+            round(stages.reduce((sum, stage) => sum + (u.calls[stage][command] ?? 0), 0), 1).toString(),
+          ]),
+          [
+            '**all**',
+            ...stages.map((stage) => `**${round(Object.values(u.calls[stage]).reduce((a, b) => a + b, 0), 1)}**`),
+            `**${round(stages.reduce((sum, stage) => sum + Object.values(u.calls[stage]).reduce((a, b) => a + b, 0), 0), 1)}**`,
+          ],
+        ],
+      ),
     );
   }
   section('cold');

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +31,8 @@ export interface LetterUsage {
   ses: { messages: number; attachmentBytes: number };
   /** Messages sent to the render and distribute queues; each is also received and deleted. */
   sqs: { sends: number };
+  /** Calls to each service per letter, by the function that made them: `stage` → `Service.Command` → calls. */
+  calls: Record<string, Record<string, number>>;
 }
 
 export interface ClientResult {
@@ -90,6 +93,12 @@ function runClient(plan: object, onPhase: (phase: string, state: 'start' | 'end'
   });
 }
 
+/**
+ * The function a call to a service is made from: the API unless a stage or the events handler is
+ * running; `bench` is the benchmark's own reading, left out of the counts.
+ */
+type Stage = 'api' | 'render' | 'distribute' | 'events' | 'bench';
+
 /** Counts what the stack asks of each service; reset between phases. */
 class Meter {
   dynamo = { writeUnits: 0, readUnits: 0, requests: 0 };
@@ -97,11 +106,42 @@ class Meter {
   ses = { messages: 0, attachmentBytes: 0 };
   sqs = { sends: 0 };
   durations: Record<'render' | 'distribute', number[]> = { render: [], distribute: [] };
+  calls: Record<string, Record<string, number>> = {};
+  /** Counts DynamoDB's capacity units only when on. */
+  metering = false;
+  /** How long the events function took over each mail event it applied (or found stale). */
+  eventMs: number[] = [];
+  private readonly stage = new AsyncLocalStorage<Stage>();
+
+  /** Runs `work` as the given function: the service calls it makes are counted under it. */
+  as<T>(stage: Stage, work: () => Promise<T>): Promise<T> {
+    return this.stage.run(stage, work);
+  }
 
   constructor(stack: LocalStack) {
+    // Every call the stack's AWS clients make, by the function making it.
+    for (const [service, client] of [
+      ['DynamoDB', stack.deps.clients.dynamo],
+      ['S3', stack.deps.clients.s3],
+      ['SES', stack.deps.clients.ses],
+    ] as const) {
+      (client.middlewareStack as { add: (m: unknown, o: unknown) => void }).add(
+        (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+          const stage = this.stage.getStore() ?? 'api';
+          if (stage === 'bench') return next(args);
+          const command = `${service}.${(context.commandName ?? 'unknown').replace(/Command$/, '')}`;
+          const counts = (this.calls[stage] ??= {});
+          counts[command] = (counts[command] ?? 0) + 1;
+          return next(args);
+        },
+        { step: 'initialize', name: `benchCalls${service}` },
+      );
+    }
     // DynamoDB reports the capacity each request consumed when asked to.
     stack.deps.clients.dynamo.middlewareStack.add(
       (next, context) => async (args) => {
+        // Only while usage is measured: asking for it is work of its own for the emulator.
+        if (!this.metering || this.stage.getStore() === 'bench') return next(args);
         (args.input as Record<string, unknown>).ReturnConsumedCapacity ??= 'TOTAL';
         const result = await next(args);
         this.dynamo.requests += 1;
@@ -144,12 +184,23 @@ class Meter {
       handlers.set(job, async (event) => {
         const started = performance.now();
         try {
-          return await handler(event);
+          return await this.as(job, () => handler(event));
         } finally {
           this.durations[job].push(performance.now() - started);
         }
       });
     }
+    // The events function's write: the local SES's own events reach the handler from a timer, outside any stage.
+    const letters = stack.deps.letters;
+    const applyDeliveryEvent = letters.applyDeliveryEvent.bind(letters);
+    letters.applyDeliveryEvent = async (...args) => {
+      const started = performance.now();
+      try {
+        return await this.as('events', () => applyDeliveryEvent(...args));
+      } finally {
+        this.eventMs.push(performance.now() - started);
+      }
+    };
   }
 
   reset() {
@@ -158,6 +209,8 @@ class Meter {
     this.ses = { messages: 0, attachmentBytes: 0 };
     this.sqs = { sends: 0 };
     this.durations = { render: [], distribute: [] };
+    this.calls = {};
+    this.eventMs = [];
   }
 }
 
@@ -186,8 +239,14 @@ async function measureUsage(stack: LocalStack, meter: Meter, letter: BenchLetter
     return value;
   };
   await stack.queue.idle();
+  // The local SES's events about earlier phases' messages (a second after each send) land first.
+  const settleBy = Date.now() + 30_000;
+  while ((await stack.outbox()).some((m) => !m.event) && Date.now() < settleBy) await new Promise((resolve) => setTimeout(resolve, 100));
   meter.reset();
-  const ids: string[] = [];
+  meter.metering = true;
+  const events = createDeliveryEventHandler({ letters: stack.deps.letters, clock: stack.deps.clock, logger: stack.deps.logger });
+  const eventMs: number[] = [];
+  const ids = new Set<string>();
   for (let i = 0; i < count; i++) {
     const created = await timedCall<{ id: string }>(inspector, 'POST', '/api/letters', letter.input);
     const submitted = await timedCall<{ version: number }>(inspector, 'POST', `/api/letters/${created.id}/submit`);
@@ -195,37 +254,40 @@ async function measureUsage(stack: LocalStack, meter: Meter, letter: BenchLetter
     await timedCall(manager, 'POST', `/api/letters/${created.id}/approve`, { version: submitted.version });
     await done;
     await stack.queue.idle();
-    ids.push(created.id);
-  }
-  const events = createDeliveryEventHandler({ letters: stack.deps.letters, clock: stack.deps.clock, logger: stack.deps.logger });
-  const eventMs: number[] = [];
-  for (const id of ids) {
-    const stored = await stack.deps.letters.get(id);
+    ids.add(created.id);
+    // SES reports each message's Send at once and its Delivery later (the local SES does the
+    // latter, a second after sending): the Send events go to the events function here.
+    const stored = await meter.as('bench', () => stack.deps.letters.get(created.id));
     for (const delivery of Object.values(stored?.deliveries ?? {})) {
       // SES echoes the message's tags in each event: they name the copy the event is about.
-      const tags = Object.fromEntries(copyTags({ letterId: id, role: delivery.role, kind: 'letter', claim: delivery.claim ?? '' }).map((t) => [t.Name, [t.Value]]));
-      for (const eventType of ['Send', 'Delivery']) {
-        const at = new Date().toISOString();
-        const message = { eventType, mail: { messageId: delivery.messageId, timestamp: at, tags }, delivery: { timestamp: at } };
-        const event = { Records: [{ Sns: { Message: JSON.stringify(message), MessageId: `bench-${eventType}`, Timestamp: at } }] } as unknown as SNSEvent;
-        const started = performance.now();
-        await events(event);
-        eventMs.push(performance.now() - started);
-      }
+      const tags = Object.fromEntries(copyTags({ letterId: created.id, role: delivery.role, kind: 'letter', claim: delivery.claim ?? '' }).map((t) => [t.Name, [t.Value]]));
+      const at = delivery.updatedAt;
+      const message = { eventType: 'Send', mail: { messageId: delivery.messageId, timestamp: at, tags }, send: {} };
+      const event = { Records: [{ Sns: { Message: JSON.stringify(message), MessageId: 'bench-send', Timestamp: at } }] } as unknown as SNSEvent;
+      const started = performance.now();
+      await meter.as('events', () => events(event));
+      eventMs.push(performance.now() - started);
     }
   }
+  // Every message's Delivery event, from the local SES.
+  const deadline = Date.now() + 30_000;
+  const delivered = async () =>
+    (await stack.outbox()).filter((m) => ids.has(m.tags?.['letter-id'] ?? '') && m.event?.type === 'Delivery').length;
+  while ((await delivered()) < ids.size * 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  meter.metering = false;
   return {
     letters: count,
     functions: {
       api: invocations(api, count),
       render: invocations(meter.durations.render, count),
       distribute: invocations(meter.durations.distribute, count),
-      events: invocations(eventMs, count),
+      events: invocations([...eventMs, ...meter.eventMs], count),
     },
     dynamodb: perLetter(meter.dynamo, count),
     s3: perLetter(meter.s3, count),
     ses: perLetter(meter.ses, count),
     sqs: perLetter(meter.sqs, count),
+    calls: Object.fromEntries(Object.entries(meter.calls).map(([stage, counts]) => [stage, perLetter(counts, count)])),
   };
 }
 

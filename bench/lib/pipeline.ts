@@ -78,7 +78,13 @@ export class Watch {
       const [id, guard] = args as [string, { to?: string }];
       if (guard.to === 'distributed') this.waiting.get(id)?.(performance.now());
     });
-    for (const method of ['get', 'claimDeliveries', 'recordDelivery'] as const) this.wrap(deps.letters, method, `dynamodb: ${method}`);
+    // Every outcome of a send is recorded here (recordDelivery too); the write that records the
+    // last copies sent may move the letter to distributed.
+    this.wrap(deps.letters, 'recordDeliveries', 'dynamodb: recordDeliveries', (args) => {
+      const [id, , , then] = args as [string, unknown, unknown, { guard?: { to?: string } } | undefined];
+      if (then?.guard?.to === 'distributed') this.waiting.get(id)?.(performance.now());
+    });
+    for (const method of ['get', 'claimDeliveries'] as const) this.wrap(deps.letters, method, `dynamodb: ${method}`);
     this.wrap(deps.renderer, 'render', 'renderer.render (Chromium + pdf-lib)');
     this.wrap(deps.template, 'render', 'template.render');
     this.wrap(deps.archive, 'put', 's3: put');

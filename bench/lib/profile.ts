@@ -20,7 +20,7 @@ const COMPONENTS: [string, RegExp][] = [
 
 interface ProfileNode {
   id: number;
-  callFrame: { url: string; functionName: string };
+  callFrame: { url: string; functionName: string; lineNumber?: number };
   children?: number[];
 }
 
@@ -29,6 +29,8 @@ export interface CpuBreakdown {
   sampledMs: number;
   /** ms of main-thread time per component, busiest first; "idle" is the thread waiting. */
   components: { component: string; ms: number; share: number }[];
+  /** The functions with the most samples of their own (self time), busiest first. */
+  functions: { name: string; component: string; ms: number }[];
 }
 
 /** Samples this process's main thread while `work` runs and charges the time to components. */
@@ -72,17 +74,29 @@ function breakdown(profile: { nodes: ProfileNode[]; samples: number[]; timeDelta
     return component;
   };
   const totals = new Map<string, number>();
+  const selfTime = new Map<string, { component: string; ms: number }>();
   let sampled = 0;
   profile.samples.forEach((id, i) => {
     const ms = (profile.timeDeltas[i] ?? 0) / 1000;
     sampled += ms;
     const component = classify(id);
     totals.set(component, (totals.get(component) ?? 0) + ms);
+    if (component === 'idle') return;
+    const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
+    const where = url ? ` ${url.replace(/^.*\/node_modules\//, '').replace(/^.*\/(lambdas|bench)\//, '$1/')}:${(lineNumber ?? 0) + 1}` : '';
+    const name = `${functionName || '(anonymous)'}${where}`;
+    const known = selfTime.get(name) ?? { component, ms: 0 };
+    known.ms += ms;
+    selfTime.set(name, known);
   });
   return {
     sampledMs: sampled,
     components: [...totals]
       .map(([component, ms]) => ({ component, ms, share: ms / sampled }))
       .sort((a, b) => b.ms - a.ms),
+    functions: [...selfTime]
+      .map(([name, { component, ms }]) => ({ name, component, ms }))
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, 25),
   };
 }
