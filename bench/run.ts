@@ -187,7 +187,7 @@ function renderTables(report: Report): Map<Section, string> {
     out.push('### Render, per letter, warm (ms)');
     const rows: string[][] = [];
     for (const [letter, r] of Object.entries(report.render)) {
-      rows.push([letter, 'project: template + ChromiumPdfRenderer (incl. pdf-lib metadata)', r.projectFonts, ms(r.project.median), ms(r.project.p95), String(r.pages.project), '1.00×']);
+      rows.push([letter, 'project: template + ChromiumPdfRenderer (incl. writing the document properties)', r.projectFonts, ms(r.project.median), ms(r.project.p95), String(r.pages.project), '1.00×']);
       rows.push(['', 'the same renderer, HTML with the fonts inlined as before', 'Arimo WOFF2 as four data: URLs', ms(r.dataUrl.median), ms(r.dataUrl.p95), String(r.pages.dataUrl), times(r.dataUrl.median / r.project.median)]);
       rows.push(['', 'Chromium floor: bare reused page, setContent + pdf', 'no web fonts; Arimo TTF through fontconfig', ms(r.floor.median), ms(r.floor.p95), String(r.pages.floor), times(r.floor.median / r.project.median)]);
       rows.push(['', 'new browser per letter', 'no web fonts; Arimo TTF through fontconfig', ms(r.newBrowser.median), ms(r.newBrowser.p95), String(r.pages.newBrowser), times(r.ratios.newBrowserOverProject)]);
@@ -285,6 +285,7 @@ function renderTables(report: Report): Map<Section, string> {
         ],
       ),
     );
+    if (c.checked) out.push(`\nAll ${c.checked.letters} letters the client waited for (these and the sampled batch below) checked afterwards: distributed, their PDF in S3, and ${c.checked.messages} emails carrying them in the outbox.`);
     const missing = c.sequential.notDistributed + c.batch.notDistributed;
     if (missing || c.deadLetters) {
       out.push(`\n**${missing} letter(s) not read as distributed within a minute; ${c.deadLetters} job(s) dead-lettered** (left out of the latencies; letters/s counts only those distributed).`);

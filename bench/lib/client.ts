@@ -12,7 +12,7 @@ import { createDeliveryEventHandler } from '../../lambdas/handlers/events/record
 import type { QueueHandler } from '../../lambdas/local/in-process-queue';
 import { type LocalStack, startLocalStack } from '../../lambdas/local/local-stack';
 import type { BenchLetter } from './letters';
-import { Api, Watch } from './pipeline';
+import { Api, verify, Watch } from './pipeline';
 import { type CpuBreakdown, profileMainThread } from './profile';
 import { treeCpuMs } from './proc';
 import type { Progress } from './progress';
@@ -55,6 +55,8 @@ export interface ClientResult {
   usage: LetterUsage;
   /** Jobs the stack's queue gave up on during the run. */
   deadLetters: number;
+  /** Every letter the client waited for, checked after the runs: distributed, PDF in S3, three emails carrying it. */
+  checked: { letters: number; messages: number };
 }
 
 interface ClientEvent {
@@ -63,7 +65,8 @@ interface ClientEvent {
   state?: 'start' | 'end';
   sequential?: number[];
   sequentialPolls?: number;
-  batches?: { label: string; letters: number; seconds: number; latencies: number[]; polls: number }[];
+  batches?: { label: string; letters: number; seconds: number; latencies: number[]; polls: number; ids: string[] }[];
+  ids?: string[];
 }
 
 /** Runs the client process with a plan, calling `onPhase` as it starts and ends each batch. */
@@ -317,6 +320,7 @@ export async function clientRun(
     // Warm-up: Chromium launched, first letters through every stage.
     await runClient({ ...plan(counts.warmup, []), tokens }, () => undefined);
     await stack.queue.idle();
+    const outboxBefore = (await stack.outbox()).length;
     progress.tick();
 
     const browserPid = await (stack.deps.renderer as Partial<ChromiumPdfRenderer>).browserPid?.();
@@ -338,7 +342,7 @@ export async function clientRun(
     const profiledBatchEnded = new Promise<void>((resolve) => (stopProfile = resolve));
     let profileCpu0 = process.cpuUsage();
     let profileCpuMs = Number.NaN;
-    await runClient({ ...plan(0, [{ letters: counts.batch, pollMs: counts.batchPollMs, label: 'profiled' }]), tokens }, (_, state) => {
+    const profiled = await runClient({ ...plan(0, [{ letters: counts.batch, pollMs: counts.batchPollMs, label: 'profiled' }]), tokens }, (_, state) => {
       if (state === 'start') {
         profileCpu0 = process.cpuUsage();
         profiling = profileMainThread(() => profiledBatchEnded);
@@ -352,6 +356,8 @@ export async function clientRun(
     await stack.queue.idle();
     progress.tick();
 
+    // Every letter the client saw as distributed really went all the way.
+    const checked = await verify(stack, [...measured.ids!, ...measured.batches![0].ids, ...profiled.batches![0].ids], outboxBefore);
     const usage = await measureUsage(stack, meter, letter, counts.usageLetters);
     progress.tick();
 
@@ -379,6 +385,7 @@ export async function clientRun(
       profile: { letters: counts.batch, cpuMsPerLetter: profileCpuMs / counts.batch, breakdown },
       usage,
       deadLetters: stack.queue.deadLetters.length,
+      checked,
     };
   } finally {
     await stack.stop();

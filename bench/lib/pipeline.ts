@@ -85,7 +85,7 @@ export class Watch {
       if (then?.guard?.to === 'distributed') this.waiting.get(id)?.(performance.now());
     });
     for (const method of ['get', 'claimDeliveries'] as const) this.wrap(deps.letters, method, `dynamodb: ${method}`);
-    this.wrap(deps.renderer, 'render', 'renderer.render (Chromium + pdf-lib)');
+    this.wrap(deps.renderer, 'render', 'renderer.render (Chromium + document properties)');
     this.wrap(deps.template, 'render', 'template.render');
     this.wrap(deps.archive, 'put', 's3: put');
     this.wrap(deps.archive, 'get', 's3: get');
@@ -264,7 +264,7 @@ export async function pipelineRun(
 }
 
 /** Every letter measured really went all the way: distributed, its PDF in S3, three emails carrying it. */
-async function verify(stack: LocalStack, ids: string[], outboxBefore: number) {
+export async function verify(stack: LocalStack, ids: string[], outboxBefore: number) {
   if (stack.queue.deadLetters.length) throw new Error(`dead letters: ${JSON.stringify(stack.queue.deadLetters).slice(0, 500)}`);
   const messages = (await stack.outbox()).slice(outboxBefore);
   const attachments = new Map<string, number>();

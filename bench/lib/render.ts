@@ -64,7 +64,7 @@ export interface RenderSamples {
   projectFonts: string;
 }
 
-/** The project's path: template to HTML, then ChromiumPdfRenderer (Chromium plus the pdf-lib metadata step). */
+/** The project's path: template to HTML, then ChromiumPdfRenderer (Chromium, then the document properties written). */
 export async function projectRender(template: NunjucksLetterTemplate, renderer: ChromiumPdfRenderer, letter: BenchLetter) {
   return renderer.render(template.render(letter.content), letter.metadata);
 }

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { RENDERER_MODES } from '../support/browser';
 import { ChromiumPdfRenderer } from '../../lambdas/adapters/chromium/chromium-pdf-renderer';
+import { withDocumentProperties } from '../../lambdas/adapters/chromium/pdf-properties';
 import { formatDateRange, formatLongDate, formatMonth, inspectionDatesPhrase, surnameOf } from '../../lambdas/core/letter-text';
 import {
   letterPdfMetadata,
@@ -241,6 +242,30 @@ describe('the letter as a PDF, whichever way Chromium runs', () => {
     expect(oneProcess.pages).toBe(2);
     expect(several.pdf.length).toBe(oneProcess.pdf.length);
     expect(several.pdf.equals(oneProcess.pdf)).toBe(true);
+  });
+
+  it("writes the same properties editing Chromium's file in place as rewriting it with pdf-lib", async () => {
+    // Prepare: a file that already has its properties is not Chromium's shape, so pdf-lib rewrites it.
+    const content = exampleLetter();
+    const metadata = template.pdfMetadata(content);
+    const edited = await renderers[0].render(template.render(content), metadata);
+
+    // Act
+    const rewritten = await withDocumentProperties(edited.pdf, metadata, {});
+
+    // Assess
+    expect(rewritten.pdf.equals(edited.pdf)).toBe(false);
+    const [a, b] = await Promise.all([readPdf(edited.pdf), readPdf(rewritten.pdf)]);
+    // pdf-lib also raises the header's version (1.4, Chromium's, to 1.7): not a property of the document.
+    const { PDFFormatVersion: _a, ...editedInfo } = a.info;
+    const { PDFFormatVersion: _b, ...rewrittenInfo } = b.info;
+    expect(rewrittenInfo).toEqual(editedInfo);
+    expect(b.language).toBe(a.language);
+    expect(b.tagged).toBe(true);
+    expect(b.pageText).toEqual(a.pageText);
+    expect(rewritten.pages).toBe(edited.pages);
+    expect(a.info.Author).toBe(metadata.author);
+    expect(a.info.Keywords).toBe(metadata.keywords.join('; '));
   });
 });
 
