@@ -312,12 +312,19 @@ function renderTables(report: Report): Map<Section, string> {
   section('cost');
   if (report.cost) {
     const u = report.client!.usage;
-    out.push(`\n### Cost per 1,000 letters on AWS (${report.cost.prices.region}, on-demand prices as of ${report.cost.prices.asOf}, free tiers left out)`);
+    out.push(`\n### Cost per 1,000 letters on AWS (${report.cost.prices.region}, on-demand prices as of ${report.cost.prices.asOf}, checked ${report.cost.prices.checked}, free tiers left out)`);
     out.push(table(['item', 'per letter (measured)', 'USD per 1,000 letters'], [...report.cost.lines.map((l) => [l.item, l.basis, l.perThousandLetters.toFixed(4)]), ['**total**', '', `**${report.cost.total.toFixed(3)}**`]]));
     out.push(
       `\nMeasured over ${u.letters} letters of the example, each drafted, submitted and approved over HTTP (no polling), rendered, archived, emailed to three recipients, and each message's Send and Delivery events recorded. ` +
         'Durations are medians on this machine, billed per ms rounded up; DynamoDB units are what DynamoDB reported for each request; storage is one month of the archived files. ' +
         'Not included: CloudWatch logs and metrics, KMS requests for the encrypted topic, Cognito, data transfer, and reads of letters after they are sent.',
+    );
+    const sources = report.cost.prices.sources as Record<string, string>;
+    const confirmed = Object.keys(sources).filter((k) => / Confirmed/.test(sources[k]));
+    const unverified = Object.keys(sources).filter((k) => /unverified/.test(sources[k]));
+    out.push(
+      `\nPrices checked on ${report.cost.prices.checked} (sources in \`bench/lib/cost.ts\`): ${confirmed.join(', ')} confirmed; ${unverified.join(', ')} unverified, ` +
+        "as written on the first date: AWS's pricing pages fill their London tables in the browser, and the stored copies read here show only the structure and US East figures.",
     );
     const stages = ['api', 'render', 'distribute', 'events'].filter((stage) => u.calls?.[stage]);
     const commands = [...new Set(stages.flatMap((stage) => Object.keys(u.calls[stage])))].sort();
@@ -354,9 +361,19 @@ function renderTables(report: Report): Map<Section, string> {
         ],
       ),
     );
+    if (c.files?.length) {
+      out.push('\nWhere the unpack goes: each of the package\'s Brotli files decompressed alone, one after another, on one core:');
+      out.push(
+        table(
+          ['file', 'compressed', 'unpacked', 'ms'],
+          c.files.map((f) => [`\`${f.file}\``, `${(f.compressedBytes / 2 ** 20).toFixed(1)} MiB`, `${(f.bytes / 2 ** 20).toFixed(1)} MiB`, ms(f.ms)]),
+        ),
+      );
+    }
     out.push(
-      '\nThe unpack is Brotli decompression of the 61 MiB `chromium.br` into a 188 MiB binary (plus its fonts and SwiftShader), on one core: no setting of ours shortens it. ' +
-        'It is paid once per Lambda sandbox, then found in /tmp; a layer holding the binary already unpacked (inside the 250 MB limit) would skip it, at the cost of a larger layer to fetch.',
+      '\n`@sparticuz/chromium` unpacks its files side by side, so the unpack takes as long as its longest file: `chromium.br`, one Brotli stream, which cannot be split across cores; ' +
+        'the fonts (not used: the letter\'s own fonts come through fontconfig), SwiftShader and, on Lambda, the Amazon Linux libraries finish well before it, so leaving them out would save nothing. ' +
+        'It is paid once per Lambda sandbox, then found in /tmp. What would cut it is another packing of the layer, not a setting of ours: see docs/bench.md.',
     );
   }
   section('bundles');

@@ -1,7 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { pipeline } from 'node:stream/promises';
+import { createBrotliDecompress } from 'node:zlib';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import type { Progress } from './progress';
@@ -35,6 +38,24 @@ export interface ColdResult {
   bundle: { runs: ColdRun[]; wallMs: Summary; modulesMs: Summary; unpackMs: Summary; launchAndRenderMs: Summary };
   /** The bundle with an empty temp dir: @sparticuz/chromium unpacks its binary, fonts and libraries first. */
   unpack: ColdRun;
+  /** Each of @sparticuz/chromium's Brotli files decompressed on its own (to /dev/null), one after another. */
+  files: { file: string; compressedBytes: number; bytes: number; ms: number }[];
+}
+
+/** How long each Brotli file of @sparticuz/chromium takes to decompress, alone, on one core. */
+async function unpackPerFile(): Promise<ColdResult['files']> {
+  // The package exports no package.json: its main file sits in build/cjs, beside bin/ two levels up.
+  const bin = join(dirname(createRequire(import.meta.url).resolve('@sparticuz/chromium')), '..', '..', 'bin');
+  const files = [];
+  for (const file of readdirSync(bin).filter((f) => f.endsWith('.br')).sort()) {
+    let bytes = 0;
+    const started = performance.now();
+    const inflate = createBrotliDecompress({ chunkSize: 2 ** 21 });
+    inflate.on('data', (chunk: Buffer) => (bytes += chunk.length));
+    await pipeline(createReadStream(join(bin, file), { highWaterMark: 2 ** 22 }), inflate, createWriteStream('/dev/null'));
+    files.push({ file, compressedBytes: statSync(join(bin, file)).size, bytes, ms: performance.now() - started });
+  }
+  return files;
 }
 
 function runChild(args: string[], env: Record<string, string>): Promise<ColdRun> {
@@ -110,8 +131,9 @@ export async function coldRuns(runs: number, progress: Progress): Promise<ColdRe
   const emptyTmp = mkdtempSync(join(tmpdir(), 'bench-cold-'));
   try {
     const unpack = await runChild([bundle], { TMPDIR: emptyTmp });
+    const files = await unpackPerFile();
     progress.tick();
-    return { process: summariseRuns(viaTsx), bundle: summariseRuns(viaBundle), unpack };
+    return { process: summariseRuns(viaTsx), bundle: summariseRuns(viaBundle), unpack, files };
   } finally {
     rmSync(emptyTmp, { recursive: true, force: true });
   }

@@ -1,13 +1,30 @@
 import type { LetterUsage } from './client';
 
 /**
- * AWS prices for EU (London), eu-west-2, on-demand, free tiers left out, in US dollars. Taken from
- * AWS's public pricing pages as they stood on the date below (DynamoDB after its 1 November 2024
- * cut to on-demand throughput). Prices change: check the pages and update the date with them.
+ * AWS prices for EU (London), eu-west-2, on-demand, free tiers left out, in US dollars, first
+ * written from AWS's public pricing pages on 2025-06-01 (DynamoDB after its 1 November 2024 cut
+ * to on-demand throughput). Checked again on 2026-12-01 (`checked`), each against what could be
+ * read that day; `sources` says what, per service. The pricing pages fill their regional tables
+ * in the browser, so a stored copy of a page shows the structure and the US East figures but not
+ * London's: where only that could be read, the figure stays as written and says so.
  */
 export const PRICES = {
   region: 'eu-west-2',
   asOf: '2025-06-01',
+  checked: '2026-12-01',
+  sources: {
+    lambda:
+      'aws.amazon.com/lambda/pricing: $0.20 per million requests; $0.0000166667 (x86) and $0.0000133334 (Arm) per GB-second in the first tier. ' +
+      "London is not among the regions priced apart from that base in artillery's Lambda price table (unpkg artillery@2.0.28, lib/platform/aws-lambda/prices.js). Confirmed.",
+    ses:
+      'aws.amazon.com/ses/pricing (a la carte): $0.10 per 1,000 outbound messages, $0.12 per GB of attachments; the same in every region. ' +
+      'Since 2026-07-21 SES also sells pricing plans (Essentials, Pro, Enterprise; SES API v2 PutAccountPricingAttributes); an account on none pays a la carte. Confirmed for a la carte.',
+    dynamodb: 'aws.amazon.com/dynamodb/pricing/on-demand: units and billing read (request units, 1 KB writes, 4 KB strong reads); London figures not readable from the stored page: unverified.',
+    s3: 'aws.amazon.com/s3/pricing: London figures not readable from the stored page: unverified.',
+    sqs: 'aws.amazon.com/sqs/pricing: London figure not readable from the stored page: unverified.',
+    sns: 'aws.amazon.com/sns/pricing: London figure not readable from the stored page: unverified.',
+    apiGateway: 'aws.amazon.com/api-gateway/pricing: London figure not readable from the stored page: unverified.',
+  },
   lambda: {
     requestPerMillion: 0.2,
     gbSecond: { x86_64: 0.0000166667, arm64: 0.0000133334 },
