@@ -119,6 +119,8 @@ export class Watch {
 
   private wrap(target: object, method: string, stage: string, after?: (args: unknown[]) => void) {
     const object = target as Record<string, (...args: unknown[]) => unknown>;
+    // A method an older version of the stack lacks is not watched.
+    if (typeof object[method] !== 'function') return;
     const original = object[method].bind(target);
     object[method] = (...args: unknown[]) => {
       const started = performance.now();
