@@ -39,7 +39,7 @@ export function buildDependencies(config: Config, overrides: Overrides = {}) {
   return {
     config,
     clients,
-    ...letterStore(clients.documents, config),
+    ...letterStore(clients.documents, config, logger),
     jobs: overrides.jobs ?? sqsJobQueue(clients.sqs, config),
     archive: archiveStore(clients.s3, config),
     councils: councilDirectory(clients.documents, config),

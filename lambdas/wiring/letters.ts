@@ -1,3 +1,4 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbLetterRepository } from '../adapters/dynamodb/dynamodb-letter-repository';
@@ -20,12 +21,13 @@ export function dynamoClients(): { dynamo: DynamoDBClient; documents: DynamoDBDo
 
 /**
  * The letter repository over DynamoDB, with the clock and ids every use case takes, the preview
- * slots beside the letters, and the counters that limit the open verify route per client.
+ * slots beside the letters, and the counters that limit the open verify route per client. The
+ * repository logs what it cannot finish but must not fail for (an event left to seal later).
  */
-export function letterStore(documents: DynamoDBDocumentClient, config: Config) {
+export function letterStore(documents: DynamoDBDocumentClient, config: Config, logger: Logger) {
   const clock = systemClock;
   return {
-    letters: new DynamoDbLetterRepository(documents, config.TABLE_NAME, () => new CursorSeal(required(config, 'CURSOR_KEY'))),
+    letters: new DynamoDbLetterRepository(documents, config.TABLE_NAME, () => new CursorSeal(required(config, 'CURSOR_KEY')), logger),
     previews: new DynamoDbPreviewSlots(documents, config.TABLE_NAME),
     clock,
     ids: new UlidGenerator(clock),

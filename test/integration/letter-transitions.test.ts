@@ -1,5 +1,6 @@
 import { EMPTY_CHAIN } from '../../lambdas/core/record';
 import { checkIntegrity, letterAccessLog, letterHistory } from '../../lambdas/core/use-cases/letter-record';
+import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -61,7 +62,7 @@ beforeAll(async () => {
   dynamo = new DynamoDBClient({ endpoint, region: 'eu-west-2', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   await dynamo.send(new CreateTableCommand(letterTableDefinition(TABLE)));
   const documents = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
-  letters = new DynamoDbLetterRepository(documents, TABLE, () => new CursorSeal(randomBytes(32).toString('base64url')));
+  letters = new DynamoDbLetterRepository(documents, TABLE, () => new CursorSeal(randomBytes(32).toString('base64url')), new Logger({ serviceName: 'letter-transitions' }));
   // Presigning is worked out locally: this client never sends a request.
   const s3 = new S3Client({ endpoint: 'http://127.0.0.1:9', region: 'eu-west-2', forcePathStyle: true, credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
   ctx = {

@@ -1,3 +1,4 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type AccessEntry, type AddressFix, type Delivery, type DeliveryState, type Finding, findingBytes, type HistoryEntry, type Letter } from '../../core/letter';
@@ -44,6 +45,8 @@ export class DynamoDbLetterRepository implements LetterRepository {
     private readonly tableName: string,
     /** Built on the first use of a cursor: a function that never pages needs no cursor key. */
     private readonly cursorSeal: () => CursorSeal,
+    /** Hears of an event that was stored but could not be sealed yet. */
+    private readonly logger: Pick<Logger, 'warn'>,
   ) {
     this.record = new DynamoDbLetterRecord(client, tableName, () => this.seal());
   }
@@ -64,13 +67,17 @@ export class DynamoDbLetterRepository implements LetterRepository {
   /**
    * The change is stored, its event with it: a failure to seal now must not turn a stored change
    * into an error. The event stays in the item's tail, shown and chained on read, and the next
-   * write seals it.
+   * write seals it. The failure is logged, so one that keeps happening is seen.
    */
   private async sealQuietly(id: string, item: LetterItem): Promise<void> {
     try {
       await this.record.seal(id, item);
-    } catch {
-      // Left for the next writer, as above.
+    } catch (error) {
+      this.logger.warn('An event was stored with its change but not sealed into the record; the next write to the letter seals it', {
+        letterId: id,
+        unsealed: item.tail?.length ?? 0,
+        error,
+      });
     }
   }
 

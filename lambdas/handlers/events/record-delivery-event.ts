@@ -29,7 +29,7 @@ export function createDeliveryEventHandler(deps: { letters: LetterRepository; cl
 /** SES configuration-set events via SNS → each recipient's delivery state. */
 export const handler = lambdaHandler(
   (logger) => {
-    const { letters, clock } = letterStore(dynamoClients().documents, loadConfig());
+    const { letters, clock } = letterStore(dynamoClients().documents, loadConfig(), logger);
     return { letters, clock, logger };
   },
   createDeliveryEventHandler,

@@ -34,7 +34,7 @@ export function apiDependencies(config: Config, logger: Logger, renderer: PdfRen
   const { documents } = dynamoClients();
   return {
     config,
-    ...letterStore(documents, config),
+    ...letterStore(documents, config, logger),
     councils: councilDirectory(documents, config),
     // Letters are drafted and approved here: without the DfE address the function does not start.
     dfe: dfeRecipient(config),

@@ -26,7 +26,7 @@ export const handler = lambdaHandler((logger) => {
   const config = loadConfig();
   const sqs = sqsClient();
   const deps: DistributeDependencies = {
-    ...letterStore(dynamoClients().documents, config),
+    ...letterStore(dynamoClients().documents, config, logger),
     jobs: sqsJobQueue(sqs, config),
     archive: archiveStore(s3Client(config), config),
     mailer: sesMailer(sesClient(), config),

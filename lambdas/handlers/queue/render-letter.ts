@@ -24,7 +24,7 @@ export const handler = lambdaHandler((logger) => {
   const config = loadConfig();
   const sqs = sqsClient();
   const deps: RenderDependencies = {
-    ...letterStore(dynamoClients().documents, config),
+    ...letterStore(dynamoClients().documents, config, logger),
     jobs: sqsJobQueue(sqs, config),
     archive: archiveStore(s3Client(config), config),
     template: letterTemplate(config),

@@ -22,6 +22,6 @@ export function createSweepHandler(deps: SweepDependencies) {
 /** EventBridge schedule → letters left approved or rendered are queued again. */
 export const handler = lambdaHandler((logger): SweepDependencies => {
   const config = loadConfig();
-  const { letters, clock } = letterStore(dynamoClients().documents, config);
+  const { letters, clock } = letterStore(dynamoClients().documents, config, logger);
   return { letters, clock, jobs: sqsJobQueue(sqsClient(), config), logger, sweepAfterSeconds: config.SWEEP_AFTER_SECONDS };
 }, createSweepHandler);
