@@ -327,7 +327,8 @@ export class StatelessStack extends Stack {
     // answer anyone (DESIGN.md); the forms send a session cookie, not a bearer header, and the
     // function verifies that cookie against the same pool's keys.
     const open: HttpRoute[] = [
-      ...OPEN_ROUTES.flatMap((path) => this.api.addRoutes({ path, methods: [HttpMethod.GET], integration })),
+      // HEAD too: left out, it would fall to ANY /api/{proxy+} and its authorizer, and answer 401.
+      ...OPEN_ROUTES.flatMap((path) => this.api.addRoutes({ path, methods: [HttpMethod.GET, HttpMethod.HEAD], integration })),
       ...this.api.addRoutes({ path: '/letters/{id}/preview.pdf', methods: [HttpMethod.GET], integration: previewIntegration }),
       ...this.api.addRoutes({ path: '/', methods: [HttpMethod.GET, HttpMethod.POST], integration }),
       ...this.api.addRoutes({ path: '/{proxy+}', methods: [HttpMethod.ANY], integration }),

@@ -387,6 +387,7 @@ describe('InspectionLetters stacks', () => {
     });
 
     it('puts the Cognito JWT authorizer on every /api route and on nothing else', () => {
+      const OPEN_PATHS = ['/health', '/api/openapi.json', '/api/docs', '/api/docs/{file}', '/api/verify/{sha256}'];
       const authorizers = Object.entries(stateless.findResources('AWS::ApiGatewayV2::Authorizer')) as [string, any][];
       expect(authorizers).toHaveLength(1);
       const [authorizerId, authorizer] = authorizers[0];
@@ -405,14 +406,11 @@ describe('InspectionLetters stacks', () => {
           'ANY /{proxy+}',
           'GET /',
           'POST /',
-          'GET /health',
-          'GET /api/openapi.json',
-          'GET /api/docs',
-          'GET /api/docs/{file}',
-          'GET /api/verify/{sha256}',
+          ...OPEN_PATHS.flatMap((path) => [`GET ${path}`, `HEAD ${path}`]),
         ].sort(),
       );
-      const open = new Set(['GET /health', 'GET /api/openapi.json', 'GET /api/docs', 'GET /api/docs/{file}', 'GET /api/verify/{sha256}']);
+      // Open for HEAD as for GET: a HEAD without its own route would fall to ANY /api/{proxy+} and its authorizer.
+      const open = new Set(OPEN_PATHS.flatMap((path) => [`GET ${path}`, `HEAD ${path}`]));
       for (const route of routes) {
         const path = route.RouteKey.split(' ')[1];
         if (open.has(route.RouteKey)) {
