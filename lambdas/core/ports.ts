@@ -250,6 +250,8 @@ export interface PdfRenderer {
 export interface ArchiveStore {
   put(key: string, body: Buffer, contentType: string): Promise<void>;
   get(key: string): Promise<Buffer>;
+  /** The object, or undefined when there is none under the key (any other failure throws). */
+  find(key: string): Promise<Buffer | undefined>;
   presignedGetUrl(key: string, expiresInSeconds: number, downloadName: string): Promise<string>;
 }
 

@@ -548,7 +548,16 @@ describe('a manager approves it and it is sent', () => {
     await page.goto(letterUrl);
     await clickAndWait(page, '#access-log');
     expect(await text(page, '#record')).toContain('Opened the web page version');
+    expect(await text(page, '#record')).toContain('Mary Manager (manager)');
     await expectAccessible(page);
+    await page.goto(letterUrl);
+    // The whole record, checked: every link, hash and the head archived with the PDF.
+    await clickAndWait(page, '#check-record');
+    expect(await text(page, '#integrity')).toContain('The record holds');
+    expect(await text(page, '#record')).toContain('Simon Rushall (inspector)');
+    expect(await text(page, '#record')).not.toContain('[object Object]');
+    await expectAccessible(page);
+    await screenshot(page, '13-record-check', 1000);
     await page.goto(letterUrl);
 
     // The PDF link hands out a short-lived link to the archived bytes.

@@ -1,3 +1,4 @@
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
@@ -206,7 +207,7 @@ describe('the chained record', () => {
     const report = await manager.get(`/api/letters/${archived.id}/integrity`);
     expect(report.status).toBe(200);
     const history = (await manager.get(`/api/letters/${archived.id}`)).body.history;
-    expect(report.body).toEqual({ valid: true, events: history[0].seq, head: history[0].hash, brokenAt: null });
+    expect(report.body).toEqual({ valid: true, events: history[0].seq, head: history[0].hash, brokenAt: null, problem: null });
     // The approval covers the snapshot, the render the PDF and HTML; the chain links them all.
     expect(history.find((h: any) => h.action === 'approved').covers.snapshotSha256).toMatch(/^[0-9a-f]{64}$/);
     expect(history.find((h: any) => h.action === 'rendered').covers).toEqual({ pdfSha256: archived.pdf.sha256, htmlSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
@@ -255,6 +256,21 @@ describe('the chained record', () => {
     const report = (await manager.get(`/api/letters/${letter.id}/integrity`)).body;
     // The next event was chained onto the true hash, and the manifest holds the head at render.
     expect(report).toMatchObject({ valid: false, brokenAt: approved.seq + 1 });
+  });
+
+  it('does not call a record valid when the archived manifest it is compared with is gone or garbled', async () => {
+    const letter = await archive('unanchored');
+    const key = (await stack.deps.letters.get(letter.id))!.pdf!.manifestKey;
+    expect((await manager.get(`/api/letters/${letter.id}/integrity`)).body).toMatchObject({ valid: true, problem: null });
+
+    await stack.deps.archive.put(key, Buffer.from('not a manifest'), 'application/json');
+    const garbled = (await manager.get(`/api/letters/${letter.id}/integrity`)).body;
+    expect(garbled).toMatchObject({ valid: false, brokenAt: null, problem: expect.stringContaining("does not hold the record's head") });
+
+    await stack.deps.clients.s3.send(new DeleteObjectCommand({ Bucket: process.env.ARCHIVE_BUCKET, Key: key }));
+    const missing = await manager.get(`/api/letters/${letter.id}/integrity`);
+    expect(missing.status).toBe(200);
+    expect(missing.body).toMatchObject({ valid: false, problem: expect.stringContaining('is missing') });
   });
 });
 

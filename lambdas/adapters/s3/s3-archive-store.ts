@@ -1,4 +1,4 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { createHash } from 'node:crypto';
 import type { ArchiveStore } from '../../core/ports';
@@ -26,6 +26,15 @@ export class S3ArchiveStore implements ArchiveStore {
   async get(key: string): Promise<Buffer> {
     const result = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
     return Buffer.from(await result.Body!.transformToByteArray());
+  }
+
+  async find(key: string): Promise<Buffer | undefined> {
+    try {
+      return await this.get(key);
+    } catch (error) {
+      if (error instanceof NoSuchKey) return undefined;
+      throw error;
+    }
   }
 
   presignedGetUrl(key: string, expiresInSeconds: number, downloadName: string): Promise<string> {

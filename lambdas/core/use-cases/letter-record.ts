@@ -25,27 +25,36 @@ export async function letterAccessLog(ctx: LetterContext, actor: Actor, id: stri
  * 1. Read every stored event, the head the letter keeps and its events not yet sealed.
  * 2. For an archived letter, read the head its manifest carries: the manifest is archived with
  *    the PDF (under Object Lock in AWS), so rewriting the table cannot move it.
- * 3. Check every link, hash and head; report the first event that does not hold.
+ * 3. Check every link, hash and head; report the first event that does not hold. An archived
+ *    letter whose manifest is missing, unreadable or without a head does not hold either: what
+ *    cannot be compared is not reported as valid.
  */
-export async function checkIntegrity(ctx: LetterContext & Pick<ArchiveContext, 'archive'>, actor: Actor, id: string): Promise<IntegrityReport> {
+export async function checkIntegrity(
+  ctx: LetterContext & Pick<ArchiveContext, 'archive'>,
+  actor: Actor,
+  id: string,
+): Promise<IntegrityReport & { problem: string | null }> {
   authorise(actor, 'integrity');
   const letter = await loadLetter(ctx, id, actor);
   const record = await ctx.letters.readRecord(id);
   if (!record) throw new NotFoundError(`No letter has the id ${JSON.stringify(id)}.`);
-  const anchors: ChainHead[] = [];
-  if (letter.pdf) {
-    const manifest = await readManifest(ctx.archive, letter.pdf.manifestKey);
-    if (manifest?.record) anchors.push(manifest.record);
-  }
-  return verifyChain(record.stored, record.sealedHead, record.unsealed, anchors);
+  if (!letter.pdf) return { ...verifyChain(record.stored, record.sealedHead, record.unsealed), problem: null };
+  const manifest = await manifestHead(ctx.archive, letter.pdf.manifestKey);
+  if ('problem' in manifest) return { ...verifyChain(record.stored, record.sealedHead, record.unsealed), valid: false, problem: manifest.problem };
+  return { ...verifyChain(record.stored, record.sealedHead, record.unsealed, [manifest.head]), problem: null };
 }
 
-async function readManifest(archive: ArchiveStore, key: string): Promise<{ record?: ChainHead } | undefined> {
+/** The record's head as the archived manifest holds it, or why it cannot be read. */
+async function manifestHead(archive: ArchiveStore, key: string): Promise<{ head: ChainHead } | { problem: string }> {
+  const stored = await archive.find(key);
+  if (!stored) return { problem: `The archived manifest ${key} is missing.` };
   try {
-    return JSON.parse((await archive.get(key)).toString('utf8'));
+    const head = (JSON.parse(stored.toString('utf8')) as { record?: ChainHead }).record;
+    if (head && Number.isInteger(head.seq) && typeof head.hash === 'string') return { head };
   } catch {
-    return undefined;
+    // Not JSON: said below.
   }
+  return { problem: `The archived manifest ${key} does not hold the record's head.` };
 }
 
 /**

@@ -143,6 +143,9 @@ export const IntegrityView = z
     events: z.number().int().min(0).openapi({ description: 'How many events hold, from the first.' }),
     head: sha256Hex.openapi({ description: 'The hash of the last event that holds.' }),
     brokenAt: z.number().int().positive().nullable().openapi({ description: 'The number of the first event that does not hold; null when all do.' }),
+    problem: z.string().nullable().openapi({
+      description: "What else does not hold: an archived letter's manifest missing, unreadable or without the record's head (then valid is false); null otherwise.",
+    }),
   })
   .openapi('Integrity');
 

@@ -316,6 +316,7 @@ export function letterPageView(letter: Letter, actor: Actor) {
     history: actor.role === 'reader' ? undefined : letter.history.map(historyRow),
     olderHistory: actor.role !== 'reader' && letter.historyNext ? `/letters/${letter.id}/history?cursor=${encodeURIComponent(letter.historyNext)}` : undefined,
     canSeeAccessLog: can(actor.role, 'accessLog'),
+    canCheckRecord: can(actor.role, 'integrity'),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { Hono } from 'hono';
 import type { AccessEntry, HistoryEntry } from '../../../core/letter';
-import { letterAccessLog, letterHistory, retrieveHtml } from '../../../core/use-cases/letter-record';
+import { checkIntegrity, letterAccessLog, letterHistory, retrieveHtml } from '../../../core/use-cases/letter-record';
+import { can } from '../../../core/transitions';
 import { getLetter } from '../../../core/use-cases/read-letters';
 import { PageQuery } from '../openapi';
 import { archivedHtmlPolicy } from '../record-routes';
@@ -28,9 +29,12 @@ export function recordPages(pages: Hono<PageEnv>, kit: PageKit) {
     const id = idParam(c, 'id');
     const page = await letterHistory(deps, c.get('actor'), id, queryParams(c, PageQuery));
     const letter = await getLetter(deps, c.get('actor'), id, { record: false });
+    // Managers see at once whether the record still holds: every link, hash and archived head.
+    const integrity = can(c.get('actor').role, 'integrity') ? await checkIntegrity(deps, c.get('actor'), id) : undefined;
     return kit.render(c, 'record.njk', {
       title: 'History of the letter',
       letter,
+      integrity,
       caption: 'Events, newest first',
       rows: page.items.map((h: HistoryEntry) => historyRow(h)),
       showHash: true,
@@ -46,7 +50,7 @@ export function recordPages(pages: Hono<PageEnv>, kit: PageKit) {
       title: 'Who has opened the letter',
       letter,
       caption: 'Retrievals, newest first',
-      rows: page.items.map((a) => ({ when: dateTime(a.at), by: a.by.name, role: a.role, what: ACCESS_ACTIONS[a.action] ?? a.action })),
+      rows: page.items.map((a) => ({ when: dateTime(a.at), by: a.by, role: a.role, what: ACCESS_ACTIONS[a.action] ?? a.action })),
       next: page.nextCursor ? `/letters/${id}/access?cursor=${encodeURIComponent(page.nextCursor)}` : undefined,
     });
   });
