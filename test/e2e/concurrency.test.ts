@@ -44,7 +44,7 @@ describe('many editors on one draft', () => {
     expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 101 }, (_, i) => 101 - i));
     expect(events.filter((h: any) => h.action === 'finding-added')).toHaveLength(100);
     expect(new Set(events.map((e) => e.detail)).size).toBe(101);
-    expect((await manager.get(`/api/letters/${letter.id}/integrity`)).body).toEqual({ valid: true, events: 101, head: events[0].hash, brokenAt: null });
+    expect((await manager.get(`/api/letters/${letter.id}/integrity`)).body).toEqual({ valid: true, events: 101, head: events[0].hash, brokenAt: null, problem: null });
 
     const oneMore = await inspector.post(`/api/letters/${letter.id}/findings`, { category: 'strength', text: 'One too many.' });
     expect(oneMore.status).toBe(409);

@@ -7,7 +7,10 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import S3rver from 's3rver';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +53,8 @@ const manager: Actor = { sub: 'local:manager', name: 'Mary Manager', role: 'mana
 const reader: Actor = { sub: 'local:reader', name: 'Rita Records', role: 'reader' };
 
 let server: Server;
+let s3Server: S3rver;
+let s3Dir: string;
 let dynamo: DynamoDBClient;
 let letters: DynamoDbLetterRepository;
 let ctx: ArchiveContext & RecipientsContext;
@@ -63,8 +68,18 @@ beforeAll(async () => {
   await dynamo.send(new CreateTableCommand(letterTableDefinition(TABLE)));
   const documents = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
   letters = new DynamoDbLetterRepository(documents, TABLE, () => new CursorSeal(randomBytes(32).toString('base64url')), new Logger({ serviceName: 'letter-transitions' }));
-  // Presigning is worked out locally: this client never sends a request.
-  const s3 = new S3Client({ endpoint: 'http://127.0.0.1:9', region: 'eu-west-2', forcePathStyle: true, credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
+  // An empty archive: the integrity check finds no manifest for the walk's letters and says so.
+  s3Dir = mkdtempSync(join(tmpdir(), 'letter-transitions-s3-'));
+  s3Server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: s3Dir, configureBuckets: [{ name: 'archive', configs: [] }] });
+  const s3Address = (await s3Server.run()) as unknown as AddressInfo;
+  const s3 = new S3Client({
+    endpoint: `http://127.0.0.1:${s3Address.port}`,
+    region: 'eu-west-2',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
   ctx = {
     letters,
     clock: { now: () => new Date() },
@@ -82,6 +97,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await s3Server?.close();
+  if (s3Dir) rmSync(s3Dir, { recursive: true, force: true });
   dynamo?.destroy();
   await new Promise((resolve) => server?.close(resolve));
 });
