@@ -23,7 +23,7 @@ import { ProblemSchema } from './problem';
 
 // The API's contract. Each operation below is documented once, from the same zod schemas that
 // validate requests and type responses. To add a route: add its Hono handler, add its entry to
-// OPERATIONS, and the tests hold the two together (test/unit/openapi-document.test.ts checks
+// OPERATIONS, and the tests hold the two together (test/e2e/openapi-contract.test.ts checks
 // every route is documented; every response the end-to-end tests receive is validated against
 // the served document).
 
