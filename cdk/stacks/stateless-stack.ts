@@ -322,14 +322,15 @@ export class StatelessStack extends Stack {
     // preview function and everything else to the api function.
     this.api.addRoutes({ path: '/api', methods: [HttpMethod.ANY], integration, authorizer });
     this.api.addRoutes({ path: '/api/{proxy+}', methods: [HttpMethod.ANY], integration, authorizer });
-    this.api.addRoutes({ path: '/api/letters/{id}/preview.pdf', methods: [HttpMethod.GET], integration: previewIntegration, authorizer });
+    // HEAD too: left out, it would fall to the api function, which has no browser to print with.
+    this.api.addRoutes({ path: '/api/letters/{id}/preview.pdf', methods: [HttpMethod.GET, HttpMethod.HEAD], integration: previewIntegration, authorizer });
     // Open at the gateway: health, the API's description and the verification of a PDF's hash
     // answer anyone (DESIGN.md); the forms send a session cookie, not a bearer header, and the
     // function verifies that cookie against the same pool's keys.
     const open: HttpRoute[] = [
       // HEAD too: left out, it would fall to ANY /api/{proxy+} and its authorizer, and answer 401.
       ...OPEN_ROUTES.flatMap((path) => this.api.addRoutes({ path, methods: [HttpMethod.GET, HttpMethod.HEAD], integration })),
-      ...this.api.addRoutes({ path: '/letters/{id}/preview.pdf', methods: [HttpMethod.GET], integration: previewIntegration }),
+      ...this.api.addRoutes({ path: '/letters/{id}/preview.pdf', methods: [HttpMethod.GET, HttpMethod.HEAD], integration: previewIntegration }),
       ...this.api.addRoutes({ path: '/', methods: [HttpMethod.GET, HttpMethod.POST], integration }),
       ...this.api.addRoutes({ path: '/{proxy+}', methods: [HttpMethod.ANY], integration }),
     ];

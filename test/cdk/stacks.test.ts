@@ -402,7 +402,9 @@ describe('InspectionLetters stacks', () => {
           'ANY /api',
           'ANY /api/{proxy+}',
           'GET /api/letters/{id}/preview.pdf',
+          'HEAD /api/letters/{id}/preview.pdf',
           'GET /letters/{id}/preview.pdf',
+          'HEAD /letters/{id}/preview.pdf',
           'ANY /{proxy+}',
           'GET /',
           'POST /',
@@ -431,6 +433,9 @@ describe('InspectionLetters stacks', () => {
       };
       expect(target('GET /api/letters/{id}/preview.pdf')).toBe(fn('preview').id);
       expect(target('GET /letters/{id}/preview.pdf')).toBe(fn('preview').id);
+      // HEAD as well: the api function has no browser, so a HEAD sent there could only fail.
+      expect(target('HEAD /api/letters/{id}/preview.pdf')).toBe(fn('preview').id);
+      expect(target('HEAD /letters/{id}/preview.pdf')).toBe(fn('preview').id);
       for (const key of keys.filter((k) => !k.endsWith('preview.pdf'))) expect(target(key)).toBe(fn('api').id);
       stateless.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
         StageName: '$default',
