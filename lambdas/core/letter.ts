@@ -159,7 +159,7 @@ export interface Letter {
    * The correction started of this letter: one at a time. It stays open until it is distributed
    * and supersedes this letter; a further correction is then a correction of the correction.
    */
-  correction?: { id: string };
+  correction?: { id: string; /** Set when the correction is approved: this letter is then on its way to being replaced. */ approvedAt?: string };
   withdrawal?: Withdrawal;
   /** The withdrawal notices, one per recipient, sent exactly once like the letter. */
   notices?: Partial<Record<RecipientRole, Delivery>>;

@@ -118,6 +118,20 @@ const noOpenCorrection: Requirement = {
   inWrite: () => ({ correction: null }),
 };
 
+/**
+ * A letter whose correction was approved is being replaced: withdrawing it now would leave the
+ * correction to go out in its place. The correction's approval claims the letter (see
+ * approveLetter), and the withdrawal's write holds to that claim's absence.
+ */
+const noCorrectionOnItsWay: Requirement = {
+  holds: (letter) => !letter.correction?.approvedAt,
+  problem: (letter) =>
+    new ConflictError(
+      `A correction of this letter, ${letter.correction!.id}, was approved and is being sent to replace it. Once it is sent, withdraw the correction if it must be withdrawn.`,
+    ),
+  inWrite: () => ({ correctionNotApproved: true }),
+};
+
 /** Only the copies that did not arrive can have their address fixed. */
 export const FIXABLE_STATES = PROBLEM_STATES;
 
@@ -163,7 +177,7 @@ export const ACTIONS = {
   retrieve: { who: EVERYONE, from: RENDERED_OR_LATER, done: 'retrieved' },
   correct: { who: STAFF, from: ['distributed'], done: 'corrected', requires: [noOpenCorrection] },
   supersede: { who: 'system', from: ['distributed'], to: 'superseded', done: 'superseded' },
-  withdraw: { who: MANAGERS, from: ['distributed'], to: 'withdrawn', done: 'withdrawn' },
+  withdraw: { who: MANAGERS, from: ['distributed'], to: 'withdrawn', done: 'withdrawn', requires: [noCorrectionOnItsWay] },
   /** The withdrawal notices go out after the letter is withdrawn. */
   notify: { who: 'system', from: ['withdrawn'], done: 'notified' },
   history: { who: STAFF, from: LETTER_STATUSES, done: 'read', refusal: "read a letter's history" },
@@ -234,6 +248,8 @@ export interface WriteGuard {
   contributor?: string;
   /** The correction the letter has open: none (null), or the one with this id. */
   correction?: string | null;
+  /** No correction of the letter has been approved (so none is on its way to replace it). */
+  correctionNotApproved?: true;
 }
 
 export function guard(action: LetterAction, expectedVersion?: number, actor?: Actor): WriteGuard {

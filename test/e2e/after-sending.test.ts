@@ -297,6 +297,39 @@ describe('a withdrawal', () => {
     expect((await mary.post(`/api/letters/${l.id}/withdraw`, { reason: 'Again.' })).status).toBe(409);
     expect((await inspector.post(`/api/letters/${l.id}/correction`)).status).toBe(409);
   });
+
+  it('of a letter with a correction open leaves that correction unable to go out', async () => {
+    const l = await distributed({ recipients: recipientsFor('withdrawn-first'), authority: { name: 'Withdrawn First Council' } });
+    const correction = (await inspector.post(`/api/letters/${l.id}/correction`)).body;
+    const submitted = await inspector.post(`/api/letters/${correction.id}/submit`);
+    expect(submitted.status).toBe(200);
+    expect((await mary.post(`/api/letters/${l.id}/withdraw`, { reason: 'Sent in error.' })).status).toBe(202);
+    const outboxBefore = (await stack.outbox()).length;
+
+    const approved = await mark.post(`/api/letters/${correction.id}/approve`, { version: submitted.body.version });
+    expect(approved.status).toBe(409);
+    expect(approved.body.detail).toContain('no longer distributed (it was withdrawn)');
+    await stack.queue.idle();
+    expect((await read(correction.id)).status).toBe('submitted');
+    expect((await stack.outbox()).slice(outboxBefore).filter((m) => m.tags['letter-id'] === correction.id)).toEqual([]);
+  });
+
+  it('is refused once a correction of the letter was approved: the correction goes out in its place', async () => {
+    const l = await distributed({ recipients: recipientsFor('corrected-first'), authority: { name: 'Corrected First Council' } });
+    const correction = (await inspector.post(`/api/letters/${l.id}/correction`)).body;
+    const submitted = await inspector.post(`/api/letters/${correction.id}/submit`);
+    expect((await mark.post(`/api/letters/${correction.id}/approve`, { version: submitted.body.version })).status).toBe(202);
+
+    const withdrawn = await mary.post(`/api/letters/${l.id}/withdraw`, { reason: 'Sent in error.' });
+    expect(withdrawn.status).toBe(409);
+    expect(withdrawn.body.detail).toContain(`A correction of this letter, ${correction.id}, was approved`);
+    const replaced = await eventually(async () => {
+      const now = await read(l.id);
+      return now.status === 'superseded' ? now : undefined;
+    }, 'the correction to replace the letter');
+    expect(replaced.withdrawal).toBeUndefined();
+    expect(actionsOf(replaced)).toContain('correction-approved');
+  });
 });
 
 /** The SNS notification SES publishes for an event about a message in the outbox, with its tags. */

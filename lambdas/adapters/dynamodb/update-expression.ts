@@ -70,6 +70,7 @@ export class Update {
     }
     if (guard.correction === null) this.when(`attribute_not_exists(${this.name('correction')})`);
     else if (guard.correction !== undefined) this.when(`${this.name('correction', 'id')} = ${this.value(guard.correction)}`);
+    if (guard.correctionNotApproved) this.when(`attribute_not_exists(${this.name('correction', 'approvedAt')})`);
     if (guard.contributor !== undefined) this.add(['contributors'], new Set([guard.contributor]));
     return this;
   }

@@ -1,7 +1,8 @@
 import { type Actor, contentOf, type Letter } from '../letter';
 import { canonicalJson, sha256 } from '../record';
 import { check } from '../transitions';
-import { authorise, entry, type LetterContext, loadLetter, writeOrExplain } from './context';
+import { authorise, entry, type LetterContext, loadLetter, writeIfFirst, writeOrExplain } from './context';
+import { ConflictError } from '../errors';
 import { actorRecord } from '../actor';
 import { councilOfLetter, type RecipientsContext, withRecipients } from './letter-recipients';
 
@@ -30,9 +31,12 @@ export async function returnLetter(ctx: LetterContext, actor: Actor, id: string,
   check(letter, 'return', version);
   const returned = entry(ctx, actor, 'returned', comment);
   // Held to the version read, so that a letter approved meanwhile is not returned from under its render.
-  return writeOrExplain(ctx, id, 'return', { version: version ?? letter.version }, (guard) =>
+  const updated = await writeOrExplain(ctx, id, 'return', { version: version ?? letter.version }, (guard) =>
     ctx.letters.transition(id, guard, { returnComment: comment, entry: returned, ...(letter.approval ? { approval: null } : {}) }),
   );
+  // An approved correction sent back: the letter it would replace may be withdrawn again.
+  if (letter.approval && letter.supersedes) await releaseReplacedLetter(ctx, actor, letter);
+  return updated;
 }
 
 /**
@@ -69,9 +73,46 @@ export async function approveLetter(ctx: LetterContext & RecipientsContext, acto
     ...(letter.council ? { council: { code: letter.council.code, version: letter.council.version } } : {}),
     addressDifferences: letter.addressDifferences ?? [],
   };
-  const result = await writeOrExplain(ctx, id, 'approve', { version, ...asking }, (guard) =>
-    ctx.letters.transition(id, guard, { approval, entry: approved }),
-  );
+  if (letter.supersedes) await claimReplacedLetter(ctx, actor, letter, approved.at);
+  let result: Letter;
+  try {
+    result = await writeOrExplain(ctx, id, 'approve', { version, ...asking }, (guard) =>
+      ctx.letters.transition(id, guard, { approval, entry: approved }),
+    );
+  } catch (error) {
+    // Unless someone else approved it meanwhile, the letter it replaces may be withdrawn again.
+    if (letter.supersedes && !(await loadLetter(ctx, id)).approval) await releaseReplacedLetter(ctx, actor, letter).catch(() => undefined);
+    throw error;
+  }
   await ctx.jobs.enqueue('render', { letterId: id });
   return withRecipients(ctx, result);
+}
+
+/**
+ * A correction about to be approved claims the letter it replaces, in a write held to that letter
+ * being distributed with this correction open: from then on it cannot be withdrawn under the
+ * correction, and a letter withdrawn first refuses the correction, which would go out in vain.
+ */
+async function claimReplacedLetter(ctx: LetterContext, actor: Actor, correction: Letter, at: string): Promise<void> {
+  const replaced = correction.supersedes!.id;
+  const claimed = await writeIfFirst('correct', (guard) =>
+    ctx.letters.transition(replaced, { ...guard, correction: correction.id }, {
+      entry: entry(ctx, actor, 'correction-approved', `correction ${correction.id} approved; it replaces this letter once sent`),
+      correction: { id: correction.id, approvedAt: at },
+    }),
+  );
+  if (!claimed) {
+    throw new ConflictError(`The letter this corrects, ${replaced}, is no longer distributed (it was withdrawn), so this correction cannot be sent. Start a new letter instead.`);
+  }
+}
+
+/** Undoes the claim when the correction goes back to its authors, or its approval did not land. */
+export async function releaseReplacedLetter(ctx: LetterContext, actor: Actor, correction: Letter): Promise<void> {
+  const replaced = correction.supersedes!.id;
+  await writeIfFirst('correct', (guard) =>
+    ctx.letters.transition(replaced, { ...guard, correction: correction.id }, {
+      entry: entry(ctx, actor, 'correction-unapproved', `correction ${correction.id} is not approved any more`),
+      correction: { id: correction.id },
+    }),
+  );
 }

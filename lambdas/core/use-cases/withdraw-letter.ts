@@ -8,7 +8,8 @@ import { claimPending, type DistributionResult, RetryLaterError, sendCopy, settl
 
 /**
  * Withdraws a letter sent in error.
- * 1. Check the role is a manager's and the letter is distributed.
+ * 1. Check the role is a manager's, the letter is distributed and no correction of it was approved
+ *    (held in the write's condition too: a correction approved meanwhile goes out in its place).
  * 2. In one conditional write, mark it withdrawn with the reason and one pending notice per
  *    recipient, to the address its copy went to. The archive stays as it was.
  * 3. Queue the job that sends the notices, each exactly once, like the letter.
@@ -25,7 +26,7 @@ export async function withdrawLetter(ctx: LetterContext, actor: Actor, id: strin
       { role, email: letter.deliveries?.[role]?.email ?? letter.approval!.snapshot.recipients[role].email, state: 'pending', attempts: 0, updatedAt: withdrawn.at },
     ]),
   );
-  const updated = await writeOrExplain(ctx, id, 'withdraw', {}, (guard) => ctx.letters.transition(id, guard, { withdrawal, notices, entry: withdrawn }));
+  const updated = await writeOrExplain(ctx, id, 'withdraw', { actor }, (guard) => ctx.letters.transition(id, guard, { withdrawal, notices, entry: withdrawn }));
   await ctx.jobs.enqueue('distribute', { letterId: id });
   return updated;
 }

@@ -59,6 +59,8 @@ const HISTORY_ACTIONS: Record<string, string> = {
   'address-fixed': 'Changed where a copy goes',
   corrected: 'Started a correction',
   'correction-abandoned': 'Could not start a correction',
+  'correction-approved': 'A correction was approved: it replaces this letter once sent',
+  'correction-unapproved': 'A correction is no longer approved',
   superseded: 'Replaced by a correction',
   withdrawn: 'Withdrew the letter',
   'notice-sent': 'Sent a withdrawal notice',
