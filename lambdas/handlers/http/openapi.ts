@@ -287,7 +287,7 @@ export const OPERATIONS: ApiOperation[] = [
   {
     method: 'post', path: '/api/letters/{id}/approve', operationId: 'approveLetter', tag: 'Review',
     summary: 'Approve a submitted letter at a version',
-    description: `Managers: submitted → approved, at the version the manager read, given as \`version\` in the body or as If-Match (428 with neither; 412 when they disagree, or when the letter has changed since). Four eyes: the approving manager must not have created the letter, changed its content or addresses, submitted it, or changed its council's directory entry since it was created (403 saying which). A letter that would print more than ${LIMITS.pages} pages is a 422 naming \`pages\`. The recipients are frozen as the directory, any override and the configured DfE address then give them. Freezes a snapshot of the letter and queues its rendering; distribution follows. The same manager repeating the same approval queues the render again and answers 202.`,
+    description: `Managers: submitted → approved, at the version the manager read, given as \`version\` in the body or as If-Match (428 with neither; 412 when they disagree, or when the letter has changed since). Four eyes: the approving manager must not have created the letter, changed its content or addresses, submitted it, or changed its council's directory entry since it was created (403 saying which). A letter that would print more than ${LIMITS.pages} pages is a 422 naming \`pages\`. The recipients are frozen as the directory, any override and the configured DfE address then give them. Freezes a snapshot of the letter and queues its rendering; distribution follows. A correction whose letter was withdrawn meanwhile is a 409: it would go out in vain. The same manager repeating the same approval queues the render again and answers 202.`,
     request: { ...letterPath, headers: z.object({ 'If-Match': ifMatchOptional }), ...jsonBody(ApproveInput, '`{"version": n}`; may be left out when If-Match is sent.', false) },
     responses: { 202: letterResponse('Approved; rendering and distribution follow.') },
     problems: [404, 409, 428],
@@ -375,7 +375,7 @@ export const OPERATIONS: ApiOperation[] = [
     method: 'post', path: '/api/letters/{id}/withdraw', operationId: 'withdrawLetter', tag: 'Archive',
     summary: 'Withdraw a distributed letter',
     description:
-      'Managers, on a distributed letter (409 otherwise), with the reason. The letter becomes `withdrawn` and each recipient is emailed a short notice, exactly once; the archive stays as it was.',
+      'Managers, on a distributed letter (409 otherwise), with the reason. The letter becomes `withdrawn` and each recipient is emailed a short notice, exactly once; the archive stays as it was. A letter whose correction has been approved is on its way to being replaced: 409 naming the correction (withdraw that once it is sent). A correction still open when its letter is withdrawn can no longer be approved.',
     request: { ...letterPath, ...jsonBody(WithdrawInput) },
     responses: { 202: letterResponse('Withdrawn; the notices are queued.') },
     problems: [404, 409],
