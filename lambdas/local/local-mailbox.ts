@@ -223,10 +223,7 @@ function simulatedEvents(entry: Omit<OutboxEntry, 'event'>, recipients: string[]
     destination: recipients,
     headersTruncated: false,
     commonHeaders: { from: [entry.from], to: entry.to, subject: entry.subject },
-    tags: Object.fromEntries([
-      ...Object.entries(entry.tags).map(([name, value]) => [name, [value]]),
-      ...(configurationSet ? [['ses:configuration-set', [configurationSet]]] : []),
-    ]),
+    tags: { ...sesMailTags(entry.tags), ...(configurationSet ? { 'ses:configuration-set': [configurationSet] } : {}) },
   };
   const at = (offset: number) => new Date(sentAt + delayMs + offset).toISOString();
   const events: OwedEvent[] = [];
@@ -261,8 +258,12 @@ function simulatedEvents(entry: Omit<OutboxEntry, 'event'>, recipients: string[]
   return events;
 }
 
+/** A message's tags as SES reports them in an event's `mail.tags`: each value in a list. */
+export const sesMailTags = (tags: Record<string, string>): Record<string, string[]> =>
+  Object.fromEntries(Object.entries(tags).map(([name, value]) => [name, [value]]));
+
 /** The notification SNS delivers to a subscribed Lambda, carrying one SES event. */
-function snsNotification(message: Record<string, unknown>): SNSEvent {
+export function snsNotification(message: Record<string, unknown>): SNSEvent {
   const topic = 'arn:aws:sns:eu-west-2:000000000000:local-ses-events';
   return {
     Records: [

@@ -1,6 +1,7 @@
 import type { SNSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createDeliveryEventHandler } from '../../lambdas/handlers/events/record-delivery-event';
+import { sesMailTags, snsNotification } from '../../lambdas/local/local-mailbox';
 import type { OutboxMessage } from '../../lambdas/local/local-stack';
 import { readPdf } from '../support/pdf-text';
 import { messagesTo } from '../support/outbox';
@@ -342,29 +343,8 @@ function sesEvent(type: 'Delivery' | 'Bounce' | 'Complaint', message: OutboxMess
         : { complaint: { timestamp: at, complaintFeedbackType: 'abuse', complainedRecipients: [{ emailAddress: message.to[0] }] } };
   const body = {
     eventType: type,
-    mail: { messageId: message.messageId, timestamp: at, destination: message.to, tags: Object.fromEntries(Object.entries(message.tags).map(([k, v]) => [k, [v]])) },
+    mail: { messageId: message.messageId, timestamp: at, destination: message.to, tags: sesMailTags(message.tags) },
     ...detail,
   };
-  return {
-    Records: [
-      {
-        EventSource: 'aws:sns',
-        EventVersion: '1.0',
-        EventSubscriptionArn: 'arn:aws:sns:eu-west-2:000000000000:ses-events:sub',
-        Sns: {
-          Type: 'Notification',
-          MessageId: `sns-${Math.random()}`,
-          TopicArn: 'arn:aws:sns:eu-west-2:000000000000:ses-events',
-          Subject: '',
-          Message: JSON.stringify(body),
-          Timestamp: new Date().toISOString(),
-          SignatureVersion: '1',
-          Signature: '',
-          SigningCertUrl: '',
-          UnsubscribeUrl: '',
-          MessageAttributes: {},
-        },
-      },
-    ],
-  };
+  return snsNotification(body);
 }

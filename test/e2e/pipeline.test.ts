@@ -1,5 +1,5 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import type { SNSEvent } from 'aws-lambda';
+import { snsNotification } from '../../lambdas/local/local-mailbox';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Mailer, OutgoingEmail } from '../../lambdas/core/ports';
@@ -210,29 +210,6 @@ describe('previews', () => {
 });
 
 describe('delivery events from SES', () => {
-  const snsEvent = (message: object): SNSEvent => ({
-    Records: [
-      {
-        EventSource: 'aws:sns',
-        EventVersion: '1.0',
-        EventSubscriptionArn: 'arn:aws:sns:eu-west-2:000000000000:ses-events:sub',
-        Sns: {
-          Type: 'Notification',
-          MessageId: 'sns-1',
-          TopicArn: 'arn:aws:sns:eu-west-2:000000000000:ses-events',
-          Subject: '',
-          Message: JSON.stringify(message),
-          Timestamp: new Date().toISOString(),
-          SignatureVersion: '1',
-          Signature: '',
-          SigningCertUrl: '',
-          UnsubscribeUrl: '',
-          MessageAttributes: {},
-        },
-      },
-    ],
-  });
-
   const tagged = (copy: OutgoingEmail['copy']) => Object.fromEntries(copyTags(copy).map((t) => [t.Name, [t.Value]]));
 
   it('applies an event that overtakes the record of its message id, found by the tags the message carries', async () => {
@@ -245,7 +222,7 @@ describe('delivery events from SES', () => {
       if (email.to !== recipients.director.email) return;
       afterSesAccepts = undefined;
       const at = new Date().toISOString();
-      await handle(snsEvent({ eventType: 'Delivery', mail: { messageId, tags: tagged(email.copy) }, delivery: { timestamp: at } }));
+      await handle(snsNotification({ eventType: 'Delivery', mail: { messageId, tags: tagged(email.copy) }, delivery: { timestamp: at } }));
       seenBeforeRecord.push((await manager.get(`/api/letters/${email.copy.letterId}`)).body);
     };
     try {
@@ -268,7 +245,7 @@ describe('delivery events from SES', () => {
     const handle = createDeliveryEventHandler(stack.deps);
     const letter = await approveAndSettle(await submittedLetter(inspector, { recipients: recipientsFor('untagged') }));
     const before = (await manager.get(`/api/letters/${letter.id}`)).body;
-    await handle(snsEvent({ eventType: 'Bounce', mail: { messageId: before.deliveries.dfe.messageId }, bounce: { bounceType: 'Permanent' } }));
+    await handle(snsNotification({ eventType: 'Bounce', mail: { messageId: before.deliveries.dfe.messageId }, bounce: { bounceType: 'Permanent' } }));
     expect((await manager.get(`/api/letters/${letter.id}`)).body.deliveries.dfe.state).not.toBe('bounced');
   });
 });

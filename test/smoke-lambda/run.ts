@@ -30,7 +30,7 @@ import { ChromiumPdfRenderer } from '../../lambdas/adapters/chromium/chromium-pd
 import { letterPdfMetadata } from '../../lambdas/adapters/templates/nunjucks-letter-template';
 import type { LetterContent } from '../../lambdas/core/letter';
 import { startEmulators } from '../../lambdas/local/emulators';
-import { LocalMailbox } from '../../lambdas/local/local-mailbox';
+import { LocalMailbox, sesMailTags, snsNotification } from '../../lambdas/local/local-mailbox';
 import { messagesTo } from '../support/outbox';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -520,33 +520,12 @@ async function main() {
       mail: {
         messageId: directorMessage,
         timestamp: new Date().toISOString(),
-        tags: Object.fromEntries(Object.entries(sentTags).map(([name, value]) => [name, [value]])),
+        tags: sesMailTags(sentTags),
       },
       bounce: { bounceType: 'Permanent', bounceSubType: 'General', timestamp: new Date().toISOString(), bouncedRecipients: [{ diagnosticCode: 'smtp; 550 5.1.1 user unknown' }] },
     };
     await events.invoke(
-      {
-        Records: [
-          {
-            EventSource: 'aws:sns',
-            EventVersion: '1.0',
-            EventSubscriptionArn: 'arn:aws:sns:eu-west-2:000000000000:MailEvents:smoke',
-            Sns: {
-              Type: 'Notification',
-              MessageId: randomUUID(),
-              TopicArn: 'arn:aws:sns:eu-west-2:000000000000:MailEvents',
-              Subject: null,
-              Message: JSON.stringify(bounce),
-              Timestamp: new Date().toISOString(),
-              SignatureVersion: '1',
-              Signature: '',
-              SigningCertUrl: '',
-              UnsubscribeUrl: '',
-              MessageAttributes: {},
-            },
-          },
-        ],
-      },
+      snsNotification(bounce),
       () => 'bounce for the director',
     );
     const afterBounce = json(await api.invoke(httpEvent('GET', `/api/letters/${letter.id}`, { as: 'manager', routeKey: 'ANY /api/{proxy+}' }), (r) => `GET letter ${r.statusCode}`));

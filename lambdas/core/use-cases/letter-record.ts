@@ -38,10 +38,9 @@ export async function checkIntegrity(
   const letter = await loadLetter(ctx, id, actor);
   const record = await ctx.letters.readRecord(id);
   if (!record) throw new NotFoundError(`No letter has the id ${JSON.stringify(id)}.`);
-  if (!letter.pdf) return { ...verifyChain(record.stored, record.sealedHead, record.unsealed), problem: null };
-  const manifest = await manifestHead(ctx.archive, letter.pdf.manifestKey);
-  if ('problem' in manifest) return { ...verifyChain(record.stored, record.sealedHead, record.unsealed), valid: false, problem: manifest.problem };
-  return { ...verifyChain(record.stored, record.sealedHead, record.unsealed, [manifest.head]), problem: null };
+  const manifest = letter.pdf ? await manifestHead(ctx.archive, letter.pdf.manifestKey) : undefined;
+  const report = verifyChain(record.stored, record.sealedHead, record.unsealed, manifest && 'head' in manifest ? [manifest.head] : []);
+  return manifest && 'problem' in manifest ? { ...report, valid: false, problem: manifest.problem } : { ...report, problem: null };
 }
 
 /** The record's head as the archived manifest holds it, or why it cannot be read. */

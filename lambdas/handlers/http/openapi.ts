@@ -407,7 +407,7 @@ export const OPERATIONS: ApiOperation[] = [
   {
     method: 'get', path: '/api/letters/{id}/integrity', operationId: 'checkLetterIntegrity', tag: 'Record',
     summary: "Recompute the letter's chained record",
-    description: "Managers. Recomputes every event's hash and link from the stored events, and compares the result with the head the letter keeps and, once rendered, the head archived in the manifest beside the PDF. `brokenAt` is the number of the first event that does not hold.",
+    description: "Managers. Recomputes every event's hash and link from the stored events, and compares the result with the head the letter keeps and, once rendered, the head archived in the manifest beside the PDF. `brokenAt` is the number of the first event that does not hold; `problem` says why a record whose archived manifest is missing or garbled is not valid.",
     request: letterPath,
     responses: { 200: jsonResponse('The result of the check.', IntegrityView) },
     problems: [404],

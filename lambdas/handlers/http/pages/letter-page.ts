@@ -257,6 +257,7 @@ export function letterPageView(letter: Letter, actor: Actor) {
   const last = letter.history[0];
   const returned = draft && letter.returnComment ? letter.history.find((h) => h.action === 'returned') : undefined;
   const mayEdit = draft && can(actor.role, 'edit') && refused('edit') === undefined;
+  const refusedWhenPrinted = letter.status === 'approved' && refusedAtRender(letter);
   return {
     status: letterTag(letter),
     council: facts.authority?.name ?? 'A council not yet named',
@@ -283,9 +284,9 @@ export function letterPageView(letter: Letter, actor: Actor) {
     canPreview: (draft || submitted) && can(actor.role, 'preview'),
     canReview: submitted && can(actor.role, 'approve'),
     /** Approved, then refused by the render stage for its length: nothing was sent; a manager can return it. */
-    refusedAtRender: letter.status === 'approved' && refusedAtRender(letter),
+    refusedAtRender: refusedWhenPrinted,
     maxPages: LIMITS.pages,
-    canReturnRefused: letter.status === 'approved' && refusedAtRender(letter) && can(actor.role, 'return'),
+    canReturnRefused: refusedWhenPrinted && can(actor.role, 'return'),
     canRedistribute: can(actor.role, 'redistribute') && ['rendered', 'distributed'].includes(letter.status) && rolesToResend(letter).length > 0,
     deliveryProblem: hasDeliveryProblem(letter),
     canCorrect: letter.status === 'distributed' && !letter.correction && can(actor.role, 'correct'),

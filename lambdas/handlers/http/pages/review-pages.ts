@@ -1,8 +1,9 @@
 import type { Hono } from 'hono';
 import { AppError, ValidationError } from '../../../core/errors';
-import { type Letter, refusedAtRender } from '../../../core/letter';
+import type { Letter } from '../../../core/letter';
 import { LIMITS, ReturnInput } from '../../../core/letter-schema';
 import { can } from '../../../core/roles';
+import { refusal } from '../../../core/transitions';
 import { getLetter } from '../../../core/use-cases/read-letters';
 import { previewHtml, previewPdf } from '../../../core/use-cases/render-letter';
 import { approveLetter, returnLetter } from '../../../core/use-cases/review-letters';
@@ -61,8 +62,8 @@ export function reviewPages(pages: Hono<PageEnv>, kit: PageKit) {
 
   pages.get('/letters/:id/return', async (c) => {
     const letter = await getLetter(deps, c.get('actor'), idParam(c, 'id'));
-    const returnable = letter.status === 'submitted' || (letter.status === 'approved' && refusedAtRender(letter));
-    if (!returnable || !can(c.get('actor').role, 'return')) return c.redirect(`/letters/${letter.id}`, 303);
+    // Submitted, or approved and refused at render: the table of actions says which letters go back.
+    if (!can(c.get('actor').role, 'return') || refusal(letter, 'return', {}) !== undefined) return c.redirect(`/letters/${letter.id}`, 303);
     return returnForm(c, letter, { version: String(letter.version) });
   });
 
