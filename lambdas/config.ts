@@ -43,7 +43,7 @@ const Env = z.object({
   FONTS_DIR: z.string().min(1).optional(),
   /** Lambda's sandbox needs Chromium in one process; elsewhere a crashed renderer should not take the browser with it. */
   CHROMIUM_SINGLE_PROCESS: z.enum(['true', 'false']).default('false'),
-  /** @sparticuz/chromium's brotli files, when its JavaScript is bundled apart from them (the Lambda layer). */
+  /** Chromium's folder when @sparticuz/chromium's JavaScript is bundled apart from it: unpacked (the Lambda layer, run as it is) or the package's Brotli files. */
   CHROMIUM_BIN_DIR: z.string().min(1).optional(),
   /** Letters left approved or rendered longer than this are queued again by the sweeper. */
   SWEEP_AFTER_SECONDS: z.coerce.number().int().min(1).default(600),

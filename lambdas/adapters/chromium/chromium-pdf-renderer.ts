@@ -4,6 +4,7 @@ import type { PdfMetadata, PdfRenderer, RenderedPdf, RenderLane, RenderOptions }
 import { letterFonts } from '../templates/letter-fonts';
 import { fontconfigFile } from './fontconfig';
 import { withDocumentProperties } from './pdf-properties';
+import { unpackedChromium } from './unpacked-chromium';
 
 export interface RendererLogger {
   info(message: string, details?: Record<string, unknown>): void;
@@ -17,8 +18,10 @@ export interface ChromiumPdfRendererOptions {
   /** Path of the Chromium binary; by default @sparticuz/chromium unpacks its own. */
   executablePath?: string;
   /**
-   * Where @sparticuz/chromium's brotli files are (its `bin` folder), when its JavaScript is
-   * bundled away from them: on Lambda they come in a layer.
+   * Where Chromium is when @sparticuz/chromium's JavaScript is bundled away from its `bin` folder:
+   * a folder holding Chromium already unpacked (the Lambda layer, see unpacked-chromium.ts), run
+   * from there as it is; or one holding the package's Brotli files, unpacked into the temp dir on
+   * first use.
    */
   binDir?: string;
   /**
@@ -310,8 +313,12 @@ export class ChromiumPdfRenderer implements PdfRenderer {
 
   private async launch(): Promise<Browser> {
     const started = Date.now();
+    // An unpacked folder runs as it is; else @sparticuz/chromium inflates its Brotli files into the
+    // temp dir once per machine or sandbox (and sets the library path itself when it detects Lambda).
+    const unpacked = this.options.executablePath || !this.options.binDir ? undefined : unpackedChromium(this.options.binDir);
+    const located = unpacked ?? { executablePath: this.options.executablePath ?? (await chromium.executablePath(this.options.binDir)), env: {} };
     const browser = await puppeteer.launch({
-      executablePath: this.options.executablePath ?? (await chromium.executablePath(this.options.binDir)),
+      executablePath: located.executablePath,
       headless: 'shell',
       args: chromiumArgs({ singleProcess: this.options.singleProcess }),
       pipe: true,
@@ -323,7 +330,7 @@ export class ChromiumPdfRenderer implements PdfRenderer {
       timeout: 30_000,
       // Installed fonts rather than web fonts: nothing to decode per letter, and no system font
       // in the set, so a laptop prints what Lambda prints.
-      env: { ...process.env, FONTCONFIG_FILE: fontconfigFile(this.options.fontFiles ?? letterFonts().files) },
+      env: { ...process.env, ...located.env, FONTCONFIG_FILE: fontconfigFile(this.options.fontFiles ?? letterFonts().files) },
     });
     this.logger.info('browser launched', { version: await browser.version(), ms: Date.now() - started });
     return browser;
