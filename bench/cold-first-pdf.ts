@@ -13,8 +13,11 @@ const { default: chromium } = await import('@sparticuz/chromium');
 const { ChromiumPdfRenderer } = await import('../lambdas/adapters/chromium/chromium-pdf-renderer');
 const { letterPdfMetadata, NunjucksLetterTemplate } = await import('../lambdas/adapters/templates/nunjucks-letter-template');
 const modulesLoaded = performance.now();
-// The first call inflates Chromium into the temp dir (once per machine or Lambda sandbox); later ones find it there.
-const executablePath = await chromium.executablePath();
+// Given a layer-shaped folder (CHROMIUM_BIN_DIR), the renderer runs Chromium from it as it is, as
+// on Lambda. Else the first call inflates Chromium into the temp dir (once per machine or
+// sandbox); later ones find it there.
+const binDir = process.env.CHROMIUM_BIN_DIR;
+const executablePath = binDir ? undefined : await chromium.executablePath();
 const unpacked = performance.now();
 
 const root = process.env.BENCH_REPO_ROOT;
@@ -24,7 +27,7 @@ const input = JSON.parse(readFileSync(join(root, 'test/fixtures/durham-2011-03-0
 const content = { ...input, findings: input.findings.map((f: object, i: number) => ({ id: `f${i + 1}`, ...f })) };
 
 const template = new NunjucksLetterTemplate(join(root, 'templates'));
-const renderer = new ChromiumPdfRenderer({ executablePath, singleProcess: process.env.CHROMIUM_SINGLE_PROCESS === 'true' });
+const renderer = new ChromiumPdfRenderer({ executablePath, binDir, singleProcess: process.env.CHROMIUM_SINGLE_PROCESS === 'true' });
 const { pdf, pages } = await renderer.render(template.render(content), letterPdfMetadata(content));
 const pdfReady = performance.now();
 process.stdout.write(`${JSON.stringify({ started, modulesLoaded, unpacked, pdfReady, bytes: pdf.length, pages })}\n`);

@@ -357,7 +357,10 @@ function renderTables(report: Report): Map<Section, string> {
         [
           [`tsx, Chromium already unpacked (median of ${c.process.wallMs.n})`, ms(c.process.wallMs.median), ms(c.process.modulesMs.median), ms(c.process.unpackMs.median), ms(c.process.launchAndRenderMs.median)],
           [`esbuild bundle as deployed, Chromium already unpacked (median of ${c.bundle.wallMs.n})`, ms(c.bundle.wallMs.median), ms(c.bundle.modulesMs.median), ms(c.bundle.unpackMs.median), ms(c.bundle.launchAndRenderMs.median)],
-          ['esbuild bundle, empty temp dir: @sparticuz/chromium unpacks first (once per machine or Lambda sandbox)', ms(c.unpack.wallMs), ms(c.unpack.modulesMs), ms(c.unpack.unpackMs), ms(c.unpack.launchAndRenderMs)],
+          ['before: esbuild bundle, empty temp dir, @sparticuz/chromium unpacks first (once per machine or Lambda sandbox)', ms(c.unpack.wallMs), ms(c.unpack.modulesMs), ms(c.unpack.unpackMs), ms(c.unpack.launchAndRenderMs)],
+          ...(c.layer
+            ? [[`esbuild bundle, empty temp dir, Chromium from the layer as built (unpacked at synth, ${ms(c.layer.buildMs)} ms there; median of ${c.layer.wallMs.n})`, ms(c.layer.wallMs.median), ms(c.layer.modulesMs.median), ms(c.layer.unpackMs.median), ms(c.layer.launchAndRenderMs.median)]]
+            : []),
         ],
       ),
     );
@@ -373,7 +376,7 @@ function renderTables(report: Report): Map<Section, string> {
     out.push(
       '\n`@sparticuz/chromium` unpacks its files side by side, so the unpack takes as long as its longest file: `chromium.br`, one Brotli stream, which cannot be split across cores; ' +
         'the fonts (not used: the letter\'s own fonts come through fontconfig), SwiftShader and, on Lambda, the Amazon Linux libraries finish well before it, so leaving them out would save nothing. ' +
-        'It is paid once per Lambda sandbox, then found in /tmp. What would cut it is another packing of the layer, not a setting of ours: see docs/bench.md.',
+        'The layer therefore ships Chromium already unpacked (cdk/constructs/chromium-layer.ts, at synth), and a new sandbox runs it from /opt as it is: see docs/bench.md.',
     );
   }
   section('bundles');
@@ -447,7 +450,13 @@ function targets(report: Report): Target[] {
   if (report.cold) {
     const c = report.cold;
     list.push({ target: 'cold first PDF ≤ 1.5 s (bundle, fresh process, Chromium unpacked)', measured: `${ms(c.bundle.wallMs.median)} ms`, met: c.bundle.wallMs.median <= 1500 });
-    list.push({ target: 'cold first PDF ≤ 1.5 s including the one-time Chromium unpack (see the note)', measured: `${ms(c.unpack.wallMs)} ms, of which unpacking ${ms(c.unpack.unpackMs)}`, met: c.unpack.wallMs <= 1500 });
+    if (c.layer) {
+      list.push({
+        target: 'cold first PDF ≤ 1.5 s including any Chromium unpack (new sandbox: empty temp dir, Chromium from the layer)',
+        measured: `${ms(c.layer.wallMs.median)} ms, nothing to unpack (${ms(c.unpack.wallMs)} ms when @sparticuz/chromium unpacked at run time)`,
+        met: c.layer.wallMs.median <= 1500,
+      });
+    }
   }
   if (report.pages) {
     list.push({ target: 'DRAFT preview time grows linearly with pages: ms per page at 200 pages ≤ 1.3× that at 50', measured: times(report.pages.growth), met: report.pages.growth <= 1.3 });

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { unpackChromium } from '../../cdk/constructs/chromium-layer';
 import type { Progress } from './progress';
 import { type Summary, summarise } from './stats';
 
@@ -36,16 +37,24 @@ export interface ColdResult {
   process: { runs: ColdRun[]; wallMs: Summary; modulesMs: Summary; unpackMs: Summary; launchAndRenderMs: Summary };
   /** esbuild bundle as the Lambda deploys it (ESM, @sparticuz/chromium external), plain node. */
   bundle: { runs: ColdRun[]; wallMs: Summary; modulesMs: Summary; unpackMs: Summary; launchAndRenderMs: Summary };
-  /** The bundle with an empty temp dir: @sparticuz/chromium unpacks its binary, fonts and libraries first. */
+  /** The bundle with an empty temp dir: @sparticuz/chromium unpacks its binary, fonts and libraries first (before the layer shipped it unpacked). */
   unpack: ColdRun;
+  /**
+   * The bundle with an empty temp dir and Chromium from a layer-shaped folder, unpacked by the
+   * code that builds the Lambda layer: what a new sandbox pays now. `buildMs` is that unpack,
+   * paid once at synth, not by the sandbox.
+   */
+  layer: { runs: ColdRun[]; wallMs: Summary; modulesMs: Summary; unpackMs: Summary; launchAndRenderMs: Summary; buildMs: number };
   /** Each of @sparticuz/chromium's Brotli files decompressed on its own (to /dev/null), one after another. */
   files: { file: string; compressedBytes: number; bytes: number; ms: number }[];
 }
 
+// The package exports no package.json: its main file sits in build/cjs, two levels below its root.
+const chromiumPackageDir = () => join(dirname(createRequire(import.meta.url).resolve('@sparticuz/chromium')), '..', '..');
+
 /** How long each Brotli file of @sparticuz/chromium takes to decompress, alone, on one core. */
 async function unpackPerFile(): Promise<ColdResult['files']> {
-  // The package exports no package.json: its main file sits in build/cjs, beside bin/ two levels up.
-  const bin = join(dirname(createRequire(import.meta.url).resolve('@sparticuz/chromium')), '..', '..', 'bin');
+  const bin = join(chromiumPackageDir(), 'bin');
   const files = [];
   for (const file of readdirSync(bin).filter((f) => f.endsWith('.br')).sort()) {
     let bytes = 0;
@@ -97,7 +106,7 @@ const summariseRuns = (runs: ColdRun[]) => ({
 
 /** Fresh processes, each rendering one letter, one after another (never overlapping). */
 export async function coldRuns(runs: number, progress: Progress): Promise<ColdResult> {
-  progress.start('time to first PDF from a cold process', runs * 2 + 3);
+  progress.start('time to first PDF from a cold process', runs * 3 + 4);
   mkdirSync(RESULTS, { recursive: true });
   const bundle = join(RESULTS, 'cold-first-pdf.bundle.mjs');
   await build({
@@ -128,13 +137,27 @@ export async function coldRuns(runs: number, progress: Progress): Promise<ColdRe
     progress.tick();
   }
 
-  const emptyTmp = mkdtempSync(join(tmpdir(), 'bench-cold-'));
+  const scratch = mkdtempSync(join(tmpdir(), 'bench-cold-'));
+  const emptyTmp = () => mkdtempSync(join(scratch, 'tmp-'));
   try {
-    const unpack = await runChild([bundle], { TMPDIR: emptyTmp });
+    const unpack = await runChild([bundle], { TMPDIR: emptyTmp() });
     const files = await unpackPerFile();
     progress.tick();
-    return { process: summariseRuns(viaTsx), bundle: summariseRuns(viaBundle), unpack, files };
+
+    // The layer as Lambda mounts it, built by the layer construct's own code; each run starts
+    // with an empty temp dir, as a new sandbox does.
+    const layerDir = join(scratch, 'opt', 'chromium');
+    const buildStarted = performance.now();
+    unpackChromium(join(chromiumPackageDir(), 'bin'), layerDir);
+    const buildMs = performance.now() - buildStarted;
+    progress.tick();
+    const viaLayer: ColdRun[] = [];
+    for (let i = 0; i < runs; i++) {
+      viaLayer.push(await runChild([bundle], { TMPDIR: emptyTmp(), CHROMIUM_BIN_DIR: layerDir }));
+      progress.tick();
+    }
+    return { process: summariseRuns(viaTsx), bundle: summariseRuns(viaBundle), unpack, layer: { ...summariseRuns(viaLayer), buildMs }, files };
   } finally {
-    rmSync(emptyTmp, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
   }
 }

@@ -5,6 +5,7 @@ import { App } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { defineInspectionLetters, STACK_NAMES } from '../../cdk/inspection-letters';
 import { PROJECT_ROOT } from '../../cdk/paths';
+import { unpackedChromium } from '../../lambdas/adapters/chromium/unpacked-chromium';
 import { bundledFontFiles } from '../../lambdas/adapters/templates/letter-fonts';
 
 /**
@@ -24,6 +25,9 @@ function bundledPackages(dir: string): Set<string> {
   }
   return packages;
 }
+
+const sizeOf = (path: string): number =>
+  statSync(path).isDirectory() ? readdirSync(path).reduce((sum, entry) => sum + sizeOf(join(path, entry)), 0) : statSync(path).size;
 
 const filesUnder = (dir: string): string[] =>
   readdirSync(dir).flatMap((entry) => (statSync(join(dir, entry)).isDirectory() ? filesUnder(join(dir, entry)).map((f) => `${entry}/${f}`) : [entry]));
@@ -71,11 +75,23 @@ describe('function bundles', () => {
     expect(distribute).toContain('nodemailer');
   });
 
-  it('gives only render and preview the layer, which holds Chromium\'s binaries and no JavaScript', () => {
+  it('gives only render and preview the layer, which holds Chromium unpacked and no JavaScript', () => {
     const withLayer = Object.entries(assets).filter(([, a]) => a.layers.length > 0).map(([name]) => name).sort();
     expect(withLayer).toEqual(['PreviewLetterPdf', 'RenderLetter']);
-    const files = filesUnder(assets.RenderLetter.layers[0]).sort();
-    expect(files).toEqual(['chromium/al2023.tar.br', 'chromium/chromium.br', 'chromium/fonts.tar.br', 'chromium/swiftshader.tar.br']);
+    const layer = assets.RenderLetter.layers[0];
+    const files = filesUnder(layer).sort();
+    // The executable, SwiftShader beside it, Amazon Linux's libraries; no Brotli file left to inflate, no fonts, no JavaScript.
+    expect(files).toEqual(expect.arrayContaining(['chromium/chromium', 'chromium/libGLESv2.so', 'chromium/al2023/lib/libnss3.so']));
+    expect(files.filter((f) => /\.(br|js|mjs|cjs|ttf)$/.test(f))).toEqual([]);
+    expect(statSync(join(layer, 'chromium', 'chromium')).mode & 0o111).toBe(0o111);
+    expect(unpackedChromium(join(layer, 'chromium'))?.executablePath).toBe(join(layer, 'chromium', 'chromium'));
+  });
+
+  it('keeps each function with its layer within Lambda\'s 250 MB unzipped', () => {
+    for (const { dir, layers } of Object.values(assets)) {
+      const bytes = [dir, ...layers].reduce((sum, d) => sum + sizeOf(d), 0);
+      expect(bytes).toBeLessThanOrEqual(250 * 2 ** 20);
+    }
   });
 
   it('puts the letter fonts in /var/task/fonts, where @sparticuz/chromium\'s fonts.conf looks', () => {

@@ -12,7 +12,9 @@
  *    DynamoDB, S3 and SES are dynalite, s3rver and aws-ses-v2-local (lambdas/local/emulators.ts);
  *    SQS is fauxqs; this script plays API Gateway, the SQS event source mappings and SNS.
  * 4. The archived letter's HTML is printed once more by this process, outside Lambda's shape: the
- *    PDF must be the same bytes as the one the render function archived.
+ *    PDF must be the same bytes as the one the render function archived. The render function must
+ *    run Chromium from the layer (unpacked there at synth); its time from spawn to its first PDF,
+ *    with an empty /tmp, is what a new sandbox pays, and is printed.
  *
  * Usage: npm run smoke:lambda [-- --cdk-out DIR] [-- --keep]
  */
@@ -183,6 +185,9 @@ class LambdaProcess {
   private readonly answers: AsyncIterator<string>;
   private next = 1;
   readonly log: string[] = [];
+  /** When each log line arrived, in ms since the process was spawned. */
+  readonly logMs: number[] = [];
+  private readonly spawnedAt = performance.now();
   init!: InvokeAnswer;
 
   constructor(
@@ -197,7 +202,10 @@ class LambdaProcess {
       { env: environment, stdio: ['pipe', 'pipe', 'pipe', 'pipe'] },
     );
     for (const stream of [this.child.stdout!, this.child.stderr!]) {
-      createInterface({ input: stream }).on('line', (line) => this.log.push(line));
+      createInterface({ input: stream }).on('line', (line) => {
+        this.log.push(line);
+        this.logMs.push(performance.now() - this.spawnedAt);
+      });
     }
     this.answers = createInterface({ input: this.child.stdio[3] as NodeJS.ReadableStream })[Symbol.asyncIterator]();
   }
@@ -220,6 +228,12 @@ class LambdaProcess {
     const answer = await this.answer();
     if (!answer.ok) throw new SmokeError(`${this.spec.name} failed: ${answer.error?.message}\n${answer.error?.stack ?? ''}\n${this.log.slice(-40).join('\n')}`);
     return answer;
+  }
+
+  /** The first structured log entry with this message, and when it arrived (ms since spawn). */
+  logged(message: string): { entry: Record<string, any>; ms: number } | undefined {
+    const at = this.log.findIndex((line) => line.startsWith('{') && (JSON.parse(line) as { message?: string }).message === message);
+    return at < 0 ? undefined : { entry: JSON.parse(this.log[at]), ms: this.logMs[at] };
   }
 
   stop(): void {
@@ -469,6 +483,15 @@ async function main() {
     const rendered = await pollQueue(sqs, sqsInfo.queues.render, render.fn, 1);
     rows.at(-1)!.produced.push(`SQS batch of ${rendered.messages} rendered (${rendered.answer.ms.toFixed(0)} ms)`);
     check(rendered.failed === 0, `render reported ${rendered.failed} failed record(s)\n${render.fn.log.slice(-30).join('\n')}`);
+    // What a new sandbox pays before its first PDF: this process started with an empty /tmp, and
+    // Chromium must run from the layer as it is, with nothing inflated into /tmp first.
+    const launched = render.fn.logged('browser launched');
+    const firstPdf = render.fn.logged('rendered PDF');
+    check(launched && firstPdf, `render logged no browser launch or PDF\n${render.fn.log.slice(-30).join('\n')}`);
+    check(String(launched.entry.executablePath).startsWith('/opt/'), `render ran Chromium from ${launched.entry.executablePath}, not from the layer in /opt`);
+    const coldFirstPdf =
+      `render, fresh process with an empty /tmp, spawn → first PDF: ${firstPdf.ms.toFixed(0)} ms ` +
+      `(init ${render.fn.init.ms.toFixed(0)} ms; Chromium from ${launched.entry.executablePath} launched in ${launched.entry.ms} ms; PDF in ${firstPdf.entry.ms} ms)`;
     const afterRender = json(await api.invoke(httpEvent('GET', `/api/letters/${letter.id}`, { as: 'manager', routeKey: 'ANY /api/{proxy+}' }), (r) => `GET letter ${r.statusCode}`));
     check(afterRender.pdf?.key, `no PDF recorded after rendering: status ${afterRender.status}`);
     const object = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: afterRender.pdf.key }));
@@ -553,6 +576,7 @@ async function main() {
     for (const r of rows) {
       console.log(`| ${r.fn} | ${r.arch} | ${r.memory} | ${r.bundle} | ${r.layer} | ${r.initMs.toFixed(0)} | ${r.maxRssMb} | ${r.produced.join('; ')} |`);
     }
+    console.log(`\n${coldFirstPdf}`);
     console.log(`\nsmoke:lambda: ${rows.length} passed, 0 failed`);
   } finally {
     for (const cleanup of cleanups.reverse()) {

@@ -332,7 +332,7 @@ export class ChromiumPdfRenderer implements PdfRenderer {
       // in the set, so a laptop prints what Lambda prints.
       env: { ...process.env, ...located.env, FONTCONFIG_FILE: fontconfigFile(this.options.fontFiles ?? letterFonts().files) },
     });
-    this.logger.info('browser launched', { version: await browser.version(), ms: Date.now() - started });
+    this.logger.info('browser launched', { version: await browser.version(), executablePath: located.executablePath, ms: Date.now() - started });
     return browser;
   }
 }
