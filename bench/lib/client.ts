@@ -47,8 +47,8 @@ export interface ClientResult {
     pollsPerLetter: number;
     /** Letters the client gave up on (still not distributed after a minute); not in the latencies. */
     notDistributed: number;
-    /** The stack's process (API, stages, emulators; not the client) and the browser tree, ms per letter. */
-    cpuMsPerLetter: { node: number; browser: number };
+    /** The stack's process (API, stages; not the client), the browser tree and the emulators' process, ms per letter. */
+    cpuMsPerLetter: { node: number; browser: number; emulators: number };
   };
   /** A second batch, sampled: where the stack's main thread spent its time. */
   profile: { letters: number; cpuMsPerLetter: number; breakdown: CpuBreakdown };
@@ -306,7 +306,6 @@ export async function clientRun(
 ): Promise<ClientResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-client-'));
   const stack = await startLocalStack({ dataDir, port: 0, logLevel: 'SILENT' });
-  const meter = new Meter(stack);
   try {
     progress.start('a client over HTTP, polling as a manager', 4);
     const plan = (sequential: number, batches: { letters: number; pollMs: number; label: string }[]) => ({
@@ -324,13 +323,17 @@ export async function clientRun(
     progress.tick();
 
     const browserPid = await (stack.deps.renderer as Partial<ChromiumPdfRenderer>).browserPid?.();
-    let cpu: { node: NodeJS.CpuUsage; browser: number } | undefined;
-    let used: { node: number; browser: number } = { node: Number.NaN, browser: Number.NaN };
+    let cpu: { node: NodeJS.CpuUsage; browser: number; emulators: number } | undefined;
+    let used: { node: number; browser: number; emulators: number } = { node: Number.NaN, browser: Number.NaN, emulators: Number.NaN };
     const measured = await runClient({ ...plan(counts.sequential, [{ letters: counts.batch, pollMs: counts.batchPollMs, label: 'batch' }]), tokens }, (_, state) => {
-      if (state === 'start') cpu = { node: process.cpuUsage(), browser: browserPid ? treeCpuMs(browserPid) : Number.NaN };
+      if (state === 'start') cpu = { node: process.cpuUsage(), browser: browserPid ? treeCpuMs(browserPid) : Number.NaN, emulators: treeCpuMs(stack.emulators.pid) };
       else if (cpu) {
         const node = process.cpuUsage(cpu.node);
-        used = { node: (node.user + node.system) / 1000, browser: browserPid ? treeCpuMs(browserPid) - cpu.browser : Number.NaN };
+        used = {
+          node: (node.user + node.system) / 1000,
+          browser: browserPid ? treeCpuMs(browserPid) - cpu.browser : Number.NaN,
+          emulators: treeCpuMs(stack.emulators.pid) - cpu.emulators,
+        };
       }
     });
     await stack.queue.idle();
@@ -358,7 +361,9 @@ export async function clientRun(
 
     // Every letter the client saw as distributed really went all the way.
     const checked = await verify(stack, [...measured.ids!, ...measured.batches![0].ids, ...profiled.batches![0].ids], outboxBefore);
-    const usage = await measureUsage(stack, meter, letter, counts.usageLetters);
+    // Metered only now: its wrappers (an AsyncLocalStorage, which hooks every promise in the
+    // process) would otherwise be charged to the stack in the batches above.
+    const usage = await measureUsage(stack, new Meter(stack), letter, counts.usageLetters);
     progress.tick();
 
     const batch = measured.batches![0];
@@ -380,7 +385,7 @@ export async function clientRun(
         latency: summarise(batchDone),
         pollsPerLetter: batch.polls / batch.letters,
         notDistributed: batch.letters - batchDone.length,
-        cpuMsPerLetter: { node: used.node / batch.letters, browser: used.browser / batch.letters },
+        cpuMsPerLetter: { node: used.node / batch.letters, browser: used.browser / batch.letters, emulators: used.emulators / batch.letters },
       },
       profile: { letters: counts.batch, cpuMsPerLetter: profileCpuMs / counts.batch, breakdown },
       usage,

@@ -32,8 +32,8 @@ export interface PipelineLetterResult {
     seconds: number;
     lettersPerSecond: number;
     latency: Summary;
-    /** CPU used meanwhile, ms per letter: this Node process (API, stages, emulators) and the browser tree. */
-    cpuMsPerLetter: { node: number; browser: number };
+    /** CPU used meanwhile, ms per letter: this Node process (API, stages), the browser tree, and the emulators' process. */
+    cpuMsPerLetter: { node: number; browser: number; emulators: number };
     /** With --profile: where this process's main thread spent the throughput run. */
     profile?: CpuBreakdown;
   };
@@ -223,6 +223,7 @@ export async function pipelineRun(
       const browserPid = await (stack.deps.renderer as Partial<ChromiumPdfRenderer>).browserPid?.();
       const browserCpu0 = browserPid ? treeCpuMs(browserPid) : 0;
       const nodeCpu0 = process.cpuUsage();
+      const emulatorCpu0 = treeCpuMs(stack.emulators.pid);
       const loaded: number[] = [];
       let next = 0;
       const started = performance.now();
@@ -239,6 +240,7 @@ export async function pipelineRun(
       const cpuProfile = profile ? (await profileMainThread(inFlight))[1] : (await inFlight(), undefined);
       const seconds = (performance.now() - started) / 1000;
       const nodeCpu = process.cpuUsage(nodeCpu0);
+      const emulatorCpu = treeCpuMs(stack.emulators.pid) - emulatorCpu0;
       const browserCpu = browserPid ? treeCpuMs(browserPid) - browserCpu0 : Number.NaN;
       await stack.queue.idle();
 
@@ -252,7 +254,11 @@ export async function pipelineRun(
           seconds,
           lettersPerSecond: batch.length / seconds,
           latency: summarise(loaded),
-          cpuMsPerLetter: { node: (nodeCpu.user + nodeCpu.system) / 1000 / batch.length, browser: browserCpu / batch.length },
+          cpuMsPerLetter: {
+            node: (nodeCpu.user + nodeCpu.system) / 1000 / batch.length,
+            browser: browserCpu / batch.length,
+            emulators: emulatorCpu / batch.length,
+          },
           profile: cpuProfile,
         },
       };

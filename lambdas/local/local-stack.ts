@@ -24,7 +24,7 @@ import { invokeApi, readBody } from './http-bridge';
 import { InProcessQueue, type QueueOptions } from './in-process-queue';
 import { LOCAL_AUDIENCE, LOCAL_ISSUER, LocalIssuer } from './local-issuer';
 import { createDeliveryEventHandler } from '../handlers/events/record-delivery-event';
-import { LocalMailbox, type OutboxEntry } from './local-mailbox';
+import type { OutboxEntry } from './local-mailbox';
 import { localPages } from './local-pages';
 
 export interface LocalStackOptions {
@@ -75,24 +75,24 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const dataDir = resolve(options.dataDir);
   // The Lambdas run Node 22; locally the SDK's notice about Node 20 says nothing a person can act on.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const emulators = await startEmulators({ dataDir, bucket: BUCKET, tableName: TABLE_NAME });
-  const issuer = await LocalIssuer.open(join(dataDir, 'issuer-key.json'));
-  const cursorKey = localSecret(join(dataDir, 'cursor-key'));
   const logger = new Logger({ serviceName: 'inspection-letters' });
   // Events owed from before a restart may fall due before the events handler is built.
   let handleEvent: ((event: SNSEvent) => Promise<void>) | undefined;
   let eventsReady: () => void = () => undefined;
   const whenEventsReady = new Promise<void>((ok) => (eventsReady = ok));
-  const mailbox = await LocalMailbox.open({
+  const emulators = await startEmulators({
     dataDir,
-    sesUrl: emulators.sesUrl,
-    delayMs: options.mailEventDelayMs ?? Number(process.env.LOCAL_MAIL_EVENT_DELAY_MS ?? 1000),
+    bucket: BUCKET,
+    tableName: TABLE_NAME,
+    mailEventDelayMs: options.mailEventDelayMs ?? Number(process.env.LOCAL_MAIL_EVENT_DELAY_MS ?? 1000),
     deliver: async (event) => {
       await whenEventsReady;
       await handleEvent!(event);
     },
     log: (message, detail) => logger.warn(message, detail),
   });
+  const issuer = await LocalIssuer.open(join(dataDir, 'issuer-key.json'));
+  const cursorKey = localSecret(join(dataDir, 'cursor-key'));
 
   // The same settings a Lambda gets from its environment, pointed at the emulators.
   Object.assign(process.env, {
@@ -102,7 +102,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamodbUrl,
     AWS_ENDPOINT_URL_S3: emulators.s3Url,
     // The local SES as the stack sees it: the emulator behind a relay that keeps the outbox and plays SES's events.
-    AWS_ENDPOINT_URL_SES: mailbox.url,
+    AWS_ENDPOINT_URL_SES: emulators.sesUrl,
     AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
     AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
     S3_FORCE_PATH_STYLE: 'true',
@@ -148,7 +148,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   await seedCouncils(deps, councilSeed());
 
   let ready = false;
-  const outbox = async (): Promise<OutboxMessage[]> => mailbox.outbox();
+  const outbox = (): Promise<OutboxMessage[]> => emulators.outbox();
 
   const sendJson = (res: ServerResponse, status: number, body: unknown, type = 'application/json') => {
     res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', 'X-Correlation-Id': randomUUID() });
@@ -222,7 +222,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       server.closeAllConnections();
       await new Promise<void>((ok) => server.close(() => ok()));
       await queue.stop();
-      await mailbox.stop();
       await deps.renderer.close();
       await emulators.stop();
       deps.clients.dynamo.destroy();

@@ -32,7 +32,7 @@ import { ChromiumPdfRenderer } from '../../lambdas/adapters/chromium/chromium-pd
 import { letterPdfMetadata } from '../../lambdas/adapters/templates/nunjucks-letter-template';
 import type { LetterContent } from '../../lambdas/core/letter';
 import { startEmulators } from '../../lambdas/local/emulators';
-import { LocalMailbox, sesMailTags, snsNotification } from '../../lambdas/local/local-mailbox';
+import { sesMailTags, snsNotification } from '../../lambdas/local/local-mailbox';
 import { messagesTo } from '../support/outbox';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -349,18 +349,17 @@ async function main() {
 
     // 2. The emulators.
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-    const emulators = await startEmulators({ dataDir: join(work, 'data'), bucket: BUCKET, tableName: TABLE });
-    cleanups.push(() => emulators.stop());
     // The local SES relay keeps each message's tags, which SES echoes in its events; its own events
     // are held back, so the only event the events function sees is the bounce sent below.
-    const mailbox = await LocalMailbox.open({
+    const emulators = await startEmulators({
       dataDir: join(work, 'data'),
-      sesUrl: emulators.sesUrl,
-      delayMs: 24 * 3600_000,
+      bucket: BUCKET,
+      tableName: TABLE,
+      mailEventDelayMs: 24 * 3600_000,
       deliver: async () => {},
       log: () => {},
     });
-    cleanups.push(() => mailbox.stop());
+    cleanups.push(() => emulators.stop());
     const sqsProcess = spawn(join(NODE22_DIR, 'bin', 'node'), ['--disable-warning=ExperimentalWarning', join(ROOT, 'test', 'smoke-lambda', 'sqs.mjs')], {
       env: { ...process.env, AWS_REGION: REGION },
       stdio: ['pipe', 'pipe', 'inherit'],
@@ -380,7 +379,7 @@ async function main() {
       AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
       AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamodbUrl,
       AWS_ENDPOINT_URL_S3: emulators.s3Url,
-      AWS_ENDPOINT_URL_SES: mailbox.url,
+      AWS_ENDPOINT_URL_SES: emulators.sesUrl,
       AWS_ENDPOINT_URL_SQS: sqsInfo.address,
       AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
       AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
@@ -521,11 +520,11 @@ async function main() {
     // 5. distribute: the job rendering sent → three SES messages.
     const distribute = await launch('DistributeLetter');
     // The local SES's outbox: what the emulator behind it accepted, as each message was built.
-    const sentBefore = mailbox.outbox().length;
+    const sentBefore = (await emulators.outbox()).length;
     const distributed = await pollQueue(sqs, sqsInfo.queues.distribute, distribute.fn, 5);
     rows.at(-1)!.produced.push(`SQS batch of ${distributed.messages} distributed (${distributed.answer.ms.toFixed(0)} ms)`);
     check(distributed.failed === 0, `distribute reported ${distributed.failed} failed record(s)\n${distribute.fn.log.slice(-30).join('\n')}`);
-    const emails = mailbox.outbox().slice(sentBefore);
+    const emails = (await emulators.outbox()).slice(sentBefore);
     check(emails.length === 3, `SES received ${emails.length} messages, not 3`);
     check(emails.every((e) => e.attachments.length === 1), 'a message went without its PDF');
     rows.at(-1)!.produced.push(`${emails.length} SES messages: ${emails.map((e) => e.to.join(',')).join('; ')}`);
@@ -535,7 +534,7 @@ async function main() {
     const directorMessage = afterSend.deliveries?.director?.messageId;
     check(directorMessage, 'the director has no SES message id');
     const events = await launch('RecordDeliveryEvent');
-    const [directorCopy] = messagesTo(mailbox.outbox(), afterSend.deliveries.director.email, { letterId: letter.id, copy: 'letter' });
+    const [directorCopy] = messagesTo(await emulators.outbox(), afterSend.deliveries.director.email, { letterId: letter.id, copy: 'letter' });
     check(directorCopy?.messageId === directorMessage, "the local SES kept no message to the director with the id the letter records");
     const sentTags = directorCopy.tags;
     const bounce = {

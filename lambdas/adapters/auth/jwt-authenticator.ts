@@ -32,9 +32,18 @@ export function actorFromClaims(claims: Record<string, unknown>): Actor {
   return { sub: id, name: name.data, role };
 }
 
+/** Tokens verified lately, kept at most this many: a page or a script presents the same token on every request. */
+const VERIFIED_TOKENS = 500;
+
 /** Verifies the signature, expiry, issuer and audience of a bearer token itself. */
 export class JwtAuthenticator implements Authenticator {
   private readonly keys: ReturnType<typeof createLocalJWKSet> | ReturnType<typeof createRemoteJWKSet>;
+  /**
+   * Token → who it names and until when, for tokens whose signature was checked. The signature
+   * covers the exact token, so the same bytes need no second check (WebCrypto's verify is most
+   * of a small request's work); expiry is still checked on every use.
+   */
+  private readonly verified = new Map<string, { actor: Actor; expiresAt: number }>();
 
   constructor(
     private readonly options: { issuer: string; audience: string; jwks?: JSONWebKeySet; jwksUrl?: string },
@@ -47,6 +56,9 @@ export class JwtAuthenticator implements Authenticator {
   async authenticate(credentials: Credentials): Promise<Actor> {
     const token = credentials.bearerToken;
     if (!token) throw new UnauthorizedError();
+    const known = this.verified.get(token);
+    if (known && known.expiresAt > Date.now()) return known.actor;
+    if (known) this.verified.delete(token);
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.keys, {
@@ -58,7 +70,11 @@ export class JwtAuthenticator implements Authenticator {
     } catch {
       throw new UnauthorizedError('The bearer token is not valid: it is malformed, expired, or not signed by the expected issuer.');
     }
-    return actorFromClaims(payload as Record<string, unknown>);
+    const actor = actorFromClaims(payload as Record<string, unknown>);
+    // Oldest first out: a Map keeps insertion order.
+    if (this.verified.size >= VERIFIED_TOKENS) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, { actor, expiresAt: payload.exp! * 1000 });
+    return actor;
   }
 }
 
