@@ -17,6 +17,8 @@ import { join } from 'node:path';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
 import sesModule from 'aws-ses-v2-local';
+// The emulator's own store: the relay reads what the emulator parsed rather than parsing each message again.
+import { getStoreReadonly } from 'aws-ses-v2-local/dist/store';
 import { LocalMailbox } from './local-mailbox';
 
 export interface StartMessage {
@@ -70,6 +72,22 @@ async function start({ dataDir, bucket, mailEventDelayMs }: StartMessage['start'
         send({ deliver: n, event });
       }),
     log: (message, detail) => send({ log: { message, detail } }),
+    accepted: (messageId) => {
+      const { emails } = getStoreReadonly();
+      // The message just accepted is the newest, or close to it.
+      for (let i = emails.length - 1; i >= 0; i--) {
+        const email = emails[i];
+        if (email.messageId !== messageId) continue;
+        return {
+          from: email.from,
+          to: email.destination.to,
+          cc: email.destination.cc,
+          subject: email.subject,
+          attachments: email.attachments.map((a) => ({ ...a, content: Buffer.from(a.content, 'base64') })),
+        };
+      }
+      return undefined;
+    },
   });
   return {
     // The stack's SES is the mailbox; it passes every request on to the emulator.

@@ -45,6 +45,17 @@ export interface LocalMailboxOptions {
   /** The events handler the Lambda uses, given the SNS notification SES would publish. */
   deliver(event: SNSEvent): Promise<void>;
   log(message: string, detail: Record<string, unknown>): void;
+  /** The message as the emulator parsed it when it accepted it, where the emulator shares its store; else it is parsed here. */
+  accepted?(messageId: string): AcceptedMessage | undefined;
+}
+
+/** A message as the SES emulator keeps it. */
+export interface AcceptedMessage {
+  from: string;
+  to: string[];
+  cc: string[];
+  subject: string;
+  attachments: { filename?: string | null; contentType: string; size: number; content: Buffer }[];
 }
 
 /**
@@ -151,21 +162,18 @@ export class LocalMailbox {
   }
 
   private async accept(messageId: string, form: URLSearchParams) {
-    // The message as the sender built it: parsed here rather than read back from the emulator, whose
-    // store answers with every message and its attachments each time.
-    const email = await simpleParser(Buffer.from(form.get('RawMessage.Data') ?? '', 'base64'));
-    const addresses = (field: AddressObject | AddressObject[] | undefined) => (Array.isArray(field) ? field : field ? [field] : []).map((a) => a.text);
+    const email = this.options.accepted?.(messageId) ?? (await parseMessage(form));
     const tags: Record<string, string> = {};
     for (let n = 1; form.has(`Tags.member.${n}.Name`); n++) tags[form.get(`Tags.member.${n}.Name`)!] = form.get(`Tags.member.${n}.Value`) ?? '';
     const destinations: string[] = [];
     for (let n = 1; form.has(`Destinations.member.${n}`); n++) destinations.push(form.get(`Destinations.member.${n}`)!);
-    const to = addresses(email.to);
+    const to = email.to;
     const entry: Omit<OutboxEntry, 'event'> = {
       messageId,
-      from: email.from?.text ?? form.get('Source') ?? '',
+      from: email.from || (form.get('Source') ?? ''),
       to,
-      cc: addresses(email.cc),
-      subject: email.subject ?? '(no subject)',
+      cc: email.cc,
+      subject: email.subject,
       at: Math.floor(Date.now() / 1000),
       attachments: email.attachments.map((a) => ({
         filename: a.filename ?? null,
@@ -203,6 +211,19 @@ export class LocalMailbox {
     }, wait);
     this.timers.add(timer);
   }
+}
+
+/** The message as the sender built it, parsed here when the emulator does not share what it parsed. */
+async function parseMessage(form: URLSearchParams): Promise<AcceptedMessage> {
+  const email = await simpleParser(Buffer.from(form.get('RawMessage.Data') ?? '', 'base64'));
+  const addresses = (field: AddressObject | AddressObject[] | undefined) => (Array.isArray(field) ? field : field ? [field] : []).map((a) => a.text);
+  return {
+    from: email.from?.text ?? '',
+    to: addresses(email.to),
+    cc: addresses(email.cc),
+    subject: email.subject ?? '(no subject)',
+    attachments: email.attachments,
+  };
 }
 
 const bareAddress = (address: string) => /<([^>]+)>/.exec(address)?.[1] ?? address.trim();
