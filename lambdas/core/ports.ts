@@ -125,8 +125,8 @@ export interface Resend {
  * Letters are stored one item each; every change is one conditional write on that item, so
  * concurrent editors never lose each other's work. Each letter write is held to a guard from the
  * table of actions (statuses, next status, version) and throws ConditionNotMetError when the
- * letter is not as the guard expects. Each change's event is written with it and then sealed
- * into the letter's chained record; `get` returns the latest page of events, never more, and
+ * letter is not as the guard expects. Each change's event is written with it and sealed, with
+ * others, into the letter's chained record; `get` returns the latest page of events, never more, and
  * retrievals go to an access log that no read of the letter loads.
  */
 export interface LetterRepository {

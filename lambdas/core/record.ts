@@ -107,8 +107,12 @@ export function verifyChain(
   if (letterHead.seq > prev.seq) return report(prev.seq + 1);
   if (letterHead.seq < prev.seq) return report(letterHead.seq + 1);
   if (letterHead.hash !== prev.hash) return report(prev.seq);
+  // An anchor may fall among the events not yet sealed: they are chained on from the head, so
+  // one changed there changes the hash the anchor holds.
+  for (const event of chainEvents(prev, unsealed)) hashes.set(event.seq, event.hash);
+  const last = prev.seq + unsealed.length;
   for (const anchor of anchors) {
-    if (anchor.seq > prev.seq) return report(prev.seq + 1);
+    if (anchor.seq > last) return report(last + 1);
     if (hashes.get(anchor.seq) !== anchor.hash) return report(anchor.seq);
   }
   return report(null);

@@ -20,7 +20,7 @@ import {
   type StatusAfterDelivery,
   type StoredRecord,
 } from '../../core/ports';
-import { DynamoDbLetterRecord } from './letter-record';
+import { DynamoDbLetterRecord, tailIsFull } from './letter-record';
 import type { WriteGuard } from '../../core/transitions';
 import type { CursorSeal } from '../cursors';
 import { searchLetters } from './letter-search';
@@ -61,13 +61,14 @@ export class DynamoDbLetterRepository implements LetterRepository {
   async create(letter: Letter): Promise<void> {
     const item = toItem(letter);
     await this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
-    await this.sealQuietly(letter.id, item);
+    if (tailIsFull(item.tail)) await this.sealQuietly(letter.id, item);
   }
 
   /**
    * The change is stored, its event with it: a failure to seal now must not turn a stored change
-   * into an error. The event stays in the item's tail, shown and chained on read, and the next
-   * write seals it. The failure is logged, so one that keeps happening is seen.
+   * into an error. The events stay in the item's tail, shown and chained on read, and the next
+   * write, finding the tail still full, seals them. The failure is logged, so one that keeps
+   * happening is seen.
    */
   private async sealQuietly(id: string, item: LetterItem): Promise<void> {
     try {
@@ -88,7 +89,7 @@ export class DynamoDbLetterRepository implements LetterRepository {
     const letter = toLetter(item, sealed);
     letter.history = letter.history.slice(0, HISTORY_PAGE);
     const oldest = letter.history.at(-1)?.seq ?? 1;
-    letter.historyNext = oldest > 1 ? this.record.historyCursor(id, oldest) : undefined;
+    letter.historyNext = oldest > 1 ? this.record.historyCursor(id, oldest, item.head?.seq ?? 0) : undefined;
     return letter;
   }
 
@@ -277,7 +278,8 @@ export class DynamoDbLetterRepository implements LetterRepository {
         new UpdateCommand({ TableName: this.tableName, Key: keys.letter(id), ...update.expression(), ReturnValues: 'ALL_NEW' }),
       );
       const item = result.Attributes as LetterItem;
-      if (item.tail?.length) await this.sealQuietly(id, item);
+      // Events wait in the tail, shown and chained on read, until there are enough to seal together.
+      if (tailIsFull(item.tail)) await this.sealQuietly(id, item);
       return toLetter(item);
     } catch (error) {
       if (isConditionFailure(error)) throw new ConditionNotMetError();

@@ -21,6 +21,27 @@ const isConditionFailure = (error: unknown) =>
 /** How often a writer tries to seal its own event before leaving it to the next writer. */
 const SEAL_ATTEMPTS = 8;
 
+/**
+ * A tail is sealed once it holds this many events or this many bytes of event JSON, not after
+ * every write: a seal costs a batch write and a rewrite of the whole letter item (a ~14 KB item
+ * is ~14 write units), while an event waiting in the tail costs only its own bytes in each later
+ * write of the item (a few hundred bytes an event). Eight events seal a letter's record about
+ * once from draft to delivery (created, submitted, approved, rendered, three sent, three
+ * delivered) and keep the first page of a letter's history mostly sealed items. The byte bound
+ * keeps the item well inside DynamoDB's 400 KB: findings hold at most 100 KB, the approval's
+ * snapshot a copy of them, and one write adds at most one change event carrying a finding's
+ * text before and after (2 × 3,000 characters, ≤ 24 KB in UTF-8), so a tail under 32 KB never
+ * passes ~56 KB even in the write that fills it, and a failed seal is retried by every later write.
+ */
+export const SEAL_AT_EVENTS = 8;
+export const SEAL_AT_BYTES = 32_000;
+
+/** Whether a tail is due to be sealed by the write that left it so. */
+export function tailIsFull(tail: HistoryEntry[] | undefined): boolean {
+  if (!tail?.length) return false;
+  return tail.length >= SEAL_AT_EVENTS || Buffer.byteLength(JSON.stringify(tail)) >= SEAL_AT_BYTES;
+}
+
 interface EventItem extends SealedEvent {
   pk: string;
   sk: string;
@@ -49,9 +70,13 @@ export class DynamoDbLetterRecord {
     private readonly cursors: () => CursorSeal,
   ) {}
 
-  /** Where the next page of a letter's events starts: below event `before`. */
-  historyCursor(id: string, before: number): string {
-    return this.cursors().seal(`history#${id}`, { before });
+  /**
+   * Where the next page of a letter's events starts: below event `before`. `sealed` is the
+   * sealed head's number when the page was read: events up to it are items for good, so a page
+   * below it needs no read of the letter's tail.
+   */
+  historyCursor(id: string, before: number, sealed: number): string {
+    return this.cursors().seal(`history#${id}`, { before, sealed });
   }
 
   /** Seals running in this process, by letter; each resolves to the head it left sealed. */
@@ -129,40 +154,57 @@ export class DynamoDbLetterRecord {
   }
 
   /**
-   * A page of events, newest first. The first page (no cursor) also reads the letter, whose tail
-   * holds the newest events until they are sealed; a cursor says where the page before ended.
+   * A page of events, newest first. The first page (no cursor) reads the letter with its latest
+   * sealed events; its tail holds the newest events until they are sealed. A cursor says where
+   * the page before ended and how far the record was sealed then: a page that may start among
+   * events that were in the tail reads the letter again in the same way (they may have been
+   * sealed since), and a page short of its limit goes on down the sealed items, which hold every
+   * event up to the sealed head.
    */
   async history(id: string, request: PageRequest): Promise<Page<HistoryEntry>> {
-    let events: HistoryEntry[];
     let before = Number.POSITIVE_INFINITY;
-    if (!request.cursor) {
-      const { item, sealed } = await this.letterWithHistory(id, request.limit);
-      events = item ? toLetter(item, sealed).history : [];
-    } else {
-      before = Number(this.cursors().open(`history#${id}`, request.cursor).before);
-      if (!Number.isSafeInteger(before) || before < 1) throw notOurs();
+    let sealedSeq = 0;
+    if (request.cursor) {
+      const position = this.cursors().open(`history#${id}`, request.cursor);
+      before = Number(position.before);
+      sealedSeq = Number(position.sealed ?? 0);
+      if (!Number.isSafeInteger(before) || before < 1 || !Number.isSafeInteger(sealedSeq) || sealedSeq < 0) throw notOurs();
       if (before <= 1) return { items: [] };
+    }
+    let events: HistoryEntry[] = [];
+    if (before - 1 > sealedSeq) {
+      const { item, sealed } = await this.letterWithHistory(id, request.limit);
+      if (!item) return { items: [] };
+      sealedSeq = Math.max(sealedSeq, item.head?.seq ?? 0);
+      events = toLetter(item, sealed).history.filter((e) => (e.seq ?? 0) < before);
+    }
+    events = events.slice(0, request.limit);
+    const from = events.at(-1)?.seq ?? Math.min(before, sealedSeq + 1);
+    if (events.length < request.limit && from > 1) {
       const page = await this.client.send(
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :last',
-          ExpressionAttributeValues: { ':pk': keys.letterPk(id), ':first': FIRST_EVENT_SK, ':last': eventSk(before - 1) },
+          ExpressionAttributeValues: { ':pk': keys.letterPk(id), ':first': FIRST_EVENT_SK, ':last': eventSk(from - 1) },
           ScanIndexForward: false,
           ConsistentRead: true,
-          Limit: request.limit,
+          Limit: request.limit - events.length,
         }),
       );
-      events = (page.Items ?? []).map((i) => toEntry(i as EventItem));
+      events.push(...(page.Items ?? []).map((i) => toEntry(i as EventItem)));
     }
-    const items = events.filter((e) => (e.seq ?? 0) < before).slice(0, request.limit);
-    const oldest = items.at(-1)?.seq ?? 1;
-    return { items, nextCursor: oldest > 1 ? this.historyCursor(id, oldest) : undefined };
+    const oldest = events.at(-1)?.seq ?? 1;
+    return { items: events, nextCursor: oldest > 1 ? this.historyCursor(id, oldest, sealedSeq) : undefined };
   }
 
-  /** Every sealed event, oldest first, then the letter with its head and unsealed tail. */
+  /**
+   * Every sealed event, oldest first, with the letter's head and unsealed tail. The Query runs
+   * down from the letter, so every event up to the head it read is already an item; items past
+   * that head that are the tail's own events chained (a seal midway, or one that stopped there)
+   * are left out: until the head moves they are the tail, and the tail is what counts.
+   */
   async record(id: string): Promise<StoredRecord | undefined> {
-    const stored: SealedEvent[] = [];
-    let letter: LetterItem | undefined;
+    const items: Record<string, any>[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.client.send(
@@ -170,18 +212,25 @@ export class DynamoDbLetterRecord {
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :letter',
           ExpressionAttributeValues: { ':pk': keys.letterPk(id), ':first': FIRST_EVENT_SK, ':letter': LETTER_SK },
+          ScanIndexForward: false,
           ConsistentRead: true,
           ExclusiveStartKey: startKey,
         }),
       );
-      for (const item of page.Items ?? []) {
-        if (item.sk === LETTER_SK) letter = item as LetterItem;
-        else stored.push({ seq: item.seq, event: item.event, prev: item.prev, hash: item.hash });
-      }
+      items.push(...(page.Items ?? []));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
+    const letter = items[0]?.sk === LETTER_SK ? (items[0] as LetterItem) : undefined;
     if (!letter) return undefined;
-    return { stored, sealedHead: letter.head ?? EMPTY_CHAIN, unsealed: letter.tail ?? [] };
+    const sealedHead = letter.head ?? EMPTY_CHAIN;
+    const unsealed = letter.tail ?? [];
+    const pending = new Map(chainEvents(sealedHead, unsealed).map((e) => [e.seq, e.hash]));
+    const stored = items
+      .slice(1)
+      .reverse()
+      .map((item): SealedEvent => ({ seq: item.seq, event: item.event, prev: item.prev, hash: item.hash }))
+      .filter((item) => !(item.seq > sealedHead.seq && pending.get(item.seq) === item.hash));
+    return { stored, sealedHead, unsealed };
   }
 
   async recordAccess(id: string, entry: AccessEntry): Promise<void> {

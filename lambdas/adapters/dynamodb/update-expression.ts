@@ -77,7 +77,8 @@ export class Update {
 
   /**
    * Every change raises the version and records who did it: the event joins the item's tail in
-   * the same write, so it can never be lost; it is sealed into the chain right after.
+   * the same write, so it can never be lost; it is sealed into the chain with the tail's other
+   * events once the tail is full (letter-record.ts).
    */
   change(entry: HistoryEntry): this {
     return this.changes([entry]);
