@@ -21,7 +21,7 @@ export async function createLetter(ctx: LetterContext & RecipientsContext, actor
   const created = entry(ctx, actor, 'created', overrideNote(undefined, recipientOverride, council));
   const letter = newDraft({ id: ctx.ids.next(), actor, created, facts, findings, findingId: () => ctx.ids.next(), recipientOverride });
   await ctx.letters.create(letter);
-  return withRecipients(ctx, letter);
+  return withRecipients(ctx, letter, council);
 }
 
 /**
@@ -56,7 +56,7 @@ export async function updateLetter(
   const updated = await writeOrExplain(ctx, id, 'edit', { version, actor }, (guard) =>
     ctx.letters.replaceFacts(id, guard, facts, edited, recipientOverride),
   );
-  return withRecipients(ctx, updated);
+  return withRecipients(ctx, updated, council);
 }
 
 const LIMITS_OF_FINDINGS = { findings: LIMITS.findings, bytes: LIMITS.findingsBytes };

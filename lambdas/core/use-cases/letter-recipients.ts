@@ -58,13 +58,14 @@ export function overrideNote(before: RecipientOverride | undefined, after: Recip
 /**
  * The letter as people read it. Before approval its recipients are the council's entry as it is
  * now, with any override, and every difference listed; from approval on they are the frozen ones,
- * with the differences recorded then.
+ * with the differences recorded then. `read` is the council's entry when the request has just
+ * read it (null: it has none), so that one request reads it once.
  */
-export async function withRecipients(ctx: RecipientsContext, letter: Letter): Promise<Letter> {
+export async function withRecipients(ctx: RecipientsContext, letter: Letter, read?: CouncilEntry | null): Promise<Letter> {
   if (letter.approval) {
     return { ...letter, addressDifferences: letter.approval.addressDifferences ?? [] };
   }
-  const entry = await ctx.councils.get(councilCode(letter.facts.authority.name));
+  const entry = read === undefined ? await ctx.councils.get(councilCode(letter.facts.authority.name)) : read;
   if (!entry) return { ...letter, addressDifferences: [] };
   const recipients = currentRecipients(entry, letter.recipientOverride, ctx.dfe);
   return {

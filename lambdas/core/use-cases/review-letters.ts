@@ -52,15 +52,18 @@ export async function returnLetter(ctx: LetterContext, actor: Actor, id: string,
  */
 export async function approveLetter(ctx: LetterContext & RecipientsContext, actor: Actor, id: string, version: number): Promise<Letter> {
   authorise(actor, 'approve');
-  // The recipients are frozen as they are now: the council's entry, any override, the configured DfE.
-  const letter = await withRecipients(ctx, await loadLetter(ctx, id));
-  if (letter.status === 'approved' && letter.approval?.version === version && letter.approval.by.sub === actor.sub) {
+  const stored = await loadLetter(ctx, id);
+  if (stored.status === 'approved' && stored.approval?.version === version && stored.approval.by.sub === actor.sub) {
     // The same manager asking again, say after a lost answer or a failed enqueue: queue the
     // render once more. The render stage does nothing for a letter already rendered.
     await ctx.jobs.enqueue('render', { letterId: id });
-    return letter;
+    return withRecipients(ctx, stored);
   }
-  const asking = { actor, council: await councilOfLetter(ctx, letter) };
+  // The recipients are frozen as they are now: the council's entry, any override, the configured
+  // DfE. The entry is read once, for them and for four eyes (who changed it since the letter was made).
+  const council = await councilOfLetter(ctx, stored);
+  const letter = await withRecipients(ctx, stored, council ?? null);
+  const asking = { actor, council };
   check(letter, 'approve', version, asking);
   const snapshot = contentOf(letter);
   // The approval event vouches for exactly this snapshot: what is rendered and archived.
