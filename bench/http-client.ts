@@ -3,7 +3,8 @@
  * stack's: it drafts letters as an inspector and approves them as a manager over HTTP, then polls
  * `GET /api/letters/{id}` until each is distributed, as a page or a script would. bench/lib/client.ts
  * starts it with a plan on stdin; it reports on stdout, one JSON line per event:
- *   {"event":"phase","phase":"batch","state":"start"|"end"}  around the timed batch, for the CPU meter
+ *   {"event":"phase","phase":"batch","state":"start"|"end","cpuMs":N}  around the timed batch, for the CPU
+ *                                                           meters; cpuMs is this process's own CPU so far
  *   {"event":"result", ...}                                   the timings, at the end
  */
 import { readFileSync } from 'node:fs';
@@ -18,6 +19,10 @@ interface Plan {
 
 const plan = JSON.parse(readFileSync(0, 'utf8')) as Plan;
 const emit = (line: object) => process.stdout.write(`${JSON.stringify(line)}\n`);
+const cpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Wall time of each kind of request, for the cost of the API function. */
@@ -72,12 +77,12 @@ for (const batch of plan.batches) {
   const letters = [];
   for (let i = 0; i < batch.letters; i++) letters.push(await draft());
   const pollsBefore = polls;
-  emit({ event: 'phase', phase: batch.label, state: 'start' });
+  emit({ event: 'phase', phase: batch.label, state: 'start', cpuMs: cpuMs() });
   const started = performance.now();
   // All approved at once; each then polled on its own timer.
   const latencies = await Promise.all(letters.map((letter) => approveAndPoll(letter, batch.pollMs, started)));
   const seconds = (performance.now() - started) / 1000;
-  emit({ event: 'phase', phase: batch.label, state: 'end' });
+  emit({ event: 'phase', phase: batch.label, state: 'end', cpuMs: cpuMs() });
   batches.push({ label: batch.label, letters: letters.length, seconds, latencies, polls: polls - pollsBefore, ids: letters.map((l) => l.id) });
 }
 

@@ -269,7 +269,7 @@ function renderTables(report: Report): Map<Section, string> {
     out.push('\n### End to end as a client sees it: over HTTP from another process, polling `GET /api/letters/{id}` as the manager');
     out.push(
       table(
-        ['run', 'letters', 'poll every', 'latency median (ms)', 'p95 (ms)', 'letters/s', 'polls per letter', 'CPU per letter: stack\'s Node / browser / emulators (ms)'],
+        ['run', 'letters', 'poll every', 'latency median (ms)', 'p95 (ms)', 'letters/s', 'polls per letter', 'CPU per letter: stack\'s Node / browser / emulators / client (ms)'],
         [
           ['one at a time: approve → read as distributed', String(c.sequential.latency.n), `${c.sequential.pollMs} ms`, ms(c.sequential.latency.median), ms(c.sequential.latency.p95), '', c.sequential.pollsPerLetter.toFixed(1), ''],
           [
@@ -280,11 +280,18 @@ function renderTables(report: Report): Map<Section, string> {
             ms(c.batch.latency.p95),
             c.batch.lettersPerSecond.toFixed(1),
             c.batch.pollsPerLetter.toFixed(1),
-            `${ms(c.batch.cpuMsPerLetter.node)} / ${ms(c.batch.cpuMsPerLetter.browser)} / ${ms(c.batch.cpuMsPerLetter.emulators)}`,
+            `${ms(c.batch.cpuMsPerLetter.node)} / ${ms(c.batch.cpuMsPerLetter.browser)} / ${ms(c.batch.cpuMsPerLetter.emulators)} / ${ms(c.batch.cpuMsPerLetter.client)}`,
           ],
         ],
       ),
     );
+    const cpu = c.batch.cpuMsPerLetter;
+    const allCpu = cpu.node + cpu.browser + cpu.emulators + cpu.client;
+    if (Number.isFinite(allCpu)) {
+      out.push(
+        `\nIn the batch a letter took ${ms(allCpu)} ms of CPU in all (the stack, the browser, the emulators and the client), so ${cpus().length} cores could finish at most ${(cpus().length * 1000 / allCpu).toFixed(1)} letters a second, however the work were spread.`,
+      );
+    }
     if (c.checked) out.push(`\nAll ${c.checked.letters} letters the client waited for (these and the sampled batch below) checked afterwards: distributed, their PDF in S3, and ${c.checked.messages} emails carrying them in the outbox.`);
     const missing = c.sequential.notDistributed + c.batch.notDistributed;
     if (missing || c.deadLetters) {

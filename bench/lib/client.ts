@@ -47,8 +47,8 @@ export interface ClientResult {
     pollsPerLetter: number;
     /** Letters the client gave up on (still not distributed after a minute); not in the latencies. */
     notDistributed: number;
-    /** The stack's process (API, stages; not the client), the browser tree and the emulators' process, ms per letter. */
-    cpuMsPerLetter: { node: number; browser: number; emulators: number };
+    /** The stack's process (API, stages), the browser tree, the emulators' process and the client's, ms per letter. */
+    cpuMsPerLetter: { node: number; browser: number; emulators: number; client: number };
   };
   /** A second batch, sampled: where the stack's main thread spent its time. */
   profile: { letters: number; cpuMsPerLetter: number; breakdown: CpuBreakdown };
@@ -63,6 +63,8 @@ interface ClientEvent {
   event: 'phase' | 'result';
   phase?: string;
   state?: 'start' | 'end';
+  /** The client process's own CPU so far, ms. */
+  cpuMs?: number;
   sequential?: number[];
   sequentialPolls?: number;
   batches?: { label: string; letters: number; seconds: number; latencies: number[]; polls: number; ids: string[] }[];
@@ -70,7 +72,7 @@ interface ClientEvent {
 }
 
 /** Runs the client process with a plan, calling `onPhase` as it starts and ends each batch. */
-function runClient(plan: object, onPhase: (phase: string, state: 'start' | 'end') => void): Promise<ClientEvent> {
+function runClient(plan: object, onPhase: (phase: string, state: 'start' | 'end', clientCpuMs: number) => void): Promise<ClientEvent> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', CLIENT], {
       env: { ...process.env, NODE_NO_WARNINGS: '1' },
@@ -85,7 +87,7 @@ function runClient(plan: object, onPhase: (phase: string, state: 'start' | 'end'
       while ((newline = buffered.indexOf('\n')) >= 0) {
         const line = JSON.parse(buffered.slice(0, newline)) as ClientEvent;
         buffered = buffered.slice(newline + 1);
-        if (line.event === 'phase') onPhase(line.phase!, line.state!);
+        if (line.event === 'phase') onPhase(line.phase!, line.state!, line.cpuMs ?? Number.NaN);
         else result = line;
       }
     });
@@ -323,16 +325,18 @@ export async function clientRun(
     progress.tick();
 
     const browserPid = await (stack.deps.renderer as Partial<ChromiumPdfRenderer>).browserPid?.();
-    let cpu: { node: NodeJS.CpuUsage; browser: number; emulators: number } | undefined;
-    let used: { node: number; browser: number; emulators: number } = { node: Number.NaN, browser: Number.NaN, emulators: Number.NaN };
-    const measured = await runClient({ ...plan(counts.sequential, [{ letters: counts.batch, pollMs: counts.batchPollMs, label: 'batch' }]), tokens }, (_, state) => {
-      if (state === 'start') cpu = { node: process.cpuUsage(), browser: browserPid ? treeCpuMs(browserPid) : Number.NaN, emulators: treeCpuMs(stack.emulators.pid) };
-      else if (cpu) {
+    let cpu: { node: NodeJS.CpuUsage; browser: number; emulators: number; client: number } | undefined;
+    let used = { node: Number.NaN, browser: Number.NaN, emulators: Number.NaN, client: Number.NaN };
+    const measured = await runClient({ ...plan(counts.sequential, [{ letters: counts.batch, pollMs: counts.batchPollMs, label: 'batch' }]), tokens }, (_, state, clientCpuMs) => {
+      if (state === 'start') {
+        cpu = { node: process.cpuUsage(), browser: browserPid ? treeCpuMs(browserPid) : Number.NaN, emulators: treeCpuMs(stack.emulators.pid), client: clientCpuMs };
+      } else if (cpu) {
         const node = process.cpuUsage(cpu.node);
         used = {
           node: (node.user + node.system) / 1000,
           browser: browserPid ? treeCpuMs(browserPid) - cpu.browser : Number.NaN,
           emulators: treeCpuMs(stack.emulators.pid) - cpu.emulators,
+          client: clientCpuMs - cpu.client,
         };
       }
     });
@@ -385,7 +389,12 @@ export async function clientRun(
         latency: summarise(batchDone),
         pollsPerLetter: batch.polls / batch.letters,
         notDistributed: batch.letters - batchDone.length,
-        cpuMsPerLetter: { node: used.node / batch.letters, browser: used.browser / batch.letters, emulators: used.emulators / batch.letters },
+        cpuMsPerLetter: {
+          node: used.node / batch.letters,
+          browser: used.browser / batch.letters,
+          emulators: used.emulators / batch.letters,
+          client: used.client / batch.letters,
+        },
       },
       profile: { letters: counts.batch, cpuMsPerLetter: profileCpuMs / counts.batch, breakdown },
       usage,
