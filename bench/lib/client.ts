@@ -1,4 +1,6 @@
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { createRequire } from 'node:module';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SNSEvent } from 'aws-lambda';
 import type { ChromiumPdfRenderer } from '../../lambdas/adapters/chromium/chromium-pdf-renderer';
+import { letterTableDefinition } from '../../lambdas/adapters/dynamodb/letter-table';
 import { copyTags } from '../../lambdas/adapters/ses/message-tags';
 import type { JobName } from '../../lambdas/core/ports';
 import { createDeliveryEventHandler } from '../../lambdas/handlers/events/record-delivery-event';
@@ -20,13 +23,46 @@ import { type Summary, summarise } from './stats';
 
 const CLIENT = fileURLToPath(new URL('../http-client.ts', import.meta.url));
 
+/** DynamoDB's own sizing of an item, as the emulator computes the table's units (it reports none for indexes). */
+const { capacityUnits } = createRequire(import.meta.url)('dynalite/db/index.js') as {
+  capacityUnits(item: Record<string, unknown>, isRead: boolean, isConsistent: boolean): number;
+};
+const INDEXES = letterTableDefinition('letters').GlobalSecondaryIndexes ?? [];
+const isMarshalled = (item: Record<string, unknown>) =>
+  Object.values(item).every((v) => v !== null && typeof v === 'object' && Object.keys(v).length === 1 && /^(S|N|B|SS|NS|BS|M|L|NULL|BOOL)$/.test(Object.keys(v)[0]));
+
+/**
+ * The write units a written item costs in the global secondary indexes it is projected into: each
+ * index whose keys it has stores its projection again, billed by that projection's size. A write
+ * that moves an item's index key (a status change) also deletes the old entry, not counted here.
+ */
+function indexWriteUnits(written: Record<string, unknown> | undefined): number {
+  if (!written) return 0;
+  const item = isMarshalled(written) ? written : (marshall(written, { removeUndefinedValues: true, convertClassInstanceToMap: true }) as Record<string, unknown>);
+  let units = 0;
+  for (const index of INDEXES) {
+    const keys = (index.KeySchema ?? []).map((k) => k.AttributeName!);
+    if (!keys.every((k) => item[k] !== undefined)) continue;
+    const projection = index.Projection ?? {};
+    const projected =
+      projection.ProjectionType === 'ALL'
+        ? item
+        : Object.fromEntries([...keys, 'pk', 'sk', ...(projection.NonKeyAttributes ?? [])].filter((k) => item[k] !== undefined).map((k) => [k, item[k]]));
+    units += capacityUnits(projected, false, true);
+  }
+  return units;
+}
+
 /** What one letter's life costs the services it touches, measured on the local stack. */
 export interface LetterUsage {
   letters: number;
   /** Invocations per letter and the median duration of one (ms), per function. */
   functions: Record<'api' | 'render' | 'distribute' | 'events', { invocations: number; medianMs: number; meanMs: number }>;
-  /** Capacity units per letter, as DynamoDB itself counts them (ReturnConsumedCapacity). */
-  dynamodb: { writeUnits: number; readUnits: number; requests: number };
+  /**
+   * Capacity units per letter: the table's as DynamoDB itself reports them (ReturnConsumedCapacity),
+   * and the write units of the global secondary indexes each written item is projected into.
+   */
+  dynamodb: { writeUnits: number; indexWriteUnits: number; readUnits: number; requests: number };
   s3: { puts: number; bytes: number };
   ses: { messages: number; attachmentBytes: number };
   /** Messages sent to the render and distribute queues; each is also received and deleted. */
@@ -106,7 +142,7 @@ type Stage = 'api' | 'render' | 'distribute' | 'events' | 'bench';
 
 /** Counts what the stack asks of each service; reset between phases. */
 class Meter {
-  dynamo = { writeUnits: 0, readUnits: 0, requests: 0 };
+  dynamo = { writeUnits: 0, indexWriteUnits: 0, readUnits: 0, requests: 0 };
   s3 = { puts: 0, bytes: 0 };
   ses = { messages: 0, attachmentBytes: 0 };
   sqs = { sends: 0 };
@@ -150,6 +186,9 @@ class Meter {
         (args.input as Record<string, unknown>).ReturnConsumedCapacity ??= 'TOTAL';
         const result = await next(args);
         this.dynamo.requests += 1;
+        const command = context.commandName ?? '';
+        if (command.startsWith('UpdateItem')) this.dynamo.indexWriteUnits += indexWriteUnits((result.output as { Attributes?: Record<string, unknown> }).Attributes);
+        else if (command.startsWith('PutItem')) this.dynamo.indexWriteUnits += indexWriteUnits((args.input as { Item?: Record<string, unknown> }).Item);
         const reading = /^(Get|BatchGet|Query|Scan|TransactGet)/.test(context.commandName ?? '');
         const consumed = (result.output as { ConsumedCapacity?: unknown }).ConsumedCapacity;
         for (const c of [consumed].flat() as ({ CapacityUnits?: number; ReadCapacityUnits?: number; WriteCapacityUnits?: number } | undefined)[]) {
@@ -209,7 +248,7 @@ class Meter {
   }
 
   reset() {
-    this.dynamo = { writeUnits: 0, readUnits: 0, requests: 0 };
+    this.dynamo = { writeUnits: 0, indexWriteUnits: 0, readUnits: 0, requests: 0 };
     this.s3 = { puts: 0, bytes: 0 };
     this.ses = { messages: 0, attachmentBytes: 0 };
     this.sqs = { sends: 0 };

@@ -91,9 +91,12 @@ export function costPerThousand(usage: LetterUsage): { lines: CostLine[]; total:
   });
   lines.push({
     item: 'DynamoDB on demand',
-    basis: `${usage.dynamodb.writeUnits.toFixed(0)} write units, ${usage.dynamodb.readUnits.toFixed(1)} read units`,
+    basis: `${usage.dynamodb.writeUnits.toFixed(0)} write units to the table and ${usage.dynamodb.indexWriteUnits.toFixed(0)} to its indexes, ${usage.dynamodb.readUnits.toFixed(1)} read units`,
     perThousandLetters:
-      (k * (usage.dynamodb.writeUnits * PRICES.dynamodb.writeUnitPerMillion + usage.dynamodb.readUnits * PRICES.dynamodb.readUnitPerMillion)) / 1e6,
+      (k *
+        ((usage.dynamodb.writeUnits + usage.dynamodb.indexWriteUnits) * PRICES.dynamodb.writeUnitPerMillion +
+          usage.dynamodb.readUnits * PRICES.dynamodb.readUnitPerMillion)) /
+      1e6,
   });
   lines.push({
     item: 'SQS',

@@ -31,6 +31,7 @@ import {
 } from 'aws-cdk-lib/aws-ses';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
+import { indexProjection } from '../../lambdas/adapters/dynamodb/letter-table';
 import { acknowledge } from '../nag';
 import type { Settings } from '../settings';
 
@@ -104,7 +105,9 @@ export class StatefulStack extends Stack {
         indexName,
         partitionKey: { name: partitionKey, type: AttributeType.STRING },
         sortKey: { name: LETTER_INDEX_SORT_KEY, type: AttributeType.STRING },
-        projectionType: ProjectionType.ALL,
+        // Keys and what a search filters on, not whole letters (see letter-table.ts).
+        projectionType: ProjectionType.INCLUDE,
+        nonKeyAttributes: indexProjection({ partitionKey, sortKey: LETTER_INDEX_SORT_KEY }),
       });
     }
 

@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { type Letter, PROBLEM_STATES } from '../../core/letter';
 import { RECIPIENT_ROLES } from '../../core/letter-schema';
 import type { LetterPage, LetterQuery } from '../../core/ports';
@@ -54,7 +54,7 @@ export async function searchLetters(client: DynamoDBDocumentClient, tableName: s
   const filter = filters.length ? filters.join(' AND ') : undefined;
 
   const scope = JSON.stringify({ index, keyCondition, filter, values });
-  const items: Letter[] = [];
+  const found: { pk: string; sk: string }[] = [];
   let startKey = query.cursor ? cursors.open(scope, query.cursor) : undefined;
   // A filter can leave a page short; keep reading until the page is full or the index ends.
   do {
@@ -66,12 +66,34 @@ export async function searchLetters(client: DynamoDBDocumentClient, tableName: s
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
       ScanIndexForward: false,
-      Limit: query.limit - items.length,
+      Limit: query.limit - found.length,
       ExclusiveStartKey: startKey,
     };
     const page = await client.send(new QueryCommand(input));
-    for (const item of page.Items ?? []) items.push(toLetter(item as LetterItem));
+    for (const item of page.Items ?? []) found.push({ pk: item.pk as string, sk: item.sk as string });
     startKey = page.LastEvaluatedKey;
-  } while (startKey && items.length < query.limit);
+  } while (startKey && found.length < query.limit);
+  const letters = await lettersByKey(client, tableName, found);
+  // In the index's order; a letter gone between the two reads is left out.
+  const items = found.flatMap((key) => letters.get(key.pk) ?? []);
   return { items, nextCursor: startKey ? cursors.seal(scope, startKey) : undefined };
+}
+
+/** BatchGetItem's limit on keys a request. */
+const KEYS_PER_BATCH = 100;
+
+/** The letters with these keys, by partition key: the indexes hold only what a search filters on. */
+async function lettersByKey(client: DynamoDBDocumentClient, tableName: string, keys: { pk: string; sk: string }[]): Promise<Map<string, Letter>> {
+  const letters = new Map<string, Letter>();
+  for (let i = 0; i < keys.length; i += KEYS_PER_BATCH) {
+    let wanted: Record<string, unknown>[] = keys.slice(i, i + KEYS_PER_BATCH);
+    for (let round = 0; wanted.length > 0; round++) {
+      if (round > 8) throw new Error('the letters found could not be read');
+      if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 20 * 2 ** round)));
+      const result = await client.send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: wanted } } }));
+      for (const item of result.Responses?.[tableName] ?? []) letters.set(item.pk as string, toLetter(item as LetterItem));
+      wanted = result.UnprocessedKeys?.[tableName]?.Keys ?? [];
+    }
+  }
+  return letters;
 }

@@ -20,6 +20,19 @@ export const LETTER_INDEXES = {
 
 export type LetterIndexName = keyof typeof LETTER_INDEXES;
 
+/**
+ * What the indexes hold besides the keys: what a search filters on (the status, the copies'
+ * states). Never the whole letter: every write of a letter writes its projection into each index
+ * again, billed by the projection's size, so whole letters would cost three times the table's
+ * own writes. A search reads the letters it found by their keys.
+ */
+export const LETTER_INDEX_ATTRIBUTES = ['status', 'deliveries'] as const;
+
+/** The attributes an index holds besides its own keys and the table's. */
+export function indexProjection(index: { partitionKey: string; sortKey: string }): string[] {
+  return LETTER_INDEX_ATTRIBUTES.filter((name) => name !== index.partitionKey && name !== index.sortKey);
+}
+
 export const keys = {
   letter: (id: string) => ({ pk: `LETTER#${id}`, sk: 'LETTER' }),
   letterPk: (id: string) => `LETTER#${id}`,
@@ -130,7 +143,7 @@ export function letterTableDefinition(tableName: string): CreateTableCommandInpu
         { AttributeName: index.partitionKey, KeyType: 'HASH' },
         { AttributeName: index.sortKey, KeyType: 'RANGE' },
       ],
-      Projection: { ProjectionType: 'ALL' },
+      Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: indexProjection(index) },
     })),
   };
 }
