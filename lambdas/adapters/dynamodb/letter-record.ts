@@ -13,6 +13,7 @@ import type { Page, PageRequest, StoredRecord } from '../../core/ports';
 import { type ChainHead, chainEvents, EMPTY_CHAIN, type SealedEvent } from '../../core/record';
 import { MalformedRequestError } from '../../core/errors';
 import type { CursorSeal } from '../cursors';
+import { sendInBatches } from './batches';
 import { ACCESS_FIRST, ACCESS_LAST, eventSk, FIRST_EVENT_SK, keys, LETTER_SK, type LetterItem, toLetter } from './letter-table';
 
 const isConditionFailure = (error: unknown) =>
@@ -273,14 +274,15 @@ export class DynamoDbLetterRecord {
 
   /** Writes sealed events, 25 to a batch; the same event always makes the same item, so a repeat is harmless. */
   private async putEvents(id: string, sealed: SealedEvent[]): Promise<void> {
-    for (let i = 0; i < sealed.length; i += 25) {
-      let requests: Record<string, unknown>[] = sealed.slice(i, i + 25).map((event) => ({ PutRequest: { Item: { ...keys.event(id, event.seq), ...event } } }));
-      for (let round = 0; requests.length > 0; round++) {
-        if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 20 * 2 ** round)));
-        const result = await this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests as never } }));
-        requests = (result.UnprocessedItems?.[this.tableName] ?? []) as Record<string, unknown>[];
-        if (round > 8) throw new Error(`could not store the events of letter ${id}`);
-      }
-    }
+    const requests = sealed.map((event) => ({ PutRequest: { Item: { ...keys.event(id, event.seq), ...event } } }));
+    await sendInBatches(
+      requests,
+      25,
+      async (batch) => {
+        const result = await this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: batch } }));
+        return (result.UnprocessedItems?.[this.tableName] ?? []) as typeof batch;
+      },
+      () => new Error(`could not store the events of letter ${id}`),
+    );
   }
 }

@@ -3,6 +3,7 @@ import { type Letter, PROBLEM_STATES } from '../../core/letter';
 import { RECIPIENT_ROLES } from '../../core/letter-schema';
 import type { LetterPage, LetterQuery } from '../../core/ports';
 import type { CursorSeal } from '../cursors';
+import { sendInBatches } from './batches';
 import { authorityKey, LIST_PARTITION, type LetterIndexName, type LetterItem, toLetter } from './letter-table';
 
 /**
@@ -85,15 +86,15 @@ const KEYS_PER_BATCH = 100;
 /** The letters with these keys, by partition key: the indexes hold only what a search filters on. */
 async function lettersByKey(client: DynamoDBDocumentClient, tableName: string, keys: { pk: string; sk: string }[]): Promise<Map<string, Letter>> {
   const letters = new Map<string, Letter>();
-  for (let i = 0; i < keys.length; i += KEYS_PER_BATCH) {
-    let wanted: Record<string, unknown>[] = keys.slice(i, i + KEYS_PER_BATCH);
-    for (let round = 0; wanted.length > 0; round++) {
-      if (round > 8) throw new Error('the letters found could not be read');
-      if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 20 * 2 ** round)));
-      const result = await client.send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: wanted } } }));
+  await sendInBatches(
+    keys,
+    KEYS_PER_BATCH,
+    async (batch) => {
+      const result = await client.send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: batch } } }));
       for (const item of result.Responses?.[tableName] ?? []) letters.set(item.pk as string, toLetter(item as LetterItem));
-      wanted = result.UnprocessedKeys?.[tableName]?.Keys ?? [];
-    }
-  }
+      return (result.UnprocessedKeys?.[tableName]?.Keys ?? []) as typeof batch;
+    },
+    () => new Error('the letters found could not be read'),
+  );
   return letters;
 }
