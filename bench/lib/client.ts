@@ -28,8 +28,6 @@ const { capacityUnits } = createRequire(import.meta.url)('dynalite/db/index.js')
   capacityUnits(item: Record<string, unknown>, isRead: boolean, isConsistent: boolean): number;
 };
 const INDEXES = letterTableDefinition('letters').GlobalSecondaryIndexes ?? [];
-const isMarshalled = (item: Record<string, unknown>) =>
-  Object.values(item).every((v) => v !== null && typeof v === 'object' && Object.keys(v).length === 1 && /^(S|N|B|SS|NS|BS|M|L|NULL|BOOL)$/.test(Object.keys(v)[0]));
 
 /**
  * The write units a written item costs in the global secondary indexes it is projected into: each
@@ -38,7 +36,8 @@ const isMarshalled = (item: Record<string, unknown>) =>
  */
 function indexWriteUnits(written: Record<string, unknown> | undefined): number {
   if (!written) return 0;
-  const item = isMarshalled(written) ? written : (marshall(written, { removeUndefinedValues: true, convertClassInstanceToMap: true }) as Record<string, unknown>);
+  // The meter sits where the document client's items are still plain objects.
+  const item = marshall(written, { removeUndefinedValues: true, convertClassInstanceToMap: true }) as Record<string, unknown>;
   let units = 0;
   for (const index of INDEXES) {
     const keys = (index.KeySchema ?? []).map((k) => k.AttributeName!);
