@@ -1,11 +1,11 @@
 import type { SNSEvent } from 'aws-lambda';
 import { createHash, randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Agent, createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { finished, pipeline } from 'node:stream/promises';
 import { type AddressObject, simpleParser } from 'mailparser';
-import { readBody } from './http-bridge';
 
 /** The SES mailbox simulator's addresses, and what AWS reports for mail sent to each. */
 const SIMULATOR_DOMAIN = 'simulator.amazonses.com';
@@ -71,6 +71,7 @@ export interface AcceptedMessage {
 export class LocalMailbox {
   private readonly messages = new Map<string, OutboxEntry>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly agent = new Agent({ keepAlive: true });
   private stopped = false;
 
   private constructor(
@@ -111,6 +112,7 @@ export class LocalMailbox {
     for (const timer of this.timers) clearTimeout(timer);
     this.server.closeAllConnections();
     await new Promise<void>((ok) => this.server.close(() => ok()));
+    this.agent.destroy();
   }
 
   /** Reads the file back: the messages, and the events owed for them that were never delivered. */
@@ -144,25 +146,46 @@ export class LocalMailbox {
     appendFileSync(this.file, `${JSON.stringify(line)}\n`);
   }
 
-  /** Passes every request to the emulator; a message it accepts is kept, and its events scheduled, before the sender hears back. */
+  /**
+   * Passes every request to the emulator as it comes, keeping a copy of the body; a message it
+   * accepts is kept, and its events scheduled, before the sender hears back. Other answers (the
+   * emulator's `GET /store`, its errors) flow back untouched.
+   */
   private async relay(req: IncomingMessage, res: ServerResponse) {
-    const body = await readBody(req);
-    if (body === 'too-large') throw new Error('message too large for the local SES');
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (value !== undefined && !['host', 'content-length', 'connection'].includes(name)) headers[name] = Array.isArray(value) ? value.join(',') : value;
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const { host: _host, connection: _connection, expect: _expect, ...headers } = req.headers;
+    const forward = request(`${this.options.sesUrl}${req.url ?? '/'}`, { method: req.method, headers, agent: this.agent });
+    const answered = new Promise<IncomingMessage>((ok, fail) => {
+      forward.once('response', ok);
+      forward.once('error', fail);
+    });
+    // A sender that goes away mid-request takes the forwarded request down with it.
+    pipeline(req, forward).catch(() => undefined);
+    const response = await answered;
+    const status = response.statusCode ?? 502;
+    const contentType = response.headers['content-type'] ?? 'text/xml';
+    if (req.method !== 'POST' || status !== 200) {
+      res.writeHead(status, { 'Content-Type': contentType });
+      await pipeline(response, res);
+      return;
     }
-    const response = await fetch(`${this.options.sesUrl}${req.url ?? '/'}`, { method: req.method, headers, body: req.method === 'GET' ? undefined : new Uint8Array(body) });
-    const text = await response.text();
-    const form = new URLSearchParams(body.toString('utf8'));
+    const answer: Buffer[] = [];
+    for await (const chunk of response) answer.push(chunk as Buffer);
+    const text = Buffer.concat(answer).toString('utf8');
     const messageId = /<MessageId>([^<]+)<\/MessageId>/.exec(text)?.[1];
-    if (response.ok && form.get('Action') === 'SendRawEmail' && messageId) await this.accept(messageId, form);
-    res.writeHead(response.status, { 'Content-Type': response.headers.get('content-type') ?? 'text/xml' });
+    if (messageId) {
+      // The emulator has answered, so it read the whole body, which passed through here first.
+      await finished(req);
+      const form = formWithout(Buffer.concat(chunks), RAW_MESSAGE);
+      if (form.fields.get('Action') === 'SendRawEmail') await this.accept(messageId, form.fields, form.omitted);
+    }
+    res.writeHead(status, { 'Content-Type': contentType });
     res.end(text);
   }
 
-  private async accept(messageId: string, form: URLSearchParams) {
-    const email = this.options.accepted?.(messageId) ?? (await parseMessage(form));
+  private async accept(messageId: string, form: URLSearchParams, rawMessage: () => string) {
+    const email = this.options.accepted?.(messageId) ?? (await parseMessage(rawMessage()));
     const tags: Record<string, string> = {};
     for (let n = 1; form.has(`Tags.member.${n}.Name`); n++) tags[form.get(`Tags.member.${n}.Name`)!] = form.get(`Tags.member.${n}.Value`) ?? '';
     const destinations: string[] = [];
@@ -213,9 +236,9 @@ export class LocalMailbox {
   }
 }
 
-/** The message as the sender built it, parsed here when the emulator does not share what it parsed. */
-async function parseMessage(form: URLSearchParams): Promise<AcceptedMessage> {
-  const email = await simpleParser(Buffer.from(form.get('RawMessage.Data') ?? '', 'base64'));
+/** The message as the sender built it (base64), parsed here when the emulator does not share what it parsed. */
+async function parseMessage(rawMessage: string): Promise<AcceptedMessage> {
+  const email = await simpleParser(Buffer.from(rawMessage, 'base64'));
   const addresses = (field: AddressObject | AddressObject[] | undefined) => (Array.isArray(field) ? field : field ? [field] : []).map((a) => a.text);
   return {
     from: email.from?.text ?? '',
@@ -225,6 +248,30 @@ async function parseMessage(form: URLSearchParams): Promise<AcceptedMessage> {
     attachments: email.attachments,
   };
 }
+
+/** The form field holding the whole message, base64, URL-encoded: most of a SendRawEmail's body. */
+const RAW_MESSAGE = 'RawMessage.Data';
+
+/**
+ * A form-urlencoded body's fields but one, which is cut out as it is and decoded only if asked
+ * for: the relay needs the tags, destinations and the like, not the message it passes on, which
+ * the emulator has decoded already.
+ */
+export function formWithout(body: Buffer, name: string): { fields: URLSearchParams; omitted: () => string } {
+  const key = Buffer.from(`${encodeURIComponent(name)}=`);
+  let start = body.indexOf(key);
+  while (start > 0 && body[start - 1] !== AMPERSAND) start = body.indexOf(key, start + 1);
+  if (start < 0) {
+    const fields = new URLSearchParams(body.toString('utf8'));
+    return { fields, omitted: () => fields.get(name) ?? '' };
+  }
+  const end = body.indexOf(AMPERSAND, start);
+  const rest = end < 0 ? body.subarray(0, Math.max(0, start - 1)) : Buffer.concat([body.subarray(0, start), body.subarray(end + 1)]);
+  const pair = body.subarray(start, end < 0 ? body.length : end);
+  return { fields: new URLSearchParams(rest.toString('utf8')), omitted: () => new URLSearchParams(pair.toString('utf8')).get(name) ?? '' };
+}
+
+const AMPERSAND = 0x26;
 
 const bareAddress = (address: string) => /<([^>]+)>/.exec(address)?.[1] ?? address.trim();
 
