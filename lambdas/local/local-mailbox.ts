@@ -160,8 +160,9 @@ export class LocalMailbox {
       forward.once('response', ok);
       forward.once('error', fail);
     });
+    req.pipe(forward);
     // A sender that goes away mid-request takes the forwarded request down with it.
-    pipeline(req, forward).catch(() => undefined);
+    req.once('close', () => req.complete || forward.destroy());
     const response = await answered;
     const status = response.statusCode ?? 502;
     const contentType = response.headers['content-type'] ?? 'text/xml';
