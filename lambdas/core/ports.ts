@@ -153,6 +153,8 @@ export interface LetterRepository {
 
   /** Adds an event to the letter's record that changes nothing else, such as a refused render. */
   recordEvent(id: string, entry: HistoryEntry): Promise<void>;
+  /** The letter's version, and whether it has been approved, read alone: a small read, whatever the letter's size. */
+  versionOf(id: string): Promise<{ version: number; approved: boolean } | undefined>;
   /** A page of the letter's events, newest first. */
   history(id: string, page: PageRequest): Promise<Page<HistoryEntry>>;
   /** Every stored event, oldest first, with the letter's sealed head and its events not yet sealed. */

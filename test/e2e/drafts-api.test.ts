@@ -277,6 +277,39 @@ describe('workflow', () => {
     expect((await inspector.get(`/api/letters/${letter.id}/access`)).status).toBe(403);
   });
 
+  it('answers a staff poll holding the approved letter as it is with 304 and no body, and sends the letter once anything changed', async () => {
+    const letter = await submittedLetter(inspector);
+    const path = `/api/letters/${letter.id}`;
+    // Before approval the recipients shown follow the council directory, which the version does not: the letter every time.
+    const asDraft = await manager.get(path);
+    expect((await manager.get(path, { 'If-None-Match': asDraft.headers.get('etag')! })).status).toBe(200);
+
+    const approved = await manager.post(`${path}/approve`, { version: letter.version });
+    const heldSinceApproval = approved.headers.get('etag')!;
+    await stack.queue.idle();
+    // Rendered and sent since: the letter, at a higher version.
+    const now = await manager.get(path, { 'If-None-Match': heldSinceApproval });
+    expect(now.status).toBe(200);
+    expect(now.body.status).toBe('distributed');
+    const etag = now.headers.get('etag')!;
+    expect(Number(JSON.parse(etag))).toBeGreaterThan(Number(JSON.parse(heldSinceApproval)));
+
+    const unchanged = await manager.get(path, { 'If-None-Match': etag });
+    expect(unchanged.status).toBe(304);
+    expect(unchanged.text).toBe('');
+    expect(unchanged.headers.get('etag')).toBe(etag);
+    expect((await inspector.get(path, { 'If-None-Match': `${heldSinceApproval}, W/${etag}` })).status).toBe(304);
+    expect((await inspector.request('HEAD', path, { headers: { 'If-None-Match': etag } })).status).toBe(304);
+    // Anything but one of its ETags is ignored: the letter.
+    for (const other of ['*', 'not-a-tag', heldSinceApproval]) expect((await manager.get(path, { 'If-None-Match': other })).status).toBe(200);
+
+    // A reader's read goes to the access log, so a reader is given the letter whatever it holds.
+    const asReader = await reader.get(path, { 'If-None-Match': etag });
+    expect(asReader.status).toBe(200);
+    expect(asReader.body.status).toBe('distributed');
+    expect((await manager.get(`${path}/access`)).body.items.map((a: any) => a.by.name)).toEqual(['Rita Records']);
+  });
+
   it('refuses edits once submitted and once approved with 409, changing nothing', async () => {
     const letter = await submittedLetter(inspector);
     const edit = await inspector.patch(`/api/letters/${letter.id}`, { summary: 'Too late.' }, { 'If-Match': String(letter.version) });

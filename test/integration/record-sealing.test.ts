@@ -240,9 +240,9 @@ describe('an event that cannot be sealed', () => {
     sealingFails = true;
     const letter = await letterWithEvents(letters, SEAL_AT_EVENTS);
 
-    // The letter answers, its events shown and chained though not yet sealed.
+    // The letter answers, its events shown and chained though not yet sealed; each event raised its version.
     const read = await letters.get(letter.id);
-    expect(read).toMatchObject({ id: letter.id, status: 'draft', version: 1 });
+    expect(read).toMatchObject({ id: letter.id, status: 'draft', version: SEAL_AT_EVENTS });
     expect(read!.history.map((e) => e.seq)).toEqual(countdown(SEAL_AT_EVENTS));
     expect(read!.history.at(-1)).toEqual(expect.objectContaining({ action: 'created', seq: 1, hash: letter.history[0].hash }));
     const record = await letters.readRecord(letter.id);
@@ -268,5 +268,28 @@ describe('an event that cannot be sealed', () => {
     expect(healed.stored.map((e) => e.event.action)).toEqual(['created', ...Array(SEAL_AT_EVENTS).fill('previewed')]);
     expect(healed.unsealed).toEqual([]);
     expect(verifyChain(healed.stored, healed.sealedHead, healed.unsealed).valid).toBe(true);
+  });
+});
+
+describe('the version, which a poll holds as the ETag', () => {
+  it('is raised by every write that changes what a read shows, even one with no event of its own', async () => {
+    const letters = letterStore();
+    const letter = draft();
+    await letters.create(letter);
+    expect(await letters.versionOf(letter.id)).toEqual({ version: 1, approved: false });
+
+    await letters.recordEvent(letter.id, event(2));
+    expect(await letters.versionOf(letter.id)).toEqual({ version: 2, approved: false });
+
+    const at = new Date().toISOString();
+    await letters.transition(letter.id, { from: ['draft'] }, { deliveries: { director: { role: 'director', email: 'director@example.gov.uk', state: 'pending', attempts: 0, updatedAt: at } }, entry: event(3) });
+    expect(await letters.versionOf(letter.id)).toEqual({ version: 3, approved: false });
+
+    // A claim records no event, yet a read now shows the copy being sent.
+    expect(await letters.claimDeliveries(letter.id, ['director'], 'claim-1', ['pending'], at)).toBe(true);
+    expect(await letters.versionOf(letter.id)).toEqual({ version: 4, approved: false });
+    expect((await letters.get(letter.id))!.deliveries!.director).toMatchObject({ state: 'sending', claim: 'claim-1' });
+
+    expect(await letters.versionOf(ids.next())).toBeUndefined();
   });
 });

@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type AccessEntry, type AddressFix, type Delivery, type DeliveryState, type Finding, findingBytes, type HistoryEntry, type Letter } from '../../core/letter';
 import type { RecipientRole } from '../../core/letter-schema';
 import {
@@ -157,7 +157,20 @@ export class DynamoDbLetterRepository implements LetterRepository {
   }
 
   async recordEvent(id: string, entry: HistoryEntry): Promise<void> {
-    await this.apply(id, new Update().event(entry));
+    await this.apply(id, new Update().change(entry));
+  }
+
+  async versionOf(id: string): Promise<{ version: number; approved: boolean } | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: keys.letter(id),
+        ConsistentRead: true,
+        ProjectionExpression: '#version, #approval.#at',
+        ExpressionAttributeNames: { '#version': 'version', '#approval': 'approval', '#at': 'at' },
+      }),
+    );
+    return Item ? { version: Item.version as number, approved: Item.approval !== undefined } : undefined;
   }
 
   history(id: string, page: PageRequest): Promise<Page<HistoryEntry>> {
@@ -190,7 +203,7 @@ export class DynamoDbLetterRepository implements LetterRepository {
 
   async claimDeliveries(id: string, roles: RecipientRole[], claim: string, from: DeliveryState[], at: string, kind: CopyKind = 'letter'): Promise<boolean> {
     const field = copiesField(kind);
-    const u = new Update();
+    const u = new Update().revise();
     for (const role of roles) {
       u.when(`${u.name(field, role, 'state')} IN (${from.map((s) => u.value(s)).join(', ')})`);
       u.set([field, role, 'state'], 'sending').set([field, role, 'claim'], claim).set([field, role, 'updatedAt'], at);

@@ -86,18 +86,20 @@ export class Update {
 
   /** One change made of several events, in their order: one new version. */
   changes(entries: HistoryEntry[]): this {
-    const version = this.name('version');
-    this.setRaw(`${version} = ${version} + ${this.value(1)}`);
+    this.revise();
     this.set(['updatedAt'], entries.at(-1)!.at);
     const tail = this.name('tail');
     return this.setRaw(`${tail} = list_append(if_not_exists(${tail}, ${this.value([])}), ${this.value(entries)})`);
   }
 
-  /** Records an event that changes nothing else: no new version. */
-  event(entry: HistoryEntry): this {
-    this.set(['updatedAt'], entry.at);
-    const tail = this.name('tail');
-    return this.setRaw(`${tail} = list_append(if_not_exists(${tail}, ${this.value([])}), ${this.value([entry])})`);
+  /**
+   * Raises the version. Every write that changes what a read of the letter shows does, even one
+   * with no event of its own (a claim on its copies): the version is the letter's ETag, and a
+   * client holding it is told the letter has not changed (304).
+   */
+  revise(): this {
+    const version = this.name('version');
+    return this.setRaw(`${version} = ${version} + ${this.value(1)}`);
   }
 
   /** Moves the letter's UTF-8 byte count of findings by `delta`, on condition it stays within `budget`. */

@@ -32,6 +32,20 @@ export async function getLetter(
 }
 
 /**
+ * Of the versions of a letter a staff member holds (a poll's If-None-Match), the one that is still
+ * the letter as it is, found by one small read: a page or script polling a letter through rendering
+ * and sending pays little for each poll that finds nothing new. Only an approved letter's version
+ * says all a read shows: before approval, its recipients come from the council directory as it is
+ * now. A reader's read goes to the access log, so a reader is always given the letter.
+ */
+export async function unchangedVersion(ctx: Pick<LetterContext, 'letters'>, actor: Actor, id: string, versions: number[]): Promise<number | undefined> {
+  authorise(actor, 'read');
+  if (actor.role === 'reader' || versions.length === 0) return undefined;
+  const current = await ctx.letters.versionOf(id);
+  return current?.approved && versions.includes(current.version) ? current.version : undefined;
+}
+
+/**
  * What a reader sees of an archived letter: its content as approved, the approval (who, when), the
  * PDF and the deliveries. Not how it came to be (edits, return comments, address overrides, who
  * wrote it) nor who else has read it.

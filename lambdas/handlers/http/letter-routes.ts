@@ -7,7 +7,7 @@ import type { Letter } from '../../core/letter';
 import { RECIPIENT_ROLES, type RecipientRole } from '../../core/letter-schema';
 import { z } from 'zod';
 import { addFinding, addFindings, createLetter, moveFinding, removeFinding, updateFinding, updateLetter } from '../../core/use-cases/draft-letters';
-import { getLetter, listLetters, retrievePdf } from '../../core/use-cases/read-letters';
+import { getLetter, unchangedVersion, listLetters, retrievePdf } from '../../core/use-cases/read-letters';
 import { approveLetter, returnLetter, submitLetter } from '../../core/use-cases/review-letters';
 import { redistributeLetter } from '../../core/use-cases/distribute-letter';
 import { previewHtml, previewPdf } from '../../core/use-cases/render-letter';
@@ -15,7 +15,7 @@ import type { ApiDependencies, ApiEnv } from './api-context';
 import { letterResponse, letterSummaryResponse, readerLetterResponse } from './letter-view';
 import { EmptyBody, ListQuery, PreviewQuery } from './openapi';
 import { previewPolicy } from './preview-policy';
-import { checkBody, idParam, ifMatch, jsonBody, queryParams, versionFromBodyOrIfMatch } from './request';
+import { checkBody, idParam, ifMatch, ifNoneMatch, jsonBody, queryParams, versionFromBodyOrIfMatch } from './request';
 
 
 function sendLetter(c: Context<ApiEnv>, letter: Letter, status: 200 | 201 | 202 = 200) {
@@ -38,8 +38,17 @@ export function letterRoutes(deps: ApiDependencies) {
     return c.json({ items: page.items.map(letterSummaryResponse), nextCursor: page.nextCursor ?? null });
   });
 
-  // A HEAD retrieves nothing, so it is not recorded.
-  api.get('/letters/:id', async (c) => sendLetter(c, await getLetter(deps, c.get('actor'), idParam(c, 'id'), { record: c.req.method !== 'HEAD' })));
+  api.get('/letters/:id', async (c) => {
+    const id = idParam(c, 'id');
+    // A poll that holds the letter as it is gets 304 and no body, for one small read.
+    const unchanged = await unchangedVersion(deps, c.get('actor'), id, ifNoneMatch(c));
+    if (unchanged !== undefined) {
+      c.header('ETag', `"${unchanged}"`);
+      return c.body(null, 304);
+    }
+    // A HEAD retrieves nothing, so it is not recorded.
+    return sendLetter(c, await getLetter(deps, c.get('actor'), id, { record: c.req.method !== 'HEAD' }));
+  });
 
   api.patch('/letters/:id', async (c) => {
     const id = idParam(c, 'id');

@@ -138,6 +138,16 @@ const findingId = z.string().openapi({
 });
 const ifMatchDescription = 'The letter version last read, as sent in ETag: quoted, bare or weak (`"3"`, `3`, `W/"3"`).';
 const ifMatchRequired = z.string().openapi({ param: { name: 'If-Match', in: 'header', required: true, description: `${ifMatchDescription} Required: 428 without it, 412 when stale.` }, example: '"3"' });
+const ifNoneMatchHeader = z.string().optional().openapi({
+  param: {
+    name: 'If-None-Match',
+    in: 'header',
+    required: false,
+    description:
+      'ETags of the letter already held (`"7"`, or a list). Staff polling an approved letter are answered 304, with no body, while it is at that version: one small read instead of the letter and its events. Ignored for readers (their reads are recorded) and before approval (the recipients shown follow the council directory).',
+  },
+  example: '"7"',
+});
 const ifMatchOptional = z.string().optional().openapi({ param: { name: 'If-Match', in: 'header', required: false, description: `${ifMatchDescription} Optional: when sent, 412 if stale.` }, example: '"3"' });
 
 const letterPath = { params: z.object({ id: letterId }) };
@@ -218,12 +228,16 @@ export const OPERATIONS: ApiOperation[] = [
     method: 'get', path: '/api/letters/{id}', operationId: 'getLetter', tag: 'Letters',
     summary: 'Read a letter',
     description: 'Readers find archived letters only (rendered or later): any other letter is a 404 to them, never a 403, and they are given the archive\'s part of it (`ArchivedLetter`: content as approved, approval, PDF, deliveries; no history, return comment or address overrides), and a reader\'s read goes to the access log. Staff get the latest 20 events of its record, newest first, and `historyNext` for GET …/history, with `addressDifferences` and the council entry the letter was read against. Staff reads and HEAD requests are not recorded. The response is the same size however often the letter is read.',
-    request: letterPath,
+    request: { ...letterPath, headers: z.object({ 'If-None-Match': ifNoneMatchHeader }) },
     responses: {
       200: {
         description: 'The letter; ETag holds its version.',
         headers: versioned as ResponseConfig['headers'],
         content: { 'application/json': { schema: z.union([LetterView, ArchivedLetterView]) } },
+      },
+      304: {
+        description: 'Not modified: If-None-Match holds the version of this approved letter as it is now. No body; ETag holds the version.',
+        headers: versioned as ResponseConfig['headers'],
       },
     },
     problems: [404],

@@ -104,3 +104,13 @@ export function versionFromBodyOrIfMatch(c: Context, bodyVersion: number | undef
   }
   return (bodyVersion ?? header)!;
 }
+
+/**
+ * The versions an If-None-Match names: a list of ETags, strong or weak (`"3"`, `W/"3", "4"`).
+ * Anything else in it matches no version of a letter, so it is ignored and the letter is sent.
+ */
+export function ifNoneMatch(c: Context): number[] {
+  const header = c.req.header('if-none-match');
+  if (!header) return [];
+  return [...header.matchAll(/(?:^|,)\s*(?:W\/)?"(\d{1,9})"\s*(?=,|$)/g)].map((m) => Number(m[1]));
+}
