@@ -230,6 +230,20 @@ describe('the chained record', () => {
     expect((await inspector.get(`/api/letters/${archived.id}/integrity`)).status).toBe(403);
   });
 
+  it('stores the approved content once, and reads back exactly the content the approval vouched for', async () => {
+    const { Item } = await stack.deps.clients.documents.send(new GetCommand({ TableName: tableName(), Key: letterKey(archived.id), ConsistentRead: true }));
+    const item = Item as LetterItem;
+    // No second copy of the letter in its item: its facts (with the recipients approval froze) and findings are the snapshot.
+    expect(item.approval).toBeDefined();
+    expect(item.approval!.snapshot).toBeUndefined();
+    const snapshot = (await stack.deps.letters.get(archived.id))!.approval!.snapshot;
+    expect(item.facts.recipients).toEqual(snapshot.recipients);
+    expect(snapshot.findings.map((f) => f.text)).toEqual(archived.findings.map((f: any) => f.text));
+    const history = (await manager.get(`/api/letters/${archived.id}`)).body.history;
+    const vouched = history.find((h: any) => h.action === 'approved').covers.snapshotSha256;
+    expect(sha256(Buffer.from(canonicalJson(snapshot)))).toBe(vouched);
+  });
+
   it('reports the first altered event when a stored event is changed behind the API', async () => {
     const letter = await archive('tampered');
     await sealRecord(letter.id);

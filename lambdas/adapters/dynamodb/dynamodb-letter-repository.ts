@@ -24,7 +24,7 @@ import { DynamoDbLetterRecord, tailIsFull } from './letter-record';
 import type { WriteGuard } from '../../core/transitions';
 import type { CursorSeal } from '../cursors';
 import { searchLetters } from './letter-search';
-import { keys, type LetterItem, listingKeys, toItem, toLetter } from './letter-table';
+import { approvalItem, keys, type LetterItem, listingKeys, toItem, toLetter } from './letter-table';
 import { Update } from './update-expression';
 
 /** The letter's copies live in `deliveries`, the withdrawal notices in `notices`. */
@@ -143,7 +143,10 @@ export class DynamoDbLetterRepository implements LetterRepository {
   transition(id: string, guard: WriteGuard, change: LetterChange): Promise<Letter> {
     const u = new Update().guard(guard);
     if (change.approval === null) u.remove(['approval']);
-    else if (change.approval) u.set(['approval'], change.approval);
+    else if (change.approval) {
+      const { approval, facts } = approvalItem(change.approval);
+      u.set(['approval'], approval).set(['facts'], facts);
+    }
     if (change.returnComment === null) u.remove(['returnComment']);
     else if (change.returnComment !== undefined) u.set(['returnComment'], change.returnComment);
     if (change.pdf) u.set(['pdf'], change.pdf);

@@ -1,5 +1,5 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import type { Finding, HistoryEntry, Letter } from '../../core/letter';
+import { type Approval, contentOf, type Finding, type HistoryEntry, type Letter } from '../../core/letter';
 import { type ChainHead, chainEvents, EMPTY_CHAIN, headAfter, withoutChain } from '../../core/record';
 import { councilNameKey } from '../../core/council-name';
 
@@ -63,8 +63,15 @@ export const UNDATED = '~';
 export const listSortKey = (letterDate: string, id: string) => `${letterDate}#${id}`;
 
 /** A letter as stored: its keys for the table and the indexes beside its fields. */
-export interface LetterItem extends Omit<Letter, 'findings' | 'history' | 'historyNext' | 'head' | 'contributors'> {
+export interface LetterItem extends Omit<Letter, 'findings' | 'history' | 'historyNext' | 'head' | 'contributors' | 'approval'> {
   pk: string;
+  /**
+   * The approval without its snapshot: the item's own facts and findings are the snapshot, since
+   * nothing changes them while the letter is approved (edits start from a draft, and the approving
+   * write stores the facts with the recipients it froze). Items approved before this was so carry
+   * the snapshot too.
+   */
+  approval?: Omit<Approval, 'snapshot'> & { snapshot?: Approval['snapshot'] };
   sk: string;
   listPk: string;
   listSk: string;
@@ -112,14 +119,23 @@ export function toLetter(item: LetterItem, sealed: HistoryEntry[] = []): Letter 
   // Hashes depend only on the events, so those not yet sealed show the hashes they will be sealed with.
   const unsealed = chainEvents(sealedHead, tail ?? []).map((e) => ({ ...e.event, seq: e.seq, hash: e.hash }));
   const history = [...unsealed.reverse(), ...sealed.filter((e) => (e.seq ?? 0) <= sealedHead.seq)];
-  return {
-    ...rest,
+  const { approval, ...others } = rest;
+  const letter: Letter = {
+    ...others,
     contributors: [...(contributors ?? [])],
     findings: Object.values(findings ?? {}),
     findingsBytes: rest.findingsBytes ?? 0,
     history,
     head: headAfter(sealedHead, tail ?? []),
   };
+  if (approval) letter.approval = { ...approval, snapshot: approval.snapshot ?? contentOf(letter) };
+  return letter;
+}
+
+/** What an approving write stores: the approval, and the snapshot's facts as the item's own (see LetterItem). */
+export function approvalItem({ snapshot, ...approval }: Approval): { approval: LetterItem['approval']; facts: Letter['facts'] } {
+  const { findings: _findings, replaces: _replaces, ...facts } = snapshot;
+  return { approval, facts };
 }
 
 /** The table definition the local stack creates; the CDK stack declares the same. */
