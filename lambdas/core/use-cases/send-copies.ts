@@ -92,17 +92,6 @@ export async function sendClaimed(ctx: DistributionContext, claim: Claim, email:
   }
 }
 
-/** Sends one claimed copy and records what became of it. */
-export async function sendCopy(
-  ctx: DistributionContext,
-  claim: Claim,
-  email: Omit<OutgoingEmail, 'copy' | 'from'>,
-  finalAttempt: boolean,
-): Promise<{ role: RecipientRole; outcome: Outcome; after: Letter }> {
-  const sent = await sendClaimed(ctx, claim, email, finalAttempt);
-  return { role: claim.role, outcome: sent.outcome, after: await recordOutcome(ctx, claim, sent.record) };
-}
-
 /**
  * Sends claimed copies side by side and records each outcome as it comes, one write at a time:
  * outcomes that come while a write is under way go together in the next one, and the write that

@@ -4,7 +4,7 @@ import type { Actor, Delivery, Letter, Withdrawal } from '../letter';
 import { RECIPIENT_ROLES, type RecipientRole } from '../letter-schema';
 import { check } from '../transitions';
 import { authorise, type DistributionContext, entry, type LetterContext, loadLetter, writeOrExplain } from './context';
-import { claimPending, type DistributionResult, RetryLaterError, sendCopy, settleAbandoned } from './send-copies';
+import { claimPending, type DistributionResult, RetryLaterError, sendAndRecord, settleAbandoned } from './send-copies';
 
 /**
  * Withdraws a letter sent in error.
@@ -33,7 +33,8 @@ export async function withdrawLetter(ctx: LetterContext, actor: Actor, id: strin
 
 /**
  * Sends a withdrawn letter's notices: claim the pending ones (of workers holding the same job, one
- * wins each), send one message per recipient, record each. A redelivered job finds nothing to claim.
+ * wins each), send one message per recipient, and record the outcomes as they come (those that come
+ * together in one write). A redelivered job finds nothing to claim.
  */
 export async function sendWithdrawalNotices(ctx: DistributionContext, letter: Letter, options: { finalAttempt: boolean }): Promise<DistributionResult> {
   const result: DistributionResult = { sent: [], failed: [], waiting: [] };
@@ -41,14 +42,12 @@ export async function sendWithdrawalNotices(ctx: DistributionContext, letter: Le
   const pending = RECIPIENT_ROLES.filter((r) => letter.notices?.[r]?.state === 'pending');
   const claimed = await claimPending(ctx, letter.id, pending, ctx.clock.now().toISOString(), 'notice');
   for (const { role, outcome } of await settleAbandoned(ctx, letter, 'notice', options)) result[outcome].push(role);
-  const sends = await Promise.all(
-    claimed.map((claim) => {
-      const note = withdrawalNotice(letter.approval!.snapshot, claim.role, letter.withdrawal!);
-      const to = letter.notices![claim.role]!.email;
-      return sendCopy(ctx, claim, { to, ...note, headers: { 'X-Letter-Id': letter.id, 'X-Letter-Recipient': claim.role } }, options.finalAttempt);
-    }),
-  );
-  for (const { role, outcome } of sends) result[outcome].push(role);
+  const notices = claimed.map((claim) => {
+    const note = withdrawalNotice(letter.approval!.snapshot, claim.role, letter.withdrawal!);
+    const to = letter.notices![claim.role]!.email;
+    return { claim, email: { to, ...note, headers: { 'X-Letter-Id': letter.id, 'X-Letter-Recipient': claim.role } } };
+  });
+  for (const { role, outcome } of await sendAndRecord(ctx, notices, options.finalAttempt, () => undefined)) result[outcome].push(role);
   if (result.waiting.length) throw new RetryLaterError(`notices to try again: ${result.waiting.join(', ')}`);
   return result;
 }
