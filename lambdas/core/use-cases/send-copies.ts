@@ -92,10 +92,15 @@ export async function sendClaimed(ctx: DistributionContext, claim: Claim, email:
   }
 }
 
+/** How long outcomes that have come wait for the rest, so that copies answered together are recorded in one write. */
+export const RECORD_TOGETHER_MS = 250;
+
 /**
- * Sends claimed copies side by side and records each outcome as it comes, one write at a time:
- * outcomes that come while a write is under way go together in the next one, and the write that
- * records the last of them also makes the change `finish` names for the outcomes (if any).
+ * Sends claimed copies side by side and records each outcome as it comes, one write at a time.
+ * Copies sent together are mostly answered moments apart: an outcome waits up to
+ * RECORD_TOGETHER_MS for the others, and those that have come by then go in one write, so a copy
+ * whose send hangs never holds the others' record for long. The write that records the last
+ * outcome also makes the change `finish` names for them all (if any).
  */
 export async function sendAndRecord(
   ctx: DistributionContext,
@@ -103,26 +108,37 @@ export async function sendAndRecord(
   finalAttempt: boolean,
   finish: (sends: Sent[]) => StatusAfterDelivery | undefined,
 ): Promise<{ role: RecipientRole; outcome: Outcome; after: Letter }[]> {
-  const recorded: { role: RecipientRole; outcome: Outcome; after: Letter }[] = [];
   const sends: Sent[] = [];
   let waiting: Sent[] = [];
-  let writes = Promise.resolve();
-  await Promise.all(
+  let answered = () => {};
+  const everyAnswer = Promise.all(
     copies.map(async ({ claim, email }) => {
       const sent = await sendClaimed(ctx, claim, email, finalAttempt);
       sends.push(sent);
       waiting.push(sent);
-      writes = writes.then(async () => {
-        if (waiting.length === 0) return; // taken by the write before
-        const batch = waiting;
-        waiting = [];
-        const last = sends.length === copies.length;
-        recorded.push(...(await recordOutcomes(ctx, batch, last ? finish(sends) : undefined)));
-      });
-      await writes;
+      answered();
     }),
   );
+  const recorded: { role: RecipientRole; outcome: Outcome; after: Letter }[] = [];
+  while (recorded.length < copies.length) {
+    if (waiting.length === 0) await new Promise<void>((resolve) => (answered = resolve));
+    await atMost(everyAnswer, RECORD_TOGETHER_MS);
+    const batch = waiting;
+    waiting = [];
+    const last = sends.length === copies.length;
+    recorded.push(...(await recordOutcomes(ctx, batch, last ? finish(sends) : undefined)));
+  }
   return recorded;
+}
+
+/** Waits for `promise`, but no longer than `ms`. */
+async function atMost(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
