@@ -151,7 +151,7 @@ export interface LetterRepository {
   transition(id: string, guard: WriteGuard, change: LetterChange): Promise<Letter>;
   list(query: LetterQuery): Promise<LetterPage>;
 
-  /** Adds an event to the letter's record that changes nothing else, such as a refused render. */
+  /** Adds an event to the letter's record that changes nothing else, such as a refused render (the version still rises, as with every change). */
   recordEvent(id: string, entry: HistoryEntry): Promise<void>;
   /** The letter's version, and whether it has been approved, read alone: a small read, whatever the letter's size. */
   versionOf(id: string): Promise<{ version: number; approved: boolean } | undefined>;

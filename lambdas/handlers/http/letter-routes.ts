@@ -7,7 +7,7 @@ import type { Letter } from '../../core/letter';
 import { RECIPIENT_ROLES, type RecipientRole } from '../../core/letter-schema';
 import { z } from 'zod';
 import { addFinding, addFindings, createLetter, moveFinding, removeFinding, updateFinding, updateLetter } from '../../core/use-cases/draft-letters';
-import { getLetter, unchangedVersion, listLetters, retrievePdf } from '../../core/use-cases/read-letters';
+import { getLetter, listLetters, retrievePdf, unchangedVersion } from '../../core/use-cases/read-letters';
 import { approveLetter, returnLetter, submitLetter } from '../../core/use-cases/review-letters';
 import { redistributeLetter } from '../../core/use-cases/distribute-letter';
 import { previewHtml, previewPdf } from '../../core/use-cases/render-letter';
