@@ -209,8 +209,13 @@ export function completeFacts(letter: Pick<Letter, 'facts'>): LetterFacts {
 }
 
 /** What the letter says, as it is rendered: only a letter with all its facts has any. */
-export function contentOf(letter: Letter): LetterContent & { findings: Finding[] } {
+export function contentOf(letter: Pick<Letter, 'facts' | 'findings' | 'supersedes'>): LetterContent & { findings: Finding[] } {
   completeFacts(letter);
+  return contentAsApproved(letter);
+}
+
+/** What an approved letter says, from its facts (complete, since it was approved) and findings. */
+export function contentAsApproved(letter: Pick<Letter, 'facts' | 'findings' | 'supersedes'>): LetterContent & { findings: Finding[] } {
   return {
     ...(letter.facts as LetterFacts),
     findings: orderedFindings(letter.findings).map(({ order: _order, ...finding }) => finding),

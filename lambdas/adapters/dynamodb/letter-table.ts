@@ -1,5 +1,5 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import { type Approval, contentOf, type Finding, type HistoryEntry, type Letter } from '../../core/letter';
+import { type Approval, contentAsApproved, type Finding, type HistoryEntry, type Letter } from '../../core/letter';
 import { type ChainHead, chainEvents, EMPTY_CHAIN, headAfter, withoutChain } from '../../core/record';
 import { councilNameKey } from '../../core/council-name';
 
@@ -128,7 +128,7 @@ export function toLetter(item: LetterItem, sealed: HistoryEntry[] = []): Letter 
     history,
     head: headAfter(sealedHead, tail ?? []),
   };
-  if (approval) letter.approval = { ...approval, snapshot: approval.snapshot ?? contentOf(letter) };
+  if (approval) letter.approval = { ...approval, snapshot: approval.snapshot ?? contentAsApproved(letter) };
   return letter;
 }
 
