@@ -115,6 +115,13 @@ async function allPages(letters: DynamoDbLetterRepository, id: string, limit: nu
 
 const countdown = (from: number, to = 1) => Array.from({ length: from - to + 1 }, (_, i) => from - i);
 
+/** Event numbers `from` down to 1, newest first, in pages of `limit`: how a reader paging the record sees them. */
+const inPages = (from: number, limit: number) => {
+  const pages: number[][] = [];
+  for (let top = from; top >= 1; top -= limit) pages.push(countdown(top, Math.max(1, top - limit + 1)));
+  return pages;
+};
+
 describe('events sealed in batches', () => {
   it('leaves events in the tail until a write fills it, then seals them all with that write', async () => {
     const letters = letterStore();
@@ -141,42 +148,42 @@ describe('events sealed in batches', () => {
   });
 
   it('pages the history across the tail and the sealed items, each event once, newest first', async () => {
-    // The page boundaries below are counted for tails of 8.
-    expect(SEAL_AT_EVENTS).toBe(8);
     const letters = letterStore();
-    // One batch sealed (1-8), then a tail one short of the next (9-15).
-    const letter = await letterWithEvents(letters, 2 * SEAL_AT_EVENTS - 1);
+    // One batch sealed, then a tail one short of the next.
+    const total = 2 * SEAL_AT_EVENTS - 1;
+    const letter = await letterWithEvents(letters, total);
     const record = (await letters.readRecord(letter.id))!;
     expect(record.stored).toHaveLength(SEAL_AT_EVENTS);
     expect(record.unsealed).toHaveLength(SEAL_AT_EVENTS - 1);
 
-    // Page boundaries inside the tail, at its end, and inside the sealed items.
-    expect(await allPages(letters, letter.id, 5)).toEqual([countdown(15, 11), countdown(10, 6), countdown(5, 1)]);
-    expect(await allPages(letters, letter.id, 7)).toEqual([countdown(15, 9), countdown(8, 2), [1]]);
-    expect(await allPages(letters, letter.id, 3)).toEqual([countdown(15, 13), countdown(12, 10), countdown(9, 7), countdown(6, 4), countdown(3, 1)]);
-    expect(await allPages(letters, letter.id, 100)).toEqual([countdown(15)]);
+    // Page boundaries inside the tail, at its end, across it, and inside the sealed items.
+    for (const limit of [3, 5, 7, SEAL_AT_EVENTS - 1, SEAL_AT_EVENTS + 2, 100]) {
+      expect(await allPages(letters, letter.id, limit)).toEqual(inPages(total, limit));
+    }
 
     // The letter's own page of history, and where it leaves off, the same way.
     const read = (await letters.get(letter.id))!;
-    expect(read.history.map((e) => e.seq)).toEqual(countdown(15));
-    expect(read.historyNext).toBeUndefined();
-    const entries = (await letters.history(letter.id, { limit: 100 })).items;
+    expect(read.history.map((e) => e.seq)).toEqual(inPages(total, 20)[0]);
+    expect(read.historyNext).toBeDefined();
+    const entries = (await letters.history(letter.id, { limit: 20 })).items;
     expect(entries).toEqual(read.history);
+    expect(await allPages(letters, letter.id, 20, read.historyNext)).toEqual(inPages(total, 20).slice(1));
   });
 
   it('goes on where the last page ended when the tail was sealed between pages', async () => {
     const letters = letterStore();
-    const letter = await letterWithEvents(letters, 2 * SEAL_AT_EVENTS - 1);
+    const total = 2 * SEAL_AT_EVENTS - 1;
+    const letter = await letterWithEvents(letters, total);
     const first = await letters.history(letter.id, { limit: 2 });
-    expect(first.items.map((e) => e.seq)).toEqual([15, 14]);
+    expect(first.items.map((e) => e.seq)).toEqual([total, total - 1]);
     const deeper = await letters.history(letter.id, { limit: 5 });
 
     // The next write fills the tail and seals it: what the cursors pointed into is now sealed items.
-    await letters.recordEvent(letter.id, event(16));
+    await letters.recordEvent(letter.id, event(total + 1));
     expect((await letters.readRecord(letter.id))!.unsealed).toEqual([]);
 
-    expect(await allPages(letters, letter.id, 2, first.nextCursor)).toEqual([[13, 12], [11, 10], [9, 8], [7, 6], [5, 4], [3, 2], [1]]);
-    expect(await allPages(letters, letter.id, 5, deeper.nextCursor)).toEqual([countdown(10, 6), countdown(5, 1)]);
+    expect(await allPages(letters, letter.id, 2, first.nextCursor)).toEqual(inPages(total - 2, 2));
+    expect(await allPages(letters, letter.id, 5, deeper.nextCursor)).toEqual(inPages(total - 5, 5));
   });
 });
 
@@ -221,7 +228,7 @@ describe('the integrity check over events not yet sealed', () => {
     expect(midway).toMatchObject({ stored: [], sealedHead: { seq: 0 } });
     expect(midway.unsealed).toHaveLength(SEAL_AT_EVENTS);
     expect(verifyChain(midway.stored, midway.sealedHead, midway.unsealed)).toMatchObject({ valid: true, events: SEAL_AT_EVENTS });
-    expect(await allPages(letters, letter.id, 3)).toEqual([countdown(8, 6), countdown(5, 3), [2, 1]]);
+    expect(await allPages(letters, letter.id, 3)).toEqual(inPages(SEAL_AT_EVENTS, 3));
 
     headMoveFails = false;
     await letters.recordEvent(letter.id, event(SEAL_AT_EVENTS + 1));

@@ -24,17 +24,19 @@ const SEAL_ATTEMPTS = 8;
 
 /**
  * A tail is sealed once it holds this many events or this many bytes of event JSON, not after
- * every write: a seal costs a batch write and a rewrite of the whole letter item (a ~14 KB item
- * is ~14 write units), while an event waiting in the tail costs only its own bytes in each later
- * write of the item (a few hundred bytes an event). Eight events seal a letter's record about
- * once from draft to delivery (created, submitted, approved, rendered, three sent, three
- * delivered) and keep the first page of a letter's history mostly sealed items. The byte bound
- * keeps the item well inside DynamoDB's 400 KB: findings hold at most 100 KB, the approval's
- * snapshot a copy of them, and one write adds at most one change event carrying a finding's
- * text before and after (2 × 3,000 characters, ≤ 24 KB in UTF-8), so a tail under 32 KB never
- * passes ~56 KB even in the write that fills it, and a failed seal is retried by every later write.
+ * every write: a seal costs a batch write of the events and a rewrite of the whole letter item
+ * (an ~8 KB item is ~8 write units), two calls and their time in the stage that makes them, while
+ * an event waiting in the tail costs only its own bytes in each later write of the item (a few
+ * hundred bytes an event). Sixteen events hold a letter's whole life from draft to delivery
+ * (created, submitted, approved, rendered, three sent, distributed, three delivered) with room for
+ * a return or an address fix, so most letters are never sealed on the way; a letter with a longer
+ * record is sealed sixteen events at a time. Until then its events are shown, numbered and hashed
+ * on every read as they will be sealed. The byte bound keeps the item well inside DynamoDB's
+ * 400 KB: findings hold at most 100 KB, and one write adds at most one change event carrying a
+ * finding's text before and after (2 × 3,000 characters, ≤ 24 KB in UTF-8), so a tail under 32 KB
+ * never passes ~56 KB even in the write that fills it, and a failed seal is retried by every later write.
  */
-export const SEAL_AT_EVENTS = 8;
+export const SEAL_AT_EVENTS = 16;
 export const SEAL_AT_BYTES = 32_000;
 
 /** Whether a tail is due to be sealed by the write that left it so. */
