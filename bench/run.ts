@@ -21,6 +21,7 @@ import { type CostLine, costPerThousand, PRICES } from './lib/cost';
 import { benchLetters, TEMPLATES_DIR } from './lib/letters';
 import { type PagesResult, previewPagesRun } from './lib/pages';
 import { type PipelineResult, pipelineRun } from './lib/pipeline';
+import { PROFILER } from './lib/profile';
 import { type ReadsResult, readsRun } from './lib/reads';
 import { Progress } from './lib/progress';
 import {
@@ -297,7 +298,7 @@ function renderTables(report: Report): Map<Section, string> {
     if (missing || c.deadLetters) {
       out.push(`\n**${missing} letter(s) not read as distributed within a minute; ${c.deadLetters} job(s) dead-lettered** (left out of the latencies; letters/s counts only those distributed).`);
     }
-    const busy = c.profile.breakdown.components.filter((x) => x.component !== 'idle');
+    const busy = c.profile.breakdown.components.filter((x) => x.component !== 'idle' && x.component !== PROFILER);
     const busyMs = busy.reduce((sum, x) => sum + x.ms, 0);
     out.push(`\nWhere the stack's Node CPU goes in a second batch of ${c.profile.letters}, sampled (${ms(c.profile.cpuMsPerLetter)} ms of CPU per letter, charged to components by their share of the busy main-thread samples; the emulators run in a process of their own, as AWS's services are not in a Lambda's):`);
     out.push(

@@ -5,6 +5,9 @@ import { Session } from 'node:inspector/promises';
  * match walking up from the sampled frame wins, so time is charged to the innermost known part:
  * an AWS SDK call made by the DynamoDB emulator's own code counts as the emulator.
  */
+/** Samples of the profiler's own work: not the stack's, so left out of what is charged. */
+export const PROFILER = 'the profiler itself';
+
 const COMPONENTS: [string, RegExp][] = [
   ['DynamoDB emulator (dynalite, LevelDB)', /node_modules\/(dynalite|classic-level|abstract-level|level-[^/]+|lazy-lock|big\.js|buffer-crc32)\//],
   ['S3 emulator (s3rver)', /node_modules\/(s3rver|koa[^/]*|@koa|xmlbuilder[^/]*|fast-xml-parser|busboy)\//],
@@ -15,6 +18,8 @@ const COMPONENTS: [string, RegExp][] = [
   ['pdf-lib (PDF metadata)', /node_modules\/pdf-lib\//],
   ['API framework and auth (hono, jose, zod)', /node_modules\/(hono|jose|zod|@asteasolutions)\//],
   ['project code', /\/lambdas\//],
+  // Stopping the profiler builds the profile on this thread, while the sampler still runs.
+  [PROFILER, /\/bench\/lib\/profile\.ts/],
   ['benchmark driver', /\/bench\//],
 ];
 
@@ -81,7 +86,7 @@ function breakdown(profile: { nodes: ProfileNode[]; samples: number[]; timeDelta
     sampled += ms;
     const component = classify(id);
     totals.set(component, (totals.get(component) ?? 0) + ms);
-    if (component === 'idle') return;
+    if (component === 'idle' || component === PROFILER) return;
     const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
     const where = url ? ` ${url.replace(/^.*\/node_modules\//, '').replace(/^.*\/(lambdas|bench)\//, '$1/')}:${(lineNumber ?? 0) + 1}` : '';
     const name = `${functionName || '(anonymous)'}${where}`;

@@ -214,10 +214,11 @@ export class DynamoDbLetterRepository implements LetterRepository {
       u.setRaw(`${attempts} = ${attempts} + ${u.value(1)}`);
     }
     try {
-      await this.apply(id, u);
+      // A claim adds no event, and its caller needs only to know it landed: nothing comes back.
+      await this.client.send(new UpdateCommand({ TableName: this.tableName, Key: keys.letter(id), ...u.expression(), ReturnValues: 'NONE' }));
       return true;
     } catch (error) {
-      if (error instanceof ConditionNotMetError) return false;
+      if (isConditionFailure(error)) return false;
       throw error;
     }
   }
