@@ -89,7 +89,7 @@ function countsFor(options: Options) {
     memoryLetters: options.letters || (q ? 100 : 1000),
     pipeline: { warmup: q ? 3 : 10, sequential: q ? 15 : 100, throughput: q ? 24 : 100, concurrency: 8 },
     // The client's batch is the target's: 40 letters approved at once, each polled every 500 ms.
-    client: { warmup: 3, sequential: q ? 10 : 40, sequentialPollMs: 50, batch: 40, batchRuns: 3, batchPollMs: 500, usageLetters: q ? 3 : 10 },
+    client: { warmup: 3, sequential: q ? 10 : 40, sequentialPollMs: 50, batch: 40, batchRuns: 5, batchPollMs: 500, usageLetters: q ? 3 : 10 },
     coldRuns: q ? 1 : 5,
     pages: { targets: [50, 100, 200], warmup: 1, runs: q ? 3 : 7 },
     reads: 1_000,
