@@ -62,9 +62,9 @@ export function chainEvents(head: ChainHead, events: HistoryEntry[]): SealedEven
   return sealed;
 }
 
-export function headAfter(head: ChainHead, events: HistoryEntry[]): ChainHead {
-  const sealed = chainEvents(head, events);
-  const last = sealed.at(-1);
+/** Where a chain stands after `chained`, the events chained onto `head` by chainEvents. */
+export function chainEnd(head: ChainHead, chained: SealedEvent[]): ChainHead {
+  const last = chained.at(-1);
   return last ? { seq: last.seq, hash: last.hash } : head;
 }
 
@@ -90,10 +90,11 @@ export function verifyChain(
 ): IntegrityReport {
   let prev = EMPTY_CHAIN;
   const hashes = new Map<number, string>();
-  const report = (brokenAt: number | null): IntegrityReport => ({
+  // Where the record holds up to: the last event checked, or the end of the chain when all hold.
+  const report = (brokenAt: number | null, end: ChainHead = prev): IntegrityReport => ({
     valid: brokenAt === null,
-    events: prev.seq + (brokenAt === null ? unsealed.length : 0),
-    head: brokenAt === null ? headAfter(prev, unsealed).hash : prev.hash,
+    events: end.seq,
+    head: end.hash,
     brokenAt,
   });
   for (const item of stored) {
@@ -109,13 +110,14 @@ export function verifyChain(
   if (letterHead.hash !== prev.hash) return report(prev.seq);
   // An anchor may fall among the events not yet sealed: they are chained on from the head, so
   // one changed there changes the hash the anchor holds.
-  for (const event of chainEvents(prev, unsealed)) hashes.set(event.seq, event.hash);
-  const last = prev.seq + unsealed.length;
+  const chained = chainEvents(prev, unsealed);
+  for (const event of chained) hashes.set(event.seq, event.hash);
+  const end = chainEnd(prev, chained);
   for (const anchor of anchors) {
-    if (anchor.seq > last) return report(last + 1);
+    if (anchor.seq > end.seq) return report(end.seq + 1);
     if (hashes.get(anchor.seq) !== anchor.hash) return report(anchor.seq);
   }
-  return report(null);
+  return report(null, end);
 }
 
 /** A new letter's record: its first event, numbered and chained. */

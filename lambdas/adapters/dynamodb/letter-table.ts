@@ -1,6 +1,6 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { type Approval, contentAsApproved, type Finding, type HistoryEntry, type Letter } from '../../core/letter';
-import { type ChainHead, chainEvents, EMPTY_CHAIN, withoutChain } from '../../core/record';
+import { type ChainHead, chainEnd, chainEvents, EMPTY_CHAIN, withoutChain } from '../../core/record';
 import { councilNameKey } from '../../core/council-name';
 
 /**
@@ -119,7 +119,6 @@ export function toLetter(item: LetterItem, sealed: HistoryEntry[] = []): Letter 
   // Hashes depend only on the events, so those not yet sealed show the hashes they will be sealed with.
   const chained = chainEvents(sealedHead, tail ?? []);
   const unsealed = chained.map((e) => ({ ...e.event, seq: e.seq, hash: e.hash }));
-  const last = chained.at(-1);
   const history = [...unsealed.reverse(), ...sealed.filter((e) => (e.seq ?? 0) <= sealedHead.seq)];
   const { approval, ...others } = rest;
   const letter: Letter = {
@@ -128,7 +127,7 @@ export function toLetter(item: LetterItem, sealed: HistoryEntry[] = []): Letter 
     findings: Object.values(findings ?? {}),
     findingsBytes: rest.findingsBytes ?? 0,
     history,
-    head: last ? { seq: last.seq, hash: last.hash } : sealedHead,
+    head: chainEnd(sealedHead, chained),
   };
   if (approval) letter.approval = { ...approval, snapshot: approval.snapshot ?? contentAsApproved(letter) };
   return letter;
