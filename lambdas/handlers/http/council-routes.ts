@@ -6,7 +6,7 @@ import { COUNCIL_CODE } from '../../core/council-name';
 import { NotFoundError } from '../../core/errors';
 import { getCouncil, listCouncils, putCouncil } from '../../core/use-cases/council-directory';
 import type { ApiDependencies, ApiEnv } from './api-context';
-import { ifMatch, jsonBody, queryParams } from './request';
+import { ifMatch, jsonBody, queryParams, versionTag } from './request';
 
 export const CouncilListQuery = z.strictObject({
   cursor: z.string().min(1).max(500).optional().openapi({ description: 'The `nextCursor` of the previous page, as given; any other value is a 400.' }),
@@ -61,7 +61,7 @@ function codeParam(c: Context): string {
 }
 
 function sendCouncil(c: Context<ApiEnv>, entry: CouncilEntry, status: 200 | 201 = 200) {
-  c.header('ETag', `"${entry.version}"`);
+  c.header('ETag', versionTag(entry.version));
   return c.json(councilView(entry), status);
 }
 

@@ -15,11 +15,11 @@ import type { ApiDependencies, ApiEnv } from './api-context';
 import { letterResponse, letterSummaryResponse, readerLetterResponse } from './letter-view';
 import { EmptyBody, ListQuery, PreviewQuery } from './openapi';
 import { previewPolicy } from './preview-policy';
-import { checkBody, idParam, ifMatch, ifNoneMatch, jsonBody, queryParams, versionFromBodyOrIfMatch } from './request';
+import { checkBody, idParam, ifMatch, ifNoneMatch, jsonBody, queryParams, versionFromBodyOrIfMatch, versionTag } from './request';
 
 
 function sendLetter(c: Context<ApiEnv>, letter: Letter, status: 200 | 201 | 202 = 200) {
-  c.header('ETag', `"${letter.version}"`);
+  c.header('ETag', versionTag(letter.version));
   return c.json(c.get('actor').role === 'reader' ? readerLetterResponse(letter) : letterResponse(letter, { withHistory: true }), status);
 }
 
@@ -43,7 +43,7 @@ export function letterRoutes(deps: ApiDependencies) {
     // A poll that holds the letter as it is gets 304 and no body, for one small read.
     const unchanged = await unchangedVersion(deps, c.get('actor'), id, ifNoneMatch(c));
     if (unchanged !== undefined) {
-      c.header('ETag', `"${unchanged}"`);
+      c.header('ETag', versionTag(unchanged));
       return c.body(null, 304);
     }
     // A HEAD retrieves nothing, so it is not recorded.

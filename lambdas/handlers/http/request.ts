@@ -67,6 +67,9 @@ export function queryParams<S extends z.ZodType>(c: Context, schema: S): z.infer
   return parsed.data;
 }
 
+/** A version as an ETag carries it, quoted: what If-Match and If-None-Match send back. */
+export const versionTag = (version: number) => `"${version}"`;
+
 /** If-Match takes the version quoted, bare or weak: `"3"`, `3`, `W/"3"`. */
 export function ifMatch(c: Context, required: true): number;
 export function ifMatch(c: Context, required: false): number | undefined;
