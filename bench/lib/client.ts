@@ -17,7 +17,7 @@ import { type LocalStack, startLocalStack } from '../../lambdas/local/local-stac
 import type { BenchLetter } from './letters';
 import { Api, verify, Watch } from './pipeline';
 import { type CpuBreakdown, profileMainThread } from './profile';
-import { treeCpuMs } from './proc';
+import { type StackCpu, stackCpuSince } from './proc';
 import type { Progress } from './progress';
 import { type Summary, summarise } from './stats';
 
@@ -374,22 +374,16 @@ export async function clientRun(
     // The batch runs several times, one after another: the host's own load moves a single run's
     // numbers, and the median of several moves less.
     const labels = Array.from({ length: counts.batchRuns }, (_, i) => `batch ${i + 1}`);
-    const started = new Map<string, { node: NodeJS.CpuUsage; browser: number; emulators: number; client: number }>();
-    const used = new Map<string, { node: number; browser: number; emulators: number; client: number }>();
+    const started = new Map<string, { stack: () => StackCpu; client: number }>();
+    const used = new Map<string, StackCpu & { client: number }>();
     const batches = labels.map((label) => ({ letters: counts.batch, pollMs: counts.batchPollMs, label }));
     const measured = await runClient({ ...plan(counts.sequential, batches), tokens }, (phase, state, clientCpuMs) => {
       if (state === 'start') {
-        started.set(phase, { node: process.cpuUsage(), browser: browserPid ? treeCpuMs(browserPid) : Number.NaN, emulators: treeCpuMs(stack.emulators.pid), client: clientCpuMs });
+        started.set(phase, { stack: stackCpuSince({ browser: browserPid, emulators: stack.emulators.pid }), client: clientCpuMs });
         return;
       }
-      const cpu = started.get(phase)!;
-      const node = process.cpuUsage(cpu.node);
-      used.set(phase, {
-        node: (node.user + node.system) / 1000,
-        browser: browserPid ? treeCpuMs(browserPid) - cpu.browser : Number.NaN,
-        emulators: treeCpuMs(stack.emulators.pid) - cpu.emulators,
-        client: clientCpuMs - cpu.client,
-      });
+      const since = started.get(phase)!;
+      used.set(phase, { ...since.stack(), client: clientCpuMs - since.client });
     });
     await stack.queue.idle();
     progress.tick();

@@ -6,7 +6,7 @@ import type { Role } from '../../lambdas/core/letter';
 import { type LocalStack, startLocalStack } from '../../lambdas/local/local-stack';
 import type { BenchLetter } from './letters';
 import { type CpuBreakdown, profileMainThread } from './profile';
-import { treeCpuMs } from './proc';
+import { stackCpuSince } from './proc';
 import type { Progress } from './progress';
 import { type Summary, summarise } from './stats';
 
@@ -221,9 +221,7 @@ export async function pipelineRun(
         progress.tick();
       }
       const browserPid = await (stack.deps.renderer as Partial<ChromiumPdfRenderer>).browserPid?.();
-      const browserCpu0 = browserPid ? treeCpuMs(browserPid) : 0;
-      const nodeCpu0 = process.cpuUsage();
-      const emulatorCpu0 = treeCpuMs(stack.emulators.pid);
+      const cpuSince = stackCpuSince({ browser: browserPid, emulators: stack.emulators.pid });
       const loaded: number[] = [];
       let next = 0;
       const started = performance.now();
@@ -239,9 +237,7 @@ export async function pipelineRun(
         );
       const cpuProfile = profile ? (await profileMainThread(inFlight))[1] : (await inFlight(), undefined);
       const seconds = (performance.now() - started) / 1000;
-      const nodeCpu = process.cpuUsage(nodeCpu0);
-      const emulatorCpu = treeCpuMs(stack.emulators.pid) - emulatorCpu0;
-      const browserCpu = browserPid ? treeCpuMs(browserPid) - browserCpu0 : Number.NaN;
+      const cpu = cpuSince();
       await stack.queue.idle();
 
       results[letter.name] = {
@@ -254,11 +250,7 @@ export async function pipelineRun(
           seconds,
           lettersPerSecond: batch.length / seconds,
           latency: summarise(loaded),
-          cpuMsPerLetter: {
-            node: (nodeCpu.user + nodeCpu.system) / 1000 / batch.length,
-            browser: browserCpu / batch.length,
-            emulators: emulatorCpu / batch.length,
-          },
+          cpuMsPerLetter: { node: cpu.node / batch.length, browser: cpu.browser / batch.length, emulators: cpu.emulators / batch.length },
           profile: cpuProfile,
         },
       };

@@ -66,3 +66,25 @@ export function treeRssMb(rootPid: number): number {
 export function treeCpuMs(rootPid: number): number {
   return processTree(rootPid).reduce((sum, p) => sum + p.cpuMs, 0);
 }
+
+/** CPU of the local stack's parts over a span of its work, ms: the stack's Node process, the browser's tree (NaN without one) and the emulators' process. */
+export interface StackCpu {
+  node: number;
+  browser: number;
+  emulators: number;
+}
+
+/** Starts reading the CPU the stack's parts use; the function returned gives what they used since. */
+export function stackCpuSince(pids: { browser?: number; emulators: number }): () => StackCpu {
+  const node0 = process.cpuUsage();
+  const browser0 = pids.browser ? treeCpuMs(pids.browser) : Number.NaN;
+  const emulators0 = treeCpuMs(pids.emulators);
+  return () => {
+    const node = process.cpuUsage(node0);
+    return {
+      node: (node.user + node.system) / 1000,
+      browser: pids.browser ? treeCpuMs(pids.browser) - browser0 : Number.NaN,
+      emulators: treeCpuMs(pids.emulators) - emulators0,
+    };
+  };
+}
