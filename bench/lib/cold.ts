@@ -1,13 +1,12 @@
 import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { pipeline } from 'node:stream/promises';
 import { createBrotliDecompress } from 'node:zlib';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { unpackChromium } from '../../cdk/constructs/chromium-layer';
+import { installedChromiumBin, unpackChromium } from '../../cdk/constructs/chromium-layer';
 import type { Progress } from './progress';
 import { type Summary, summarise } from './stats';
 
@@ -49,12 +48,9 @@ export interface ColdResult {
   files: { file: string; compressedBytes: number; bytes: number; ms: number }[];
 }
 
-// The package exports no package.json: its main file sits in build/cjs, two levels below its root.
-const chromiumPackageDir = () => join(dirname(createRequire(import.meta.url).resolve('@sparticuz/chromium')), '..', '..');
-
 /** How long each Brotli file of @sparticuz/chromium takes to decompress, alone, on one core. */
 async function unpackPerFile(): Promise<ColdResult['files']> {
-  const bin = join(chromiumPackageDir(), 'bin');
+  const bin = installedChromiumBin();
   const files = [];
   for (const file of readdirSync(bin).filter((f) => f.endsWith('.br')).sort()) {
     let bytes = 0;
@@ -148,7 +144,7 @@ export async function coldRuns(runs: number, progress: Progress): Promise<ColdRe
     // with an empty temp dir, as a new sandbox does.
     const layerDir = join(scratch, 'opt', 'chromium');
     const buildStarted = performance.now();
-    unpackChromium(join(chromiumPackageDir(), 'bin'), layerDir);
+    unpackChromium(installedChromiumBin(), layerDir);
     const buildMs = performance.now() - buildStarted;
     progress.tick();
     const viaLayer: ColdRun[] = [];

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { brotliDecompressSync } from 'node:zlib';
 import { AssetHashType, DockerImage } from 'aws-cdk-lib';
@@ -15,6 +16,9 @@ export const CHROMIUM_PACKAGE = '@sparticuz/chromium';
  * JavaScript is bundled into each function that renders, and given this folder.
  */
 export const CHROMIUM_BIN_DIR = '/opt/chromium';
+
+/** The installed package's `bin` folder; the package exports no package.json, and its main file sits in build/cjs, two levels below its root. */
+export const installedChromiumBin = () => join(dirname(createRequire(import.meta.url).resolve(CHROMIUM_PACKAGE)), '..', '..', 'bin');
 
 /**
  * Unpacks @sparticuz/chromium's `bin` folder into `target` as the renderer runs it from a

@@ -1,10 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { unpackChromium } from '../../cdk/constructs/chromium-layer';
+import { installedChromiumBin, unpackChromium } from '../../cdk/constructs/chromium-layer';
 import { ChromiumPdfRenderer } from '../../lambdas/adapters/chromium/chromium-pdf-renderer';
 import { letterPdfMetadata, NunjucksLetterTemplate } from '../../lambdas/adapters/templates/nunjucks-letter-template';
 import { LetterInput } from '../../lambdas/core/letter-schema';
@@ -12,8 +11,7 @@ import { readPdf } from '../support/pdf-text';
 
 const TEMPLATES_DIR = fileURLToPath(new URL('../../templates', import.meta.url));
 const FIXTURE = fileURLToPath(new URL('../fixtures/durham-2011-03-09.json', import.meta.url));
-// The package exports no package.json: its main file sits in build/cjs, two levels below its root.
-const PACKAGE_BIN = join(dirname(createRequire(import.meta.url).resolve('@sparticuz/chromium')), '..', '..', 'bin');
+const PACKAGE_BIN = installedChromiumBin();
 
 /**
  * The renderer given a folder laid out as the Lambda layer is (unpacked by the layer construct's
