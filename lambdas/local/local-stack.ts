@@ -17,7 +17,7 @@ import { createDistributeHandler } from '../handlers/queue/distribute-letter';
 import { createRenderHandler } from '../handlers/queue/render-letter';
 import { createSweepHandler } from '../handlers/schedule/sweep-stalled-letters';
 import type { JobQueue } from '../core/ports';
-import { type SweepOutcome, workLeft } from '../core/use-cases/sweep-stalled-letters';
+import { nextJob, type SweepOutcome, UNFINISHED_STATES } from '../core/use-cases/sweep-stalled-letters';
 import { buildDependencies, type Dependencies, type Overrides } from '../wiring';
 import { type Emulators, startEmulators } from './emulators';
 import { invokeApi, readBody } from './http-bridge';
@@ -249,20 +249,24 @@ export function isLoopbackHost(host: string | undefined): boolean {
 /**
  * SQS keeps its messages across restarts; the in-process queue does not. On start, letters left
  * between stages are queued again; the stages are idempotent, so nothing is done twice.
+ *
+ * They are found through the date index, not the status index: dynalite writes a letter's index
+ * entries before the letter itself, so a stack killed between the two can leave the status index
+ * without the letter's entry, or ahead of it. The date index's key never changes, so its entry is
+ * always there, with the status it had or the one it was getting; each letter's own state then
+ * says which job it needs. (A lost write that was to make a letter distributed leaves its last
+ * copies sending: SES's events for them, which the local SES keeps, settle the letter.)
  */
 async function resumeUnfinishedWork(deps: Dependencies, queue: InProcessQueue) {
-  for (const [status, job] of [
-    ['approved', 'render'],
-    ['rendered', 'distribute'],
-    ['withdrawn', 'distribute'],
-  ] as const) {
-    let cursor: string | undefined;
-    do {
-      const page = await deps.letters.list({ status, limit: 100, cursor });
-      for (const letter of page.items) if (workLeft(letter)) await queue.enqueue(job, { letterId: letter.id });
-      cursor = page.nextCursor;
-    } while (cursor);
-  }
+  let cursor: string | undefined;
+  do {
+    const page = await deps.letters.list({ statusIn: UNFINISHED_STATES, limit: 100, cursor });
+    for (const letter of page.items) {
+      const job = nextJob(letter);
+      if (job) await queue.enqueue(job, { letterId: letter.id });
+    }
+    cursor = page.nextCursor;
+  } while (cursor);
 }
 
 /** A random key kept with the data, so the cursors a client holds still work after a restart. */
