@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PDFDocument } from 'pdf-lib';
-import puppeteer, { type Browser, type Page, type PDFOptions } from 'puppeteer-core';
-import { ChromiumPdfRenderer } from '../../lambdas/adapters/chromium/chromium-pdf-renderer';
+import puppeteer, { type Browser, type CDPSession, type Page, type PDFOptions } from 'puppeteer-core';
+import { ChromiumPdfRenderer, PRINT_TO_PDF } from '../../lambdas/adapters/chromium/chromium-pdf-renderer';
 import type { RenderedPdf } from '../../lambdas/core/ports';
 import type { NunjucksLetterTemplate } from '../../lambdas/adapters/templates/nunjucks-letter-template';
 import { letterFontEnvironment, withDataUrlFonts, withoutWebFonts } from './fonts';
@@ -15,10 +15,7 @@ import { treeRssMb } from './proc';
 import type { Progress } from './progress';
 import { type Summary, summarise, timed } from './stats';
 
-/**
- * The print settings the project's renderer uses, so the floor makes the same PDF and the ratio
- * measures only what the project adds around Chromium.
- */
+/** The print settings the project's renderer asks for, as puppeteer's page.pdf() takes them. */
 const PDF_OPTIONS: PDFOptions = { format: 'A4', printBackground: true, preferCSSPageSize: true, tagged: true, outline: false };
 
 /**
@@ -50,15 +47,16 @@ export function projectRenderer(): ChromiumPdfRenderer {
   return new ChromiumPdfRenderer({ logger: quietLogger });
 }
 
-type Variant = 'project' | 'dataUrl' | 'floor';
+type Variant = 'project' | 'dataUrl' | 'floor' | 'puppeteer';
 
 export interface RenderSamples {
   project: number[];
   dataUrl: number[];
   floor: number[];
+  puppeteer: number[];
   newBrowser: number[];
-  pages: { project: number; dataUrl: number; floor: number; newBrowser: number };
-  bytes: { project: number; dataUrl: number; floor: number };
+  pages: { project: number; dataUrl: number; floor: number; puppeteer: number; newBrowser: number };
+  bytes: { project: number; dataUrl: number; floor: number; puppeteer: number };
   /** Whether two renders of the letter through the project's renderer gave the same bytes. */
   sameBytesOnRerender: boolean;
   projectFonts: string;
@@ -70,12 +68,14 @@ export async function projectRender(template: NunjucksLetterTemplate, renderer: 
 }
 
 /**
- * A bare page reused for the floor. setContent on a page that is never navigated gets slower
- * with every call (about 0.1 ms each), so the floor gets a new page every 50 renders, untimed:
- * otherwise the floor itself would drift upwards during the run.
+ * A bare page reused for the floor. Writing a document into a page that is never navigated gets
+ * slower with every call (about 0.1 ms each), so the floor gets a new page every 50 renders,
+ * untimed: otherwise the floor itself would drift upwards during the run.
  */
 class FloorPage {
   private page: Page | undefined;
+  private session: CDPSession | undefined;
+  private frameId = '';
   private uses = 0;
 
   constructor(private readonly browser: Browser) {}
@@ -85,14 +85,39 @@ class FloorPage {
     if (this.page && this.uses < 50) return;
     await this.page?.close();
     this.page = await this.browser.newPage();
+    this.session = await this.page.createCDPSession();
+    this.frameId = (await this.session.send('Page.getFrameTree')).frameTree.frame.id;
     this.uses = 0;
   }
 
+  /** Chromium's own cost: the document written and printed, two protocol calls, as the project prints. */
   async render(html: string): Promise<Uint8Array> {
+    this.uses += 1;
+    await this.session!.send('Page.setDocumentContent', { frameId: this.frameId, html });
+    const { data } = await this.session!.send('Page.printToPDF', { ...PRINT_TO_PDF, transferMode: 'ReturnAsBase64' });
+    return Buffer.from(data, 'base64');
+  }
+
+  /** The same through puppeteer's page.setContent() and page.pdf(), as most code (and the project, before) prints. */
+  async renderWithPuppeteer(html: string): Promise<Uint8Array> {
     this.uses += 1;
     await this.page!.setContent(html, { waitUntil: 'load' });
     return this.page!.pdf(PDF_OPTIONS);
   }
+}
+
+/**
+ * A renderer for the data: URL fonts on a browser of its own. A page that is never navigated
+ * keeps the Content-Security-Policy of every document written into it, so on the project's page,
+ * after one letter whose policy is `font-src 'none'`, the inlined fonts would be refused and the
+ * letter printed in the installed ones: not the path this measures. Any refusal is an error here.
+ */
+function dataUrlRenderer(): { renderer: ChromiumPdfRenderer; refused: string[] } {
+  const refused: string[] = [];
+  const renderer = new ChromiumPdfRenderer({
+    logger: { info() {}, warn: (message, details) => refused.push(`${message}: ${String(details?.text ?? details?.url ?? '').slice(-160)}`) },
+  });
+  return { renderer, refused };
 }
 
 /** The common approach: a browser launched for the letter and closed after it. */
@@ -110,13 +135,14 @@ async function newBrowserRender(executablePath: string, html: string): Promise<U
 const pageCount = async (pdf: Uint8Array) => (await PDFDocument.load(pdf, { updateMetadata: false })).getPageCount();
 
 /**
- * Warm renders of each letter three ways, taking turns in a rotating order so none gains from
+ * Warm renders of each letter four ways, taking turns in a rotating order so none gains from
  * another's warm caches or pays for another's garbage:
  * - project: the template and ChromiumPdfRenderer, as a letter is printed;
- * - dataUrl: the same renderer given the HTML with Arimo inlined as data: URLs, the path the
- *   template took before its fonts came through fontconfig;
- * - floor: a bare reused page in a second browser of the same binary printing the same HTML
- *   with no web fonts at all, the letter's fonts found by fontconfig: Chromium's own cost.
+ * - dataUrl: ChromiumPdfRenderer on a browser of its own given the HTML with Arimo inlined as
+ *   data: URLs, the path the template took before its fonts came through fontconfig;
+ * - floor: a bare reused page in another browser of the same binary printing the same HTML
+ *   with no web fonts at all, the letter's fonts found by fontconfig: Chromium's own cost;
+ * - puppeteer: the same bare page printing through page.setContent() and page.pdf().
  * Then a fresh browser per letter.
  */
 export async function compareRenders(
@@ -127,6 +153,7 @@ export async function compareRenders(
 ): Promise<Map<string, RenderSamples>> {
   const executablePath = await chromiumPath();
   const renderer = projectRenderer();
+  const inlined = dataUrlRenderer();
   const bare = await launchBare(executablePath);
   const floor = new FloorPage(bare);
   const results = new Map<string, RenderSamples>();
@@ -135,14 +162,15 @@ export async function compareRenders(
     for (const letter of letters) {
       const dataUrlHtml = withDataUrlFonts(letter.html);
       const floorHtml = withoutWebFonts(letter.html);
-      const last: Record<Variant, Uint8Array> = { project: new Uint8Array(), dataUrl: new Uint8Array(), floor: new Uint8Array() };
-      const samples: Record<Variant, number[]> = { project: [], dataUrl: [], floor: [] };
+      const last: Record<Variant, Uint8Array> = { project: new Uint8Array(), dataUrl: new Uint8Array(), floor: new Uint8Array(), puppeteer: new Uint8Array() };
+      const samples: Record<Variant, number[]> = { project: [], dataUrl: [], floor: [], puppeteer: [] };
       const run: Record<Variant, () => Promise<Uint8Array>> = {
         project: async () => (await projectRender(template, renderer, letter)).pdf,
-        dataUrl: async () => (await renderer.render(dataUrlHtml, letter.metadata)).pdf,
+        dataUrl: async () => (await inlined.renderer.render(dataUrlHtml, letter.metadata)).pdf,
         floor: () => floor.render(floorHtml),
+        puppeteer: () => floor.renderWithPuppeteer(floorHtml),
       };
-      const order: Variant[] = ['project', 'dataUrl', 'floor'];
+      const order: Variant[] = ['project', 'dataUrl', 'floor', 'puppeteer'];
       for (let i = 0; i < counts.warmup + counts.runs; i++) {
         await floor.ready();
         for (let k = 0; k < order.length; k++) {
@@ -153,18 +181,26 @@ export async function compareRenders(
         }
         progress.tick();
       }
+      if (inlined.refused.length) throw new Error(`the browser refused the data: URL fonts, so that path was not measured: ${inlined.refused[0]}`);
       const again = await run.project();
       results.set(letter.name, {
         ...samples,
         newBrowser: [],
-        pages: { project: await pageCount(last.project), dataUrl: await pageCount(last.dataUrl), floor: await pageCount(last.floor), newBrowser: 0 },
-        bytes: { project: last.project.length, dataUrl: last.dataUrl.length, floor: last.floor.length },
+        pages: {
+          project: await pageCount(last.project),
+          dataUrl: await pageCount(last.dataUrl),
+          floor: await pageCount(last.floor),
+          puppeteer: await pageCount(last.puppeteer),
+          newBrowser: 0,
+        },
+        bytes: { project: last.project.length, dataUrl: last.dataUrl.length, floor: last.floor.length, puppeteer: last.puppeteer.length },
         sameBytesOnRerender: Buffer.from(again).equals(Buffer.from(last.project)),
         projectFonts: withoutWebFonts(letter.html) === letter.html ? 'Arimo TTF through fontconfig' : 'Arimo WOFF2 as data: URLs, inlined by the template',
       });
     }
   } finally {
     await renderer.close();
+    await inlined.renderer.close();
     await bare.close();
   }
 
