@@ -43,6 +43,14 @@ export async function readsRun(reads: number, progress: Progress): Promise<Reads
     const { version } = JSON.parse(await call(inspector, 'POST', `/api/letters/${id}/submit`));
     await call(manager, 'POST', `/api/letters/${id}/approve`, { version });
     await stack.queue.idle();
+    // SES reports each copy's delivery a moment after sending it: read only the settled letter, or
+    // the first reads show copies still `sent` and the later ones `delivered`, a different size.
+    for (const deadline = Date.now() + 30_000; ; ) {
+      const letter = JSON.parse(await call(manager, 'GET', `/api/letters/${id}`)) as { deliveries: Record<string, { state: string }> };
+      if (Object.values(letter.deliveries).every((d) => d.state === 'delivered')) break;
+      if (Date.now() > deadline) throw new Error('the letter read was never reported delivered to all three recipients');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
 
     progress.start(`${reads} reads of one archived letter`, reads);
     const samples: { ms: number; bytes: number }[] = [];

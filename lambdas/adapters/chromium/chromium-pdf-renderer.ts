@@ -46,7 +46,7 @@ const CLOSE_GRACE_MS = 5_000;
 const DEAD_PROXY = 'http://127.0.0.1:9';
 
 /**
- * Letters printed on one page before it is replaced. Each setContent on a page that is never
+ * Letters printed on one page before it is replaced. Each letter written into a page that is never
  * navigated costs a little more than the last (about 0.1 ms a letter, without bound: 20 ms grows
  * to over 100 ms after 1,000 letters); a fresh page starts from the bottom again. Opening one
  * costs about 60 ms, so every 50 letters keeps both costs to a few ms a letter.
