@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PDFDocument } from 'pdf-lib';
-import puppeteer, { type Browser, type CDPSession, type Page, type PDFOptions } from 'puppeteer-core';
-import { ChromiumPdfRenderer, PRINT_TO_PDF } from '../../lambdas/adapters/chromium/chromium-pdf-renderer';
+import puppeteer, { type Browser, type Page, type PDFOptions } from 'puppeteer-core';
+import { ChromiumPdfRenderer, printHtml, type PrintTarget, printTarget } from '../../lambdas/adapters/chromium/chromium-pdf-renderer';
 import type { RenderedPdf } from '../../lambdas/core/ports';
 import type { NunjucksLetterTemplate } from '../../lambdas/adapters/templates/nunjucks-letter-template';
 import { letterFontEnvironment, withDataUrlFonts, withoutWebFonts } from './fonts';
@@ -74,8 +74,7 @@ export async function projectRender(template: NunjucksLetterTemplate, renderer: 
  */
 class FloorPage {
   private page: Page | undefined;
-  private session: CDPSession | undefined;
-  private frameId = '';
+  private target: PrintTarget | undefined;
   private uses = 0;
 
   constructor(private readonly browser: Browser) {}
@@ -85,17 +84,14 @@ class FloorPage {
     if (this.page && this.uses < 50) return;
     await this.page?.close();
     this.page = await this.browser.newPage();
-    this.session = await this.page.createCDPSession();
-    this.frameId = (await this.session.send('Page.getFrameTree')).frameTree.frame.id;
+    this.target = await printTarget(this.page);
     this.uses = 0;
   }
 
-  /** Chromium's own cost: the document written and printed, two protocol calls, as the project prints. */
+  /** Chromium's own cost: the document written and printed with the project's own two protocol calls. */
   async render(html: string): Promise<Uint8Array> {
     this.uses += 1;
-    await this.session!.send('Page.setDocumentContent', { frameId: this.frameId, html });
-    const { data } = await this.session!.send('Page.printToPDF', { ...PRINT_TO_PDF, transferMode: 'ReturnAsBase64' });
-    return Buffer.from(data, 'base64');
+    return printHtml(this.target!, html);
   }
 
   /** The same through puppeteer's page.setContent() and page.pdf(), as most code (and the project, before) prints. */

@@ -99,8 +99,7 @@ const within = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve
 /** A page, the protocol session and frame it is printed through, and the letters it has printed. */
 interface HeldPage {
   page: Page;
-  session: CDPSession;
-  frameId: string;
+  target: PrintTarget;
   uses: number;
   crashed: boolean;
 }
@@ -109,7 +108,7 @@ interface HeldPage {
  * What page.pdf() would ask for with the options the letter is printed with (A4, backgrounds, the
  * CSS page size, tagged, no outline), less the wait for web fonts: a letter has none to wait for.
  */
-export const PRINT_TO_PDF = {
+const PRINT_TO_PDF = {
   landscape: false,
   displayHeaderFooter: false,
   headerTemplate: '',
@@ -126,6 +125,31 @@ export const PRINT_TO_PDF = {
   generateTaggedPDF: true,
   generateDocumentOutline: false,
 } as const;
+
+/** Where a page's documents are written and printed from: a protocol session of its own and the page's frame. */
+export interface PrintTarget {
+  session: CDPSession;
+  frameId: string;
+}
+
+export async function printTarget(page: Page): Promise<PrintTarget> {
+  const session = await page.createCDPSession();
+  const { frameTree } = await session.send('Page.getFrameTree');
+  return { session, frameId: frameTree.frame.id };
+}
+
+/**
+ * Two protocol calls: the document written into the page, then printed with the PDF returned in
+ * the answer. page.setContent() and page.pdf() make the same PDF, byte for byte, in about seven
+ * (a script to write the document, waits for its lifecycle events, a script for document.fonts,
+ * then the PDF read back as a stream), which took a third of a render's time. A letter loads
+ * nothing, so the document is complete once written.
+ */
+export async function printHtml({ session, frameId }: PrintTarget, html: string, pageRanges = ''): Promise<Uint8Array> {
+  await session.send('Page.setDocumentContent', { frameId, html });
+  const { data } = await session.send('Page.printToPDF', { ...PRINT_TO_PDF, pageRanges, transferMode: 'ReturnAsBase64' });
+  return Buffer.from(data, 'base64');
+}
 
 /** Renders of one kind take turns on a page of their own. */
 interface Lane {
@@ -227,22 +251,10 @@ export class ChromiumPdfRenderer implements PdfRenderer {
     }
   }
 
-  /**
-   * Two protocol calls: the document written into the page, then printed with the PDF returned in
-   * the answer. page.setContent() and page.pdf() make the same PDF, byte for byte, in about seven
-   * (a script to write the document, waits for its lifecycle events, a script for document.fonts,
-   * then the PDF read back as a stream), which took a third of a render's time. The letter loads
-   * nothing, so the document is complete once written; the deadline in renderNow bounds both calls.
-   */
-  private async print(held: HeldPage, html: string, maxPages?: number): Promise<Uint8Array> {
-    await held.session.send('Page.setDocumentContent', { frameId: held.frameId, html });
-    const { data } = await held.session.send('Page.printToPDF', {
-      ...PRINT_TO_PDF,
-      // Past the limit only the fact counts: one page more than it says so, and costs little.
-      pageRanges: maxPages ? `1-${maxPages + 1}` : '',
-      transferMode: 'ReturnAsBase64',
-    });
-    return Buffer.from(data, 'base64');
+  /** The letter printed on the held page; the deadline in renderNow bounds it. */
+  private print(held: HeldPage, html: string, maxPages?: number): Promise<Uint8Array> {
+    // Past the limit only the fact counts: one page more than it says so, and costs little.
+    return printHtml(held.target, html, maxPages ? `1-${maxPages + 1}` : '');
   }
 
   /** The lane's page while it can be trusted and has printed fewer than RENDERS_PER_PAGE letters; else a fresh one. */
@@ -255,11 +267,8 @@ export class ChromiumPdfRenderer implements PdfRenderer {
     await this.discardPage(lane);
     const page = await (await this.getBrowser()).newPage();
     try {
-      await this.lockDown(page);
-      const session = await page.createCDPSession();
-      const { frameTree } = await session.send('Page.getFrameTree');
-      const fresh: HeldPage = { page, session, frameId: frameTree.frame.id, uses: 1, crashed: false };
-      page.on('error', () => (fresh.crashed = true));
+      const fresh: HeldPage = { page, target: await printTarget(page), uses: 1, crashed: false };
+      await this.lockDown(fresh);
       lane.held = fresh;
       return fresh;
     } catch (error) {
@@ -269,8 +278,12 @@ export class ChromiumPdfRenderer implements PdfRenderer {
   }
 
   /** No script, no loads but data: URLs, and what the page tried or said goes to the log. */
-  private async lockDown(page: Page): Promise<void> {
-    page.on('error', (error) => this.logger.warn('page crashed', { error: String(error) }));
+  private async lockDown(held: HeldPage): Promise<void> {
+    const { page } = held;
+    page.on('error', (error) => {
+      this.logger.warn('page crashed', { error: String(error) });
+      held.crashed = true;
+    });
     // Scripts never run, but the browser reports what it refused here (CSP, blocked loads).
     page.on('console', (message) => this.logger.warn('page console', { type: message.type(), text: message.text().slice(0, 500) }));
     await page.setJavaScriptEnabled(false);
